@@ -1,0 +1,1 @@
+"""styleclip-dsl runtime: executor, engines, models and cache (needs torch)."""
