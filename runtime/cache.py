@@ -1,0 +1,294 @@
+"""Content-addressed, crash-safe, multi-process result cache.
+
+Layout under ``root`` (by default ``<cache dir>/results``)::
+
+    <kind>/<key[:2]>/<key>.entry     one entry: MAGIC | sha256(payload) | payload
+    locks/<key>.lock                 per-key lock: one process computes, others wait
+    .evict.lock                      held while pruning
+
+Keys are sha256 hex digests of canonical JSON (``make_key``); the caller puts
+everything that determines a result into the key parts: the plan step's
+content hash, the sha256 fingerprints of the model files involved, and the
+engine's version string.
+
+Guarantees:
+- A write is atomic: the entry is written to a temporary file in the same
+  folder, flushed and fsynced, then renamed over the final name. A process
+  killed mid-write leaves at most a ``.tmp`` file, never an entry that reads
+  as valid (stale temp files are removed by ``prune``).
+- A corrupt entry (bad magic, short file, checksum mismatch, undecodable
+  payload) is reported through ``warn``, removed, and treated as a miss.
+- ``get_or_compute`` takes a per-key file lock, so two processes asking for
+  the same missing entry compute it once.
+- A size cap evicts least-recently-used entries (reads touch the mtime).
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+MAGIC = b"SCDSLC1\n"
+DIGEST_SIZE = 32
+DEFAULT_MAX_BYTES = 2 * 1024**3
+
+
+def make_key(*parts: Any) -> str:
+    """sha256 of the canonical JSON of ``parts`` (sorted keys, no spaces)."""
+    text = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class CacheCorrupt(Exception):
+    """An entry failed its integrity check."""
+
+
+@dataclass
+class CacheStats:
+    hits: int = 0
+    misses: int = 0
+    corrupt: int = 0
+    writes: int = 0
+    by_kind: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def count(self, kind: str, what: str) -> None:
+        setattr(self, what, getattr(self, what) + 1)
+        self.by_kind.setdefault(kind, {}).setdefault(what, 0)
+        self.by_kind[kind][what] += 1
+
+
+@dataclass(frozen=True)
+class CacheInfo:
+    root: Path
+    entries: int
+    total_bytes: int
+    by_kind: dict[str, tuple[int, int]]  # kind -> (entries, bytes)
+    max_bytes: int
+
+
+def _warn_stderr(message: str) -> None:
+    import sys
+
+    print(f"warning: {message}", file=sys.stderr)
+
+
+class Cache:
+    """An on-disk cache owned by one runtime; safe to share between processes."""
+
+    def __init__(self, root: Path | str, max_bytes: int = DEFAULT_MAX_BYTES,
+                 warn: Callable[[str], None] = _warn_stderr, enabled: bool = True) -> None:
+        self.root = Path(root)
+        self.max_bytes = max_bytes
+        self.warn = warn
+        self.enabled = enabled
+        self.stats = CacheStats()
+
+    # -- paths --------------------------------------------------------------
+    def _entry_path(self, kind: str, key: str) -> Path:
+        if not kind.replace("_", "").replace("-", "").isalnum():
+            raise ValueError(f"bad cache kind {kind!r}")
+        return self.root / kind / key[:2] / f"{key}.entry"
+
+    # -- raw bytes -----------------------------------------------------------
+    def get_bytes(self, kind: str, key: str) -> bytes | None:
+        if not self.enabled:
+            return None
+        path = self._entry_path(kind, key)
+        try:
+            blob = path.read_bytes()
+        except FileNotFoundError:
+            self.stats.count(kind, "misses")
+            return None
+        try:
+            payload = _unwrap(blob)
+        except CacheCorrupt as exc:
+            self._discard(path, kind, str(exc))
+            return None
+        with contextlib.suppress(OSError):
+            os.utime(path)
+        self.stats.count(kind, "hits")
+        return payload
+
+    def put_bytes(self, kind: str, key: str, payload: bytes) -> None:
+        if not self.enabled:
+            return
+        path = self._entry_path(kind, key)
+        atomic_write_bytes(path, _wrap(payload))
+        self.stats.count(kind, "writes")
+        self._maybe_prune()
+
+    def _discard(self, path: Path, kind: str, why: str) -> None:
+        self.stats.count(kind, "corrupt")
+        self.warn(f"cache entry {path.name} ({kind}) is corrupt ({why}); discarded, recomputing")
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+
+    # -- locking -----------------------------------------------------------------
+    @contextlib.contextmanager
+    def lock(self, key: str) -> Iterator[None]:
+        lock_dir = self.root / "locks"
+        lock_dir.mkdir(parents=True, exist_ok=True)
+        with open(lock_dir / f"{key}.lock", "a+b") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+    def get_or_compute(self, kind: str, key: str, compute: Callable[[], bytes],
+                       decode: Callable[[bytes], Any] = lambda b: b) -> tuple[Any, bool]:
+        """Return (decode(payload), hit). Computes under the key's lock on a miss.
+
+        A payload that is intact on disk but fails to decode is treated like a
+        corrupt entry: discarded and recomputed.
+        """
+        if not self.enabled:
+            return decode(compute()), False
+        value = self._try_decode(kind, key, decode)
+        if value is not None:
+            return value, True
+        with self.lock(key):
+            value = self._try_decode(kind, key, decode)  # another process may have won
+            if value is not None:
+                return value, True
+            payload = compute()
+            self.put_bytes(kind, key, payload)
+            return decode(payload), False
+
+    def _try_decode(self, kind: str, key: str, decode: Callable[[bytes], Any]) -> Any:
+        payload = self.get_bytes(kind, key)
+        if payload is None:
+            return None
+        try:
+            return decode(payload)
+        except Exception as exc:  # undecodable despite a good checksum
+            self._discard(self._entry_path(kind, key), kind, f"undecodable: {exc}")
+            return None
+
+    # -- maintenance ---------------------------------------------------------------
+    def _entries(self) -> list[tuple[Path, os.stat_result]]:
+        out = []
+        if not self.root.exists():
+            return out
+        for path in self.root.glob("*/*/*.entry"):
+            with contextlib.suppress(FileNotFoundError):
+                out.append((path, path.stat()))
+        return out
+
+    def info(self) -> CacheInfo:
+        by_kind: dict[str, list[int]] = {}
+        total = 0
+        entries = self._entries()
+        for path, st in entries:
+            kind = path.parent.parent.name
+            slot = by_kind.setdefault(kind, [0, 0])
+            slot[0] += 1
+            slot[1] += st.st_size
+            total += st.st_size
+        return CacheInfo(self.root, len(entries), total,
+                         {k: (v[0], v[1]) for k, v in sorted(by_kind.items())}, self.max_bytes)
+
+    def prune(self, max_bytes: int | None = None) -> int:
+        """Evict least-recently-used entries until under ``max_bytes``; remove
+        stale temporary files. Returns the number of bytes freed."""
+        limit = self.max_bytes if max_bytes is None else max_bytes
+        freed = 0
+        if not self.root.exists():
+            return 0
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".evict.lock", "a+b") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            now = time.time()
+            for tmp in self.root.glob("*/*/.*.tmp"):
+                with contextlib.suppress(OSError):
+                    if now - tmp.stat().st_mtime > 3600:
+                        tmp.unlink()
+            entries = sorted(self._entries(), key=lambda e: e[1].st_mtime)
+            total = sum(st.st_size for _, st in entries)
+            for path, st in entries:
+                if total <= limit:
+                    break
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
+                    total -= st.st_size
+                    freed += st.st_size
+        return freed
+
+    def _maybe_prune(self) -> None:
+        # Cheap guard: only walk the tree once in a while.
+        if self.stats.writes % 16 == 0:
+            self.prune()
+
+    def clear(self) -> int:
+        """Remove every entry. Returns the number of entries removed."""
+        n = len(self._entries())
+        if self.root.exists():
+            for child in self.root.iterdir():
+                if child.is_dir() and child.name != "locks":
+                    shutil.rmtree(child, ignore_errors=True)
+        return n
+
+    # -- adapters ----------------------------------------------------------------
+    def store(self, kind: str) -> "KindStore":
+        return KindStore(self, kind)
+
+
+@dataclass
+class KindStore:
+    """A ``get(key)`` / ``put(key, bytes)`` view of one kind, for model code
+    that wants an optional on-disk memo (e.g. CLIP text embeddings)."""
+
+    cache: Cache
+    kind: str
+
+    def get(self, key: str) -> bytes | None:
+        return self.cache.get_bytes(self.kind, _as_key(key))
+
+    def put(self, key: str, payload: bytes) -> None:
+        self.cache.put_bytes(self.kind, _as_key(key), payload)
+
+
+def _as_key(key: str) -> str:
+    if len(key) == 64 and all(c in "0123456789abcdef" for c in key):
+        return key
+    return make_key(key)
+
+
+def _wrap(payload: bytes) -> bytes:
+    return MAGIC + hashlib.sha256(payload).digest() + payload
+
+
+def _unwrap(blob: bytes) -> bytes:
+    head = len(MAGIC) + DIGEST_SIZE
+    if len(blob) < head or not blob.startswith(MAGIC):
+        raise CacheCorrupt("bad header")
+    digest, payload = blob[len(MAGIC):head], blob[head:]
+    if hashlib.sha256(payload).digest() != digest:
+        raise CacheCorrupt("checksum mismatch")
+    return payload
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the whole
+    new one, never a part: temp file in the same folder, fsync, rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    try:
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
