@@ -452,3 +452,19 @@ class Generator(nn.Module):
             if hasattr(module, "impl"):
                 module.impl = impl
         return self
+
+
+def load_generator_checkpoint(path, device="cpu", config: GeneratorConfig | None = None, strict: bool = True,
+                              dtype: torch.dtype | None = None) -> tuple[Generator, torch.Tensor | None]:
+    """See :func:`styleclip_runtime.models.checkpoints.load_generator_checkpoint`
+    (re-exported here, as docs/architecture.md lists it with the network)."""
+    from .checkpoints import load_generator_checkpoint as load
+
+    return load(path, device=device, config=config, strict=strict, dtype=dtype)
+
+
+def save_generator_checkpoint(generator: Generator, path, latent_avg: torch.Tensor | None = None) -> None:
+    """See :func:`styleclip_runtime.models.checkpoints.save_generator_checkpoint`."""
+    from .checkpoints import save_generator_checkpoint as save
+
+    save(generator, path, latent_avg)
