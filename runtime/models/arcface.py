@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .irse import make_body, make_input_layer
-from .strict_load import CheckpointError, load_strict, read_checkpoint
+from .checkpoints import CheckpointFormatError, load_state_dict_checked, read_checkpoint
 
 CROP_ROWS = (35, 223)
 CROP_COLS = (32, 220)
@@ -95,13 +95,13 @@ class IdentityNet(nn.Module):
 
 def load_arcface_checkpoint(path: str | Path, strict: bool = True) -> IdentityNet:
     """Load ``model_ir_se50.pth`` (a plain state dict, optionally under 'state_dict')."""
-    state = read_checkpoint(path)
+    state = read_checkpoint(path)[0]
     if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
         state = state["state_dict"]
     if not isinstance(state, dict):
-        raise CheckpointError(f"cannot load ArcFace from {path}: expected a state dict, got {type(state).__name__}")
+        raise CheckpointFormatError(f"cannot load ArcFace from {path}: expected a state dict, got {type(state).__name__}")
     if any(k.startswith("module.") for k in state):
         state = {k.removeprefix("module."): v for k, v in state.items()}
     backbone = ArcFaceBackbone()
-    load_strict(backbone, state, what="ArcFace IR-SE50", source=path, strict=strict)
+    load_state_dict_checked(backbone, state, f"ArcFace IR-SE50 in {path}", strict)
     return IdentityNet(backbone)

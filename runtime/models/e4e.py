@@ -23,6 +23,7 @@ widths=(16, 32, 64, 128))``.
 """
 from __future__ import annotations
 
+import argparse
 import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -36,7 +37,8 @@ from torch import nn
 
 from .irse import check_stages, infer_stages, make_body, make_input_layer, stage_ends
 from .layers import EqualLinear
-from .strict_load import CheckpointError, load_strict, read_checkpoint, split_prefix
+from .checkpoints import CheckpointFormatError, CheckpointMismatchError, load_state_dict_checked, read_checkpoint
+from .strict_load import KeyReport, split_prefix
 
 
 @dataclass(frozen=True)
@@ -232,6 +234,28 @@ def infer_e4e_config(state: dict[str, torch.Tensor]) -> E4EConfig:
                      middle_index=max(middle, coarse, 1))
 
 
+def _config_from_opts(opts: dict[str, Any]) -> E4EConfig | None:
+    """Our files store the config as ``opts['e4e_config']``; official ones only
+    ``stylegan_size`` (with the IR-SE50 encoder), which fixes everything else."""
+    if isinstance(opts.get("e4e_config"), dict):
+        return E4EConfig(**opts["e4e_config"])
+    if opts.get("stylegan_size"):
+        return E4EConfig.for_generator(int(opts["stylegan_size"]))
+    return None
+
+
+def save_e4e_checkpoint(encoder: Encoder4Editing, latent_avg: torch.Tensor, path: str | Path,
+                        opts: dict[str, Any] | None = None, decoder_state: dict[str, torch.Tensor] | None = None) -> None:
+    """Write the official layout (``state_dict`` with ``encoder.``/``decoder.`` keys,
+    ``latent_avg``, ``opts``); the config goes in ``opts['e4e_config']``."""
+    state = {f"encoder.{k}": v.detach().cpu() for k, v in encoder.state_dict().items()}
+    for k, v in (decoder_state or {}).items():
+        state[f"decoder.{k}"] = v.detach().cpu()
+    all_opts = {"encoder_type": "Encoder4Editing", "start_from_latent_avg": True, **(opts or {}),
+                "e4e_config": encoder.config.to_dict()}
+    torch.save({"state_dict": state, "latent_avg": latent_avg.detach().cpu().float(), "opts": all_opts}, str(path))
+
+
 def load_e4e_checkpoint(path: str | Path, strict: bool = True, config: E4EConfig | None = None,
                         require_decoder: bool = False) -> tuple[Encoder4Editing, torch.Tensor, dict]:
     """Load an e4e checkpoint in the official layout.
@@ -242,7 +266,7 @@ def load_e4e_checkpoint(path: str | Path, strict: bool = True, config: E4EConfig
     ``opts['_decoder_keys']`` counts the generator keys found beside the encoder
     (they are not loaded here; ``require_decoder`` makes their absence an error).
     """
-    return e4e_from_checkpoint(read_checkpoint(path), source=path, strict=strict, config=config,
+    return e4e_from_checkpoint(read_checkpoint(path)[0], source=path, strict=strict, config=config,
                                require_decoder=require_decoder)
 
 
@@ -252,39 +276,39 @@ def e4e_from_checkpoint(ckpt: Any, source: str | Path = "<memory>", strict: bool
     """``load_e4e_checkpoint`` for a checkpoint object already in memory."""
     path = source
     if not isinstance(ckpt, dict):
-        raise CheckpointError(f"cannot load e4e encoder from {path}: expected a dict, got {type(ckpt).__name__}")
+        raise CheckpointFormatError(f"cannot load e4e encoder from {path}: expected a dict, got {type(ckpt).__name__}")
     state = ckpt.get("state_dict", ckpt)
     if not isinstance(state, dict):
-        raise CheckpointError(f"cannot load e4e encoder from {path}: 'state_dict' is not a dict")
+        raise CheckpointFormatError(f"cannot load e4e encoder from {path}: 'state_dict' is not a dict")
     enc_state = split_prefix(state, "encoder.")
     if not enc_state:
-        raise CheckpointError(f"cannot load e4e encoder from {path}: no 'encoder.*' keys under 'state_dict'")
+        raise CheckpointFormatError(f"cannot load e4e encoder from {path}: no 'encoder.*' keys under 'state_dict'")
     decoder_keys = [k for k in state if k.startswith("decoder.")]
     others = [k for k in state if not k.startswith(("encoder.", "decoder."))]
     if strict and others:
-        shown = ", ".join(others[:8])
-        raise CheckpointError(f"cannot load e4e encoder from {path}:\n{len(others)} unexpected key(s): {shown}")
+        raise CheckpointMismatchError(f"the e4e checkpoint layout in {path}", KeyReport(unexpected=others))
     if require_decoder and not decoder_keys:
-        raise CheckpointError(f"cannot load e4e checkpoint {path}: no 'decoder.*' generator keys")
+        raise CheckpointFormatError(f"cannot load e4e checkpoint {path}: no 'decoder.*' generator keys")
+    raw_opts = ckpt.get("opts") or {}
+    opts = dict(vars(raw_opts) if isinstance(raw_opts, argparse.Namespace) else raw_opts)
     if config is None:
         try:
-            config = infer_e4e_config(enc_state)
-        except ValueError as exc:
-            raise CheckpointError(f"cannot load e4e encoder from {path}: {exc}") from exc
+            config = _config_from_opts(opts) or infer_e4e_config(enc_state)
+        except (ValueError, TypeError) as exc:
+            raise CheckpointFormatError(f"cannot load e4e encoder from {path}: {exc}") from exc
     encoder = Encoder4Editing(config)
-    load_strict(encoder, enc_state, what="e4e encoder", source=path, strict=strict)
+    load_state_dict_checked(encoder, enc_state, f"e4e encoder in {path}", strict)
     encoder.eval()
 
     latent_avg = ckpt.get("latent_avg")
     n, d = config.n_styles, config.style_dim
     if latent_avg is None:
-        raise CheckpointError(f"e4e checkpoint {path} has no 'latent_avg'")
+        raise CheckpointFormatError(f"e4e checkpoint {path} has no 'latent_avg'")
     if not isinstance(latent_avg, torch.Tensor) or tuple(latent_avg.shape) not in ((n, d), (d,)):
         shape = tuple(getattr(latent_avg, "shape", ()))
-        raise CheckpointError(f"e4e checkpoint {path}: latent_avg expected [{n}, {d}] or [{d}], found {list(shape)}")
+        raise CheckpointFormatError(f"e4e checkpoint {path}: latent_avg expected [{n}, {d}] or [{d}], found {list(shape)}")
     latent_avg = latent_avg.float()
     if latent_avg.ndim == 1:
         latent_avg = latent_avg.expand(n, d).clone()
-    opts = dict(ckpt.get("opts") or {})
     opts["_decoder_keys"] = len(decoder_keys)
     return encoder, latent_avg, opts
