@@ -11,7 +11,9 @@ Formats read by :func:`load_generator_checkpoint`:
   tensor, and the config as JSON in the metadata.
 
 Pickles are read with ``torch.load(..., weights_only=True)``: only tensors,
-plain containers and ``argparse.Namespace`` are accepted.
+plain containers and ``argparse.Namespace`` are accepted. Key comparison and
+the base ``CheckpointError`` are the project's shared ones (``strict_load``);
+the errors here add the three key lists and the file-format cases.
 """
 from __future__ import annotations
 
@@ -20,24 +22,30 @@ import json
 import pickle
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from .strict_load import CheckpointError, KeyReport, compare_keys, expected_shapes, split_prefix
 from .stylegan2 import Generator, GeneratorConfig
 
-_LIST_LIMIT = 12
+__all__ = [
+    "CheckpointError", "CheckpointFormatError", "CheckpointMismatchError", "CheckpointNotFoundError",
+    "KeyReport",
+    "extract_generator_state", "infer_generator_config", "load_generator_checkpoint",
+    "load_state_dict_checked", "read_checkpoint", "save_generator_checkpoint",
+]
+
 _OFFICIAL_EXTRA_KEYS = ("g", "d", "g_optim", "d_optim", "args", "ada_aug_p", "config")
-
-
-class CheckpointError(Exception):
-    """A checkpoint cannot be used."""
 
 
 class CheckpointFormatError(CheckpointError):
     """The file is unreadable (truncated, corrupt, unsafe) or not in a known layout."""
+
+
+class CheckpointNotFoundError(CheckpointError, FileNotFoundError):
+    """No file at the given path."""
 
 
 class CheckpointMismatchError(CheckpointError):
@@ -45,68 +53,16 @@ class CheckpointMismatchError(CheckpointError):
 
     ``missing``: keys the network has and the file lacks; ``unexpected``:
     keys the file has and the network lacks; ``mismatched``: ``(key,
-    file_shape, network_shape)`` for keys in both with different shapes.
+    network_shape, file_shape)`` for keys in both with different shapes.
     """
 
-    def __init__(self, what: str, missing: list[str], unexpected: list[str],
-                 mismatched: list[tuple[str, tuple[int, ...], tuple[int, ...]]]) -> None:
+    def __init__(self, what: str, report: KeyReport) -> None:
         self.what = what
-        self.missing = list(missing)
-        self.unexpected = list(unexpected)
-        self.mismatched = list(mismatched)
-        super().__init__(self.report())
-
-    def report(self) -> str:
-        return format_key_report(self.what, self.missing, self.unexpected, self.mismatched)
-
-
-def _clip(items: list[str]) -> str:
-    shown = ", ".join(items[:_LIST_LIMIT])
-    if len(items) > _LIST_LIMIT:
-        shown += f", ... and {len(items) - _LIST_LIMIT} more"
-    return shown
-
-
-def format_key_report(what: str, missing: list[str], unexpected: list[str],
-                      mismatched: list[tuple[str, tuple[int, ...], tuple[int, ...]]]) -> str:
-    """Human-readable summary of a key comparison, one line per problem kind."""
-    lines = [f"checkpoint does not match {what}:"]
-    if missing:
-        lines.append(f"  missing ({len(missing)}): {_clip(missing)}")
-    if unexpected:
-        lines.append(f"  unexpected ({len(unexpected)}): {_clip(unexpected)}")
-    if mismatched:
-        shown = [f"{k} file {list(a)} vs network {list(b)}" for k, a, b in mismatched]
-        lines.append(f"  mis-shaped ({len(mismatched)}): {_clip(shown)}")
-    return "\n".join(lines)
-
-
-@dataclass
-class KeyReport:
-    """Result of comparing a state dict with a module's."""
-
-    missing: list[str] = field(default_factory=list)
-    unexpected: list[str] = field(default_factory=list)
-    mismatched: list[tuple[str, tuple[int, ...], tuple[int, ...]]] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not (self.missing or self.unexpected or self.mismatched)
-
-
-def compare_state_dicts(expected: Mapping[str, torch.Tensor], given: Mapping[str, Any]) -> KeyReport:
-    """Keys missing from / unexpected in ``given``, and shape mismatches."""
-    report = KeyReport()
-    for key, ref in expected.items():
-        if key not in given:
-            report.missing.append(key)
-            continue
-        value = given[key]
-        shape = tuple(value.shape) if isinstance(value, torch.Tensor) else None
-        if shape != tuple(ref.shape):
-            report.mismatched.append((key, shape if shape is not None else (), tuple(ref.shape)))
-    report.unexpected = [k for k in given if k not in expected]
-    return report
+        self.report = report
+        self.missing = list(report.missing)
+        self.unexpected = list(report.unexpected)
+        self.mismatched = list(report.mismatched)
+        super().__init__(f"checkpoint does not match {what}:\n{report.describe(limit=12)}")
 
 
 def load_state_dict_checked(module: torch.nn.Module, state: Mapping[str, torch.Tensor], what: str,
@@ -114,15 +70,15 @@ def load_state_dict_checked(module: torch.nn.Module, state: Mapping[str, torch.T
     """Load ``state`` into ``module``. Strict: any difference raises
     :class:`CheckpointMismatchError` and nothing is loaded. Non-strict: the
     matching keys are loaded, and one warning lists what was not."""
-    report = compare_state_dicts(module.state_dict(), state)
+    report = compare_keys(expected_shapes(module), state)
     if not report.ok and strict:
-        raise CheckpointMismatchError(what, report.missing, report.unexpected, report.mismatched)
+        raise CheckpointMismatchError(what, report)
     bad = {k for k, _, _ in report.mismatched}
     usable = {k: v for k, v in state.items() if k not in bad and k not in report.unexpected}
     module.load_state_dict(usable, strict=False)
     if not report.ok:
-        warnings.warn("partial load; " + format_key_report(what, report.missing, report.unexpected,
-                                                           report.mismatched), RuntimeWarning, stacklevel=3)
+        warnings.warn(f"partial load of {what}: {report.describe(limit=12)}".replace("\n", "; "),
+                      RuntimeWarning, stacklevel=3)
     return report
 
 
@@ -132,7 +88,7 @@ def read_checkpoint(path: str | Path) -> tuple[dict[str, Any], dict[str, str]]:
     :class:`CheckpointFormatError` naming the file."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"checkpoint not found: {path}")
+        raise CheckpointNotFoundError(f"checkpoint not found: {path}")
     size = path.stat().st_size
     if path.suffix == ".safetensors":
         from safetensors import safe_open
@@ -179,10 +135,10 @@ def extract_generator_state(obj: Mapping[str, Any]) -> tuple[dict[str, torch.Ten
         return dict(obj["g_ema"]), latent_avg, config
     if "state_dict" in obj and isinstance(obj["state_dict"], Mapping):
         inner = obj["state_dict"]
-        decoder = {k[len("decoder."):]: v for k, v in inner.items() if k.startswith("decoder.")}
+        decoder = split_prefix(inner, "decoder.")
         if decoder:
             return decoder, latent_avg, config
-    prefixed = {k[len("g_ema."):]: v for k, v in obj.items() if isinstance(k, str) and k.startswith("g_ema.")}
+    prefixed = split_prefix(obj, "g_ema.")
     if prefixed:
         return prefixed, latent_avg, config
     state = {k: v for k, v in obj.items() if k not in ("latent_avg", *_OFFICIAL_EXTRA_KEYS)}
