@@ -24,6 +24,7 @@ widths=(16, 32, 64, 128))``.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -247,13 +248,22 @@ def _config_from_opts(opts: dict[str, Any]) -> E4EConfig | None:
 def save_e4e_checkpoint(encoder: Encoder4Editing, latent_avg: torch.Tensor, path: str | Path,
                         opts: dict[str, Any] | None = None, decoder_state: dict[str, torch.Tensor] | None = None) -> None:
     """Write the official layout (``state_dict`` with ``encoder.``/``decoder.`` keys,
-    ``latent_avg``, ``opts``); the config goes in ``opts['e4e_config']``."""
+    ``latent_avg``, ``opts``); the config goes in ``opts['e4e_config']``. A
+    ``.safetensors`` path stores the same keys flat, with ``opts`` as JSON metadata."""
     state = {f"encoder.{k}": v.detach().cpu() for k, v in encoder.state_dict().items()}
     for k, v in (decoder_state or {}).items():
         state[f"decoder.{k}"] = v.detach().cpu()
     all_opts = {"encoder_type": "Encoder4Editing", "start_from_latent_avg": True, **(opts or {}),
                 "e4e_config": encoder.config.to_dict()}
-    torch.save({"state_dict": state, "latent_avg": latent_avg.detach().cpu().float(), "opts": all_opts}, str(path))
+    avg = latent_avg.detach().cpu().float()
+    if Path(path).suffix == ".safetensors":
+        from safetensors.torch import save_file
+
+        tensors = {k: v.contiguous().clone() for k, v in state.items()}
+        tensors["latent_avg"] = avg.contiguous().clone()
+        save_file(tensors, str(path), metadata={"format": "e4e", "opts": json.dumps(all_opts)})
+        return
+    torch.save({"state_dict": state, "latent_avg": avg, "opts": all_opts}, str(path))
 
 
 def load_e4e_checkpoint(path: str | Path, strict: bool = True, config: E4EConfig | None = None,
@@ -266,7 +276,11 @@ def load_e4e_checkpoint(path: str | Path, strict: bool = True, config: E4EConfig
     ``opts['_decoder_keys']`` counts the generator keys found beside the encoder
     (they are not loaded here; ``require_decoder`` makes their absence an error).
     """
-    return e4e_from_checkpoint(read_checkpoint(path)[0], source=path, strict=strict, config=config,
+    obj, metadata = read_checkpoint(path)
+    if "state_dict" not in obj and any(k.startswith("encoder.") for k in obj):  # flat safetensors layout
+        obj = {"state_dict": {k: v for k, v in obj.items() if k != "latent_avg"},
+               "latent_avg": obj.get("latent_avg"), "opts": json.loads(metadata.get("opts", "{}"))}
+    return e4e_from_checkpoint(obj, source=path, strict=strict, config=config,
                                require_decoder=require_decoder)
 
 

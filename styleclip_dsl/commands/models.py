@@ -1,0 +1,95 @@
+"""`styleclip models list` and `styleclip models verify NAME`.
+
+Both read only the torch-free model-set registry, so they answer in a
+fraction of a second. `verify` exits 0 when every file is present and
+matches its pinned sha256 (files without a pinned digest are reported as
+"unpinned", with their digest so that it can be pinned, and fail only with
+``--strict``), and 1 otherwise.
+"""
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from styleclip_runtime.modelsets import registry
+
+app = typer.Typer(name="models", help="Model sets: list them and verify their files.", no_args_is_help=True)
+
+STATUS_STYLE = {"ok": "green", "unpinned": "yellow", "missing": "red", "mismatch": "bold red"}
+
+
+def human_size(n: int | None) -> str:
+    """Bytes as a short human-readable string ("-" for unknown)."""
+    if n is None:
+        return "-"
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GiB"
+
+
+@app.command("list")
+def list_sets() -> None:
+    """Every model set with its description, files present/missing and size on disk."""
+    console = Console()
+    table = Table(title=f"model sets (cache: {registry.cache_root()})")
+    for col in ("name", "description", "files present", "missing", "size on disk"):
+        table.add_column(col)
+    errors = []
+    for path in registry.available():
+        try:
+            spec = registry.read_spec(path)
+        except registry.ModelSetError as exc:
+            errors.append(str(exc))
+            continue
+        files = spec.files()
+        found = [registry.locate(spec, f) for f in files]
+        present = [p for p in found if p is not None]
+        total = sum(p.stat().st_size for p in present)
+        missing = len(files) - len(present)
+        table.add_row(spec.name, spec.description, f"{len(present)}/{len(files)}",
+                      f"[red]{missing}[/red]" if missing else "0", human_size(total))
+    console.print(table)
+    for message in errors:
+        Console(stderr=True).print(f"[red]error:[/red] {message}")
+    if errors:
+        raise typer.Exit(1)
+
+
+@app.command("verify")
+def verify_set(
+    name: str = typer.Argument(..., help="Model set name, or the path of its YAML file."),
+    strict: bool = typer.Option(False, "--strict", help="Also fail on files without a pinned sha256."),
+) -> None:
+    """Check every file of a set against the sha256 (and size) in its YAML."""
+    console = Console()
+    try:
+        spec = registry.find_spec(name)
+    except registry.ModelSetError as exc:
+        Console(stderr=True).print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    checks = registry.verify(spec)
+    table = Table(title=f"model set {spec.name} ({spec.source})")
+    for col in ("role", "file", "status", "size", "sha256", "detail"):
+        table.add_column(col, overflow="fold")
+    for c in checks:
+        style = STATUS_STYLE.get(c.status, "")
+        digest = c.actual if c.status in ("unpinned", "mismatch") else (c.expected or "")
+        table.add_row(c.role, c.filename, f"[{style}]{c.status}[/{style}]", human_size(c.size),
+                      digest or "", c.detail)
+    console.print(table)
+    counts = {s: sum(c.status == s for c in checks) for s in ("ok", "unpinned", "missing", "mismatch")}
+    console.print(", ".join(f"{n} {s}" for s, n in counts.items()))
+    failed = counts["missing"] + counts["mismatch"] + (counts["unpinned"] if strict else 0)
+    if counts["missing"]:
+        console.print(f"Put each missing file where 'detail' says (download URLs are in {spec.source}); "
+                      "nothing is downloaded automatically.")
+    raise typer.Exit(1 if failed else 0)
+
+
+def register(root: typer.Typer) -> None:
+    """Attach the `models` command group to the main CLI app."""
+    root.add_typer(app, name="models")
