@@ -1,0 +1,139 @@
+"""Edit steps: the composition of edits, in one place, for all engines.
+
+An edit step maps N input items to N x V output items (V sweep variants).
+- ``global``: adds alpha * direction to each item's StyleSpace offset (fused
+  steps add several directions at once);
+- ``mapper``: moves the W+ code by strength * 0.1 * M(w);
+- ``optimize``: replaces the W+ code (or, in S space, adds to the offset) by
+  CLIP-guided optimisation from the item's current state.
+"""
+from __future__ import annotations
+
+import hashlib
+from typing import Callable
+
+import torch
+from safetensors.torch import load as st_load
+from safetensors.torch import save as st_save
+
+from .cache import make_key
+from .engines import global_directions as gd
+from .engines import mapper as mapper_engine
+from .engines import optimization as opt_engine
+from .errors import Interrupted, StepError
+from .state import Item, add_offsets, stack_offsets, stack_wplus
+
+
+def variants(step: dict) -> list[tuple[dict, dict]]:
+    """[(params of each edit entry, labels)] per sweep variant."""
+    sweep = step.get("sweep")
+    edits = step["edits"]
+    if not sweep:
+        return [([dict(e["params"]) for e in edits], {})]
+    out = []
+    for value in sweep["values"]:
+        params = [dict(e["params"]) for e in edits]
+        params[0][sweep["param"]] = value
+        out.append((params, {sweep["param"]: value}))
+    return out
+
+
+def _labels(item: Item, step: dict, extra: dict) -> dict:
+    labels = dict(item.labels)
+    labels["step"] = int(labels.get("step", 0)) + 1
+    labels["text"] = " + ".join(e["text"] for e in step["edits"])
+    labels["engine"] = step["engine"]
+    labels.update(extra)
+    return labels
+
+
+def run_edit(models, step: dict, inputs: list[Item], device, notify: Callable[[str], None],
+             progress: Callable[[int, int, str], None] | None = None,
+             should_stop: Callable[[], bool] | None = None) -> tuple[list[Item], dict]:
+    engine = step["engine"]
+    info: dict = {}
+    outputs: list[Item] = []
+    for v, (params_list, sweep_labels) in enumerate(variants(step)):
+        if engine == "global":
+            new = _global(models, step, inputs, params_list, info)
+        elif engine == "mapper":
+            new = _mapper(models, step, inputs, params_list[0], device, notify, progress, should_stop)
+        elif engine == "optimize":
+            new = _optimize(models, step, inputs, params_list[0], device, info, progress, should_stop)
+        else:
+            raise StepError(f"unknown engine {engine!r}", step)
+        for item, (wplus, offset) in zip(inputs, new):
+            outputs.append(item.derive(wplus=wplus, s_offset=offset, labels=_labels(item, step, sweep_labels),
+                                       variant=v if step.get("sweep") else item.variant))
+    # keep items of one subject together, variants in order
+    outputs.sort(key=lambda it: (it.index, it.variant))
+    return outputs, info
+
+
+def _global(models, step, inputs, params_list, info) -> list[tuple[torch.Tensor, list[torch.Tensor]]]:
+    total: list[torch.Tensor] | None = None
+    for entry, params in zip(step["edits"], params_list):
+        try:
+            direction, hit = models.direction(entry["text"], params["neutral"], float(params["beta"]))
+        except gd.BetaTooHigh as exc:
+            raise StepError(str(exc), step, hint="lower beta, or rephrase the text") from exc
+        info.setdefault("channels", {})[entry["text"]] = direction.n_channels
+        info.setdefault("direction_cache_hits", 0)
+        info["direction_cache_hits"] += int(hit)
+        delta = [float(params["alpha"]) * d for d in direction.delta]
+        total = delta if total is None else [a + b for a, b in zip(total, delta)]
+    assert total is not None
+    return [(it.wplus, add_offsets(it.s_offset, total)) for it in inputs]
+
+
+def _mapper(models, step, inputs, params, device, notify, progress, should_stop):
+    text = step["edits"][0]["text"]
+    mapper = models.mapper(text, step, notify, progress, should_stop)
+    with torch.no_grad():
+        w = stack_wplus(inputs, device)
+        out = mapper_engine.apply_strength(mapper, w, float(params["strength"])).cpu()
+    return [(o, it.s_offset) for o, it in zip(out, inputs)]
+
+
+def _optimize(models, step, inputs, params, device, info, progress, should_stop):
+    text = step["edits"][0]["text"]
+    g = models.generator
+    fps = models.fingerprints()
+    results: list[tuple[torch.Tensor, list[torch.Tensor] | None] | None] = [None] * len(inputs)
+    keys = []
+    for i, it in enumerate(inputs):
+        state = st_save({"w": it.wplus.contiguous().float(),
+                         **{f"o{j}": o.contiguous().float() for j, o in enumerate(it.s_offset or [])}})
+        key = make_key(opt_engine.ENGINE_VERSION, text, params, hashlib.sha256(state).hexdigest(),
+                       fps.get("generator"), fps.get("clip"), fps.get("identity"))
+        keys.append(key)
+        payload = models.cache.get_bytes("optimization", key)
+        if payload is not None:
+            t = st_load(payload)
+            offs = [t[f"o{j}"] for j in range(len(g.layout))] if "o0" in t else None
+            results[i] = (t["w"], offs)
+    todo = [i for i, r in enumerate(results) if r is None]
+    info["optimization_cache_hits"] = len(inputs) - len(todo)
+    if todo:
+        batch = [inputs[i] for i in todo]
+        identity = models.identity
+        if float(params["id"]) > 0 and identity is None:
+            info["note"] = "this model set has no identity network: id weight ignored"
+        res = opt_engine.optimize(
+            g, models.clip, stack_wplus(batch, device), models.text_embedding(text),
+            steps=int(params["steps"]), lr=float(params["lr"]), l2=float(params["l2"]),
+            id_weight=float(params["id"]), identity=identity, space=params.get("space", "wplus"),
+            s_offset_src=stack_offsets(batch, g.layout, device),
+            progress=(lambda d, t, loss: progress(d, t, f"loss {loss:.3f}")) if progress else None,
+            should_stop=should_stop)
+        if should_stop and should_stop():
+            raise Interrupted()  # never cache a half-finished optimisation
+        for j, i in enumerate(todo):
+            w = res.wplus[j].cpu()
+            off = inputs[i].s_offset
+            if res.s_offset is not None:
+                off = add_offsets(off, [o[j].cpu() for o in res.s_offset])
+            results[i] = (w, off)
+            payload = st_save({"w": w.contiguous(), **{f"o{k}": o.contiguous() for k, o in enumerate(off or [])}})
+            models.cache.put_bytes("optimization", keys[i], payload)
+    return results  # type: ignore[return-value]

@@ -1,0 +1,111 @@
+"""Latent optimization (StyleCLIP §1, ``run_optimization.py`` in edit mode).
+
+loss = CLIP(G(w), t) + l2 * sum((w - w_src)^2) + id * (1 - <R(G(w)), R(G(w_src))>)
+
+- CLIP loss is 1 - cosine similarity between the image and the text embedding.
+- The L2 term is a plain sum of squares per subject (as published: no mean).
+- The identity term needs an identity network (ArcFace for FFHQ); a model set
+  without one ignores ``id`` (the caller is told).
+- Adam with the published schedule: linear warm-up over the first 5% of the
+  steps, cosine ramp-down over the last 25%.
+- Subjects in a batch are optimised together but independently: every term
+  is a per-subject sum, so each subject's gradient is what it would be alone.
+- ``space="s"`` optimises offsets on the non-toRGB StyleSpace layers instead
+  of W+ (the paper's S-space variant); L2 then sums over the offsets.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+
+ENGINE_VERSION = "optimize-1"
+
+
+def published_lr(step: int, total: int, initial_lr: float, rampdown: float = 0.25,
+                 rampup: float = 0.05) -> float:
+    t = step / total
+    ramp = min(1.0, (1.0 - t) / rampdown)
+    ramp = 0.5 - 0.5 * math.cos(ramp * math.pi)
+    ramp = ramp * min(1.0, t / rampup)
+    return initial_lr * ramp
+
+
+@dataclass
+class OptimizeResult:
+    wplus: torch.Tensor                       # (B, L, C)
+    s_offset: list[torch.Tensor] | None       # per layer (B, C) when space == "s"
+    clip_loss: torch.Tensor                   # (B,) at the end
+    history: list[float]                      # total loss per step
+
+
+def optimize(generator, clip, wplus_src: torch.Tensor, text_emb: torch.Tensor, *, steps: int = 300,
+             lr: float = 0.1, l2: float = 0.008, id_weight: float = 0.0, identity=None,
+             space: str = "wplus", s_offset_src: list[torch.Tensor] | None = None,
+             progress: Callable[[int, int, float], None] | None = None,
+             should_stop: Callable[[], bool] | None = None) -> OptimizeResult:
+    """Optimise each subject of ``wplus_src`` (B, L, C) toward ``text_emb``
+    ((D,) or (B, D), unit norm). ``s_offset_src`` is the subject's existing
+    StyleSpace offset (kept fixed, added before rendering)."""
+    device = wplus_src.device
+    text = text_emb.to(device).float()
+    text = text.expand(wplus_src.shape[0], -1) if text.ndim == 1 else text
+    src = wplus_src.detach()
+    layout = generator.layout
+    base_offset = s_offset_src
+
+    def render(w: torch.Tensor, extra: list[torch.Tensor] | None) -> torch.Tensor:
+        styles = generator.styles(w)
+        if base_offset is not None:
+            styles = [s + o.to(s) for s, o in zip(styles, base_offset)]
+        if extra is not None:
+            styles = [s + e for s, e in zip(styles, extra)]
+        return generator.synthesize(styles)
+
+    use_id = identity is not None and id_weight > 0
+    with torch.no_grad():
+        ref_id = identity.embed(render(src, None)) if use_id else None
+
+    if space == "wplus":
+        w = src.clone().requires_grad_(True)
+        params = [w]
+        offsets = None
+    elif space == "s":
+        w = src
+        offsets = [torch.zeros(src.shape[0], layer.width, device=device, requires_grad=not layer.is_torgb)
+                   for layer in layout]
+        params = [o for o, layer in zip(offsets, layout) if not layer.is_torgb]
+    else:
+        raise ValueError(f"unknown optimisation space {space!r} (use 'wplus' or 's')")
+
+    opt = torch.optim.Adam(params, lr=lr)
+    history: list[float] = []
+    clip_loss = torch.zeros(src.shape[0])
+    for i in range(steps):
+        for group in opt.param_groups:
+            group["lr"] = published_lr(i, steps, lr)
+        image = render(w, offsets)
+        emb = clip.encode_images(image)
+        clip_loss = 1.0 - (emb * text).sum(-1)                       # (B,)
+        if offsets is None:
+            l2_term = ((w - src) ** 2).flatten(1).sum(1)
+        else:
+            l2_term = sum((o ** 2).sum(1) for o in offsets)
+        loss_per = clip_loss + l2 * l2_term
+        if use_id:
+            loss_per = loss_per + id_weight * (1.0 - (identity.embed(image) * ref_id).sum(-1))
+        loss = loss_per.sum()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        history.append(float(loss.detach()) / src.shape[0])
+        if progress:
+            progress(i + 1, steps, history[-1])
+        if should_stop and should_stop():
+            break
+    with torch.no_grad():
+        final_w = w.detach().clone()
+        final_off = [o.detach().clone() for o in offsets] if offsets is not None else None
+    return OptimizeResult(final_w, final_off, clip_loss.detach().cpu(), history)

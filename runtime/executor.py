@@ -1,0 +1,345 @@
+"""The executor: runs a compiled plan (its JSON form) on warm models.
+
+It knows nothing about recipe syntax: it reads the plan's steps in order,
+keeps each step's items in memory (keyed by the step's content hash, so a
+REPL session re-running an unchanged prefix costs nothing), writes outputs
+atomically, evaluates expectations, and reports events to one callback
+(rich progress in the CLI, JSON lines with ``--json``, the REPL's output).
+"""
+from __future__ import annotations
+
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+from . import edits, metrics, sources
+from .cache import Cache
+from .errors import Interrupted, StepError
+from .latents import LatentBatch, save_latents
+from .outputs import encode_gif, make_grid, metadata_for, save_png, to_uint8
+from .cache import atomic_write_bytes
+from .state import Item, render
+from .warm import WarmModels
+
+Event = dict
+EventSink = Callable[[Event], None]
+
+
+@dataclass
+class ExpectResult:
+    step: str
+    line: int
+    metric: str
+    op: str
+    target: float | str
+    measured: list[tuple[str, float | str]]
+    passed: bool
+    error: str | None = None
+
+    def as_dict(self) -> dict:
+        return {"step": self.step, "line": self.line, "metric": self.metric, "op": self.op,
+                "target": self.target, "passed": self.passed, "error": self.error,
+                "measured": [{"item": n, "value": v} for n, v in self.measured]}
+
+
+@dataclass
+class RunReport:
+    outputs: list[Path] = field(default_factory=list)
+    expectations: list[ExpectResult] = field(default_factory=list)
+    timings: list[dict] = field(default_factory=list)
+    seconds: float = 0.0
+    manifest: Path | None = None
+
+    @property
+    def failed_expectations(self) -> list[ExpectResult]:
+        return [e for e in self.expectations if not e.passed]
+
+
+class Executor:
+    """Holds the warm models and the in-memory step results of one process."""
+
+    def __init__(self, models: WarmModels, events: EventSink = lambda e: None) -> None:
+        self.models = models
+        self.events = events
+        self.memo: dict[str, list[Item]] = {}
+        self.images: dict[str, torch.Tensor] = {}
+        self.stop_requested = False
+
+    # ------------------------------------------------------------------
+    def run(self, plan: dict, recipe_text: str, base_dir: Path, out_dir: Path,
+            update_golden: bool = False, write_manifest: bool = True) -> RunReport:
+        start = time.perf_counter()
+        self.stop_requested = False
+        seed = int(plan.get("seed") or 0)
+        torch.manual_seed(seed)
+        report = RunReport()
+        by_id: dict[str, dict] = {}
+        self.events({"event": "run_start", "steps": len(plan["steps"]), "modelset": self.models.name,
+                     "device": str(self.models.device)})
+        for step in plan["steps"]:
+            by_id[step["id"]] = step
+            t0 = time.perf_counter()
+            line = (step.get("span") or {}).get("line", 0)
+            self.events({"event": "step_start", "id": step["id"], "kind": step["kind"], "line": line,
+                         "label": describe(step)})
+            info: dict = {}
+            try:
+                info = self._run_step(step, plan, recipe_text, base_dir, out_dir, report, update_golden, by_id)
+            except (StepError, Interrupted):
+                raise
+            except metrics.MetricError as exc:
+                raise StepError(str(exc), step) from exc
+            except KeyboardInterrupt as exc:
+                raise Interrupted() from exc
+            except Exception as exc:
+                raise StepError(f"{exc.__class__.__name__}: {exc}", step) from exc
+            seconds = time.perf_counter() - t0
+            timing = {"id": step["id"], "kind": step["kind"], "line": line, "seconds": round(seconds, 4), **info}
+            report.timings.append(timing)
+            self.events({"event": "step_end", **timing})
+        report.seconds = time.perf_counter() - start
+        if write_manifest:
+            from .manifest import write_manifest as _write
+
+            report.manifest = _write(plan, recipe_text, self.models, report, out_dir)
+        self.events({"event": "run_end", "seconds": round(report.seconds, 3),
+                     "outputs": [str(p) for p in report.outputs],
+                     "expectations_failed": len(report.failed_expectations),
+                     "expectations": len(report.expectations)})
+        return report
+
+    # ------------------------------------------------------------------
+    def _progress(self, step: dict) -> Callable[[int, int, str], None]:
+        def progress(done: int, total: int, message: str = "") -> None:
+            self.events({"event": "progress", "id": step["id"], "done": done, "total": total, "message": message})
+        return progress
+
+    def _notify(self, message: str) -> None:
+        self.events({"event": "notice", "message": message})
+
+    def _should_stop(self) -> bool:
+        return self.stop_requested
+
+    def _run_step(self, step, plan, recipe_text, base_dir, out_dir, report, update_golden, by_id) -> dict:
+        kind = step["kind"]
+        h = step.get("hash") or step["id"]
+        m = self.models
+        if kind == "source":
+            if h in self.memo:
+                return {"cache": "memory"}
+            info: dict = {}
+            if step["op"] == "invert":
+                items, info = sources.invert(m, step, base_dir, m.cache, m.device)
+                info = {"inversion_cache_hits": info["hits"], "inversion_cache_misses": info["misses"]}
+            elif step["op"] == "generate":
+                items = sources.generate(m, step, m.device)
+            elif step["op"] == "load":
+                items = sources.load(m, step, base_dir)
+            else:
+                raise StepError(f"unknown source {step['op']!r}", step)
+            self.memo[h] = items
+            return info
+        if kind == "edit":
+            if h in self.memo:
+                return {"cache": "memory"}
+            inputs = self._input(step, by_id)
+            items, info = edits.run_edit(m, step, inputs, m.device, self._notify, self._progress(step),
+                                         self._should_stop)
+            self.memo[h] = items
+            return info
+        inputs = self._input(step, by_id)
+        if kind == "save":
+            paths = self._save(step, inputs, plan, recipe_text, out_dir)
+            report.outputs.extend(paths)
+            for p in paths:
+                self.events({"event": "output", "path": str(p), "id": step["id"]})
+            return {"outputs": [str(p) for p in paths]}
+        if kind == "export":
+            path = resolve_output(out_dir, step["path"], {"subject": inputs[0].subject if inputs else ""})
+            g = m.generator
+            offs = None
+            if any(it.s_offset is not None for it in inputs):
+                offs = [torch.stack([it.s_offset[l.index] if it.s_offset is not None else torch.zeros(l.width)
+                                     for it in inputs]) for l in g.layout]
+            save_latents(path, LatentBatch(torch.stack([it.wplus for it in inputs]), [it.name for it in inputs],
+                                           "W+", m.fingerprints().get("generator"), offs))
+            report.outputs.append(path)
+            self.events({"event": "output", "path": str(path), "id": step["id"]})
+            return {"outputs": [str(path)]}
+        if kind == "expect":
+            result = self._expect(step, inputs, base_dir, update_golden)
+            report.expectations.append(result)
+            self.events({"event": "expect", **result.as_dict()})
+            return {"passed": result.passed}
+        raise StepError(f"unknown step kind {kind!r}", step)
+
+    def _input(self, step: dict, by_id: dict[str, dict]) -> list[Item]:
+        src = by_id.get(step["input"])
+        if src is None:
+            raise StepError(f"step {step['id']} reads {step['input']}, which has not run", step)
+        return self.memo[src.get("hash") or src["id"]]
+
+    def _images(self, items: list[Item], key: str) -> torch.Tensor:
+        if key not in self.images:
+            self.images[key] = render(self.models.generator, items, self.models.device)
+        return self.images[key]
+
+    def _sources_of(self, items: list[Item]) -> list[Item]:
+        return [it.root for it in items]
+
+    # -- outputs -------------------------------------------------------------------
+    def _save(self, step, items, plan, recipe_text, out_dir) -> list[Path]:
+        images = self._images(items, step["input"] + ":" + str(id(items)))
+        pixels = to_uint8(images)
+        fps = self.models.fingerprints()
+        seed = int(plan.get("seed") or 0)
+        line = (step.get("span") or {}).get("line", 0)
+        mode = step.get("mode", "image")
+        written: list[Path] = []
+        if mode == "image":
+            targets = unique_paths(out_dir, step["path"], [self._labels(it) for it in items])
+            for it, px, path in zip(items, pixels, targets):
+                save_png(path, px, metadata_for(recipe_text, step["id"], line, seed, fps, self._labels(it),
+                                                _version()))
+                written.append(path)
+            return written
+        groups = group_by_source(items)
+        if mode == "grid":
+            src_items = [g[0].root for g in groups]
+            src_px = to_uint8(render(self.models.generator, src_items, self.models.device))
+            rows, row_labels = [], []
+            pos = {id(it): i for i, it in enumerate(items)}
+            for (members), spx in zip(groups, src_px):
+                rows.append([spx] + [pixels[pos[id(it)]] for it in members])
+                row_labels.append(members[0].name)
+            col_labels = ["source"] + [column_label(it) for it in groups[0]]
+            grid = make_grid(rows, row_labels, col_labels)
+            path = resolve_output(out_dir, step["path"], {"subject": items[0].subject})
+            save_png(path, grid, metadata_for(recipe_text, step["id"], line, seed, fps,
+                                              {"grid": [it.name for it in items]}, _version()))
+            return [path]
+        if mode == "animation":
+            pos = {id(it): i for i, it in enumerate(items)}
+            targets = unique_paths(out_dir, step["path"], [self._labels(g[0]) for g in groups])
+            for members, path in zip(groups, targets):
+                frames = [pixels[pos[id(it)]] for it in members]
+                atomic_write_bytes(path, encode_gif(frames, comment=f"styleclip-dsl {step['id']} line {line}"))
+                written.append(path)
+            return written
+        raise StepError(f"unknown save mode {mode!r}", step)
+
+    def _labels(self, item: Item) -> dict:
+        return {"name": item.name, "subject": item.subject, "index": item.index, **item.labels}
+
+    def _expect(self, step, items, base_dir, update_golden) -> ExpectResult:
+        images = self._images(items, step["input"] + ":" + str(id(items)))
+        sources_img = render(self.models.generator, self._sources_of(items), self.models.device)
+        line = (step.get("span") or {}).get("line", 0)
+        metric, args, kwargs = step["metric"], list(step.get("args") or []), dict(step.get("kwargs") or {})
+        u8 = list(to_uint8(images))
+        if metric == "golden" and update_golden:
+            golden = Path(str(args[0]))
+            golden = golden if golden.is_absolute() else base_dir / golden
+            save_png(golden, u8[0])
+            self._notify(f"updated golden image {golden}")
+        values = metrics.evaluate(self.models, metric, args, kwargs, images, sources_img, u8, base_dir)
+        target = step["value"]
+        measured = [(it.name + variant_suffix(it), v) for it, v in zip(items, values)]
+        passed = all(metrics.compare(v, step["op"], target) for v in values)
+        return ExpectResult(step["id"], line, metric, step["op"], target,
+                            [(n, round(v, 6) if isinstance(v, float) else v) for n, v in measured], passed)
+
+
+# ---------------------------------------------------------------------------
+def describe(step: dict) -> str:
+    kind = step["kind"]
+    if kind == "source":
+        p = step["params"]
+        what = {"invert": lambda: " ".join(p["paths"]), "generate": lambda: f"seeds {p['seeds']}",
+                "load": lambda: p["path"]}[step["op"]]()
+        return f"{step['op']} {what}"
+    if kind == "edit":
+        texts = " + ".join(repr(e["text"]) for e in step["edits"])
+        sweep = step.get("sweep")
+        extra = f" sweep {sweep['param']} x{len(sweep['values'])}" if sweep else ""
+        return f"{step['engine']} {texts}{extra}"
+    if kind == "save":
+        return f"save {step.get('mode', 'image')} {step['path']}"
+    if kind == "export":
+        return f"export latent {step['path']}"
+    return f"expect {step['metric']}{tuple(step.get('args') or [])} {step['op']} {step['value']!r}"
+
+
+def column_label(item: Item) -> str:
+    swept = [k for k in item.labels if k not in ("step", "text", "engine")]
+    if swept:
+        return ", ".join(f"{k}={item.labels[k]:g}" if isinstance(item.labels[k], (int, float))
+                         else f"{k}={item.labels[k]}" for k in swept)
+    return str(item.labels.get("text", "result"))
+
+
+def variant_suffix(item: Item) -> str:
+    swept = [k for k in item.labels if k not in ("step", "text", "engine")]
+    return "".join(f"[{k}={item.labels[k]}]" for k in swept)
+
+
+def group_by_source(items: list[Item]) -> list[list[Item]]:
+    groups: dict[int, list[Item]] = {}
+    order: list[int] = []
+    for it in items:
+        key = id(it.root)
+        if key not in groups:
+            groups[key] = []
+            order.append(key)
+        groups[key].append(it)
+    return [groups[k] for k in order]
+
+
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def fill(template: str, labels: dict) -> str:
+    def sub(m: re.Match) -> str:
+        key = m.group(1)
+        if key not in labels:
+            return m.group(0)
+        v = labels[key]
+        if isinstance(v, float):
+            return f"{v:g}"
+        return re.sub(r"[^A-Za-z0-9._+-]+", "_", str(v)).strip("_") or "_"
+    return _PLACEHOLDER.sub(sub, template)
+
+
+def resolve_output(out_dir: Path, template: str, labels: dict) -> Path:
+    p = Path(fill(template, labels))
+    return p if p.is_absolute() else out_dir / p
+
+
+def unique_paths(out_dir: Path, template: str, labels: list[dict]) -> list[Path]:
+    """One path per item; when a template without placeholders would make
+    several items overwrite one file, the item name is appended."""
+    paths = [resolve_output(out_dir, template, lab) for lab in labels]
+    if len(set(paths)) < len(paths):
+        fixed = []
+        for p, lab in zip(paths, labels):
+            extra = fill("_{name}", lab) + "".join(f"_{k}{fill('{' + k + '}', lab)}" for k in lab
+                                                   if k not in ("name", "subject", "index", "step", "text", "engine"))
+            fixed.append(p.with_name(p.stem + extra + p.suffix))
+        if len(set(fixed)) < len(fixed):
+            fixed = [p.with_name(f"{p.stem}_{i}{p.suffix}") for i, p in enumerate(fixed)]
+        paths = fixed
+    return paths
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("styleclip-dsl")
+    except Exception:
+        return "unknown"

@@ -1,0 +1,45 @@
+"""Building a ready-to-run executor: model set + cache + device, once per process."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+from .cache import Cache
+from .executor import EventSink, Executor
+from .warm import WarmModels
+
+
+def pick_device(requested: str | None) -> torch.device:
+    """``cuda`` when present unless told otherwise; an unavailable request is an error."""
+    if requested in (None, "", "auto"):
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dev = torch.device(requested)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError(f"device {requested!r} requested but CUDA is not available here")
+    return dev
+
+
+def results_cache_dir(modelset) -> Path:
+    override = os.environ.get("STYLECLIP_RESULTS_CACHE")
+    if override:
+        return Path(override)
+    return Path(modelset.cache_dir) / "results"
+
+
+def open_executor(modelset_name: str = "toon", device: str | None = None, events: EventSink = lambda e: None,
+                  no_cache: bool = False, notify: Callable[[str], None] | None = None) -> Executor:
+    from .models.modelset import ModelSet
+
+    dev = pick_device(device)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    ms = ModelSet.load(modelset_name)
+    if hasattr(ms, "to"):
+        ms = ms.to(dev) or ms
+    sink = notify or (lambda m: events({"event": "notice", "message": m}))
+    cache = Cache(results_cache_dir(ms), enabled=not no_cache,
+                  warn=lambda m: events({"event": "warning", "message": m}))
+    models = WarmModels(ms, cache, dev, notify=sink)
+    return Executor(models, events)

@@ -1,0 +1,66 @@
+"""The edit state of one image in flight, and the one place edits compose.
+
+A result is (W+ code, StyleSpace offset): the mapper and optimization move
+the W+ code, global directions add to the StyleSpace offset, and the image is
+the generator run on S(W+) + offset. ``render`` is the only function that
+turns state into pixels.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Sequence
+
+import torch
+
+
+@dataclass
+class Item:
+    name: str                                   # file stem, "seed7", ...
+    subject: str                                # the subject (batch) name
+    index: int                                  # position in its subject
+    wplus: torch.Tensor                         # (L, C)
+    s_offset: list[torch.Tensor] | None = None  # per style layer (C,), None = zero
+    labels: dict = field(default_factory=dict)  # step, text, engine, swept parameter
+    source: "Item | None" = None                # the subject's source item (None for sources)
+    variant: int = 0                            # column in a sweep
+
+    @property
+    def root(self) -> "Item":
+        return self.source or self
+
+    def derive(self, **changes) -> "Item":
+        changes.setdefault("source", self.root)
+        return replace(self, **changes)
+
+
+def stack_wplus(items: Sequence[Item], device: torch.device | str) -> torch.Tensor:
+    return torch.stack([it.wplus for it in items]).to(device)
+
+
+def stack_offsets(items: Sequence[Item], layout, device: torch.device | str) -> list[torch.Tensor] | None:
+    if all(it.s_offset is None for it in items):
+        return None
+    out = []
+    for layer in layout:
+        rows = [it.s_offset[layer.index] if it.s_offset is not None else torch.zeros(layer.width)
+                for it in items]
+        out.append(torch.stack(rows).to(device))
+    return out
+
+
+def add_offsets(a: list[torch.Tensor] | None, b: list[torch.Tensor]) -> list[torch.Tensor]:
+    return list(b) if a is None else [x + y.to(x) for x, y in zip(a, b)]
+
+
+@torch.no_grad()
+def render(generator, items: Sequence[Item], device: torch.device | str, batch: int = 16) -> torch.Tensor:
+    """Images (N, 3, H, W), raw generator output, for the items' edit states."""
+    out = []
+    for start in range(0, len(items), batch):
+        chunk = items[start:start + batch]
+        styles = generator.styles(stack_wplus(chunk, device))
+        offsets = stack_offsets(chunk, generator.layout, device)
+        if offsets is not None:
+            styles = [s + o.to(s) for s, o in zip(styles, offsets)]
+        out.append(generator.synthesize(styles).float().cpu())
+    return torch.cat(out)

@@ -1,0 +1,245 @@
+"""Warm models: one model set loaded once per process, plus the expensive
+things derived from it (global statistics, directions, mappers, text
+embeddings), memoised in memory and in the on-disk cache.
+
+The executor and the REPL share one ``WarmModels``; nothing here knows about
+recipe syntax.
+"""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+from .cache import Cache, make_key
+from .engines import global_directions as gd
+from .engines import mapper as mapper_engine
+from .errors import StepError
+
+STATS_VERSION = "global-stats-1"
+
+
+class WarmModels:
+    def __init__(self, modelset, cache: Cache, device: str | torch.device = "cpu",
+                 notify: Callable[[str], None] = lambda m: None) -> None:
+        self.modelset = modelset
+        self.cache = cache
+        self.device = torch.device(device)
+        self.notify = notify
+        self._mean_latent: torch.Tensor | None = None
+        self._stats: gd.GlobalStats | None = None
+        self._directions: dict[tuple, gd.Direction] = {}
+        self._mappers: dict[str, torch.nn.Module] = {}
+        self._text: dict[str, torch.Tensor] = {}
+        self._fps: dict[str, str] | None = None
+
+    # -- the networks -----------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self.modelset.name
+
+    @property
+    def generator(self):
+        return self.modelset.generator
+
+    @property
+    def encoder(self):
+        return self.modelset.encoder
+
+    @property
+    def encoder_input_size(self) -> int:
+        enc = self.modelset.encoder
+        cfg = getattr(enc, "config", None)
+        return int(getattr(cfg, "input_size", None) or getattr(enc, "input_size", 256))
+
+    @property
+    def clip(self):
+        return self.modelset.clip
+
+    @property
+    def identity(self):
+        return self.modelset.identity
+
+    @property
+    def judge(self):
+        return self.modelset.judge
+
+    def fingerprints(self) -> dict[str, str]:
+        if self._fps is None:
+            self._fps = dict(self.modelset.fingerprints())
+        return self._fps
+
+    def mean_latent(self) -> torch.Tensor:
+        if self._mean_latent is None:
+            with torch.no_grad():
+                self._mean_latent = self.generator.mean_latent(4096, seed=0)
+        return self._mean_latent
+
+    @torch.no_grad()
+    def invert(self, images: torch.Tensor) -> torch.Tensor:
+        """Images in [-1, 1] at the encoder's input size -> W+ codes."""
+        codes = self.encoder(images.to(self.device))
+        avg = self.modelset.latent_avg
+        if avg is not None:
+            avg = avg.to(codes)
+            codes = codes + (avg if avg.ndim == 2 else avg[None, None, :])
+        return codes
+
+    # -- text ------------------------------------------------------------------------
+    def text_embedding(self, text: str) -> torch.Tensor:
+        if text not in self._text:
+            with torch.no_grad():
+                self._text[text] = self.clip.encode_text([text])[0].float()
+        return self._text[text]
+
+    # -- global directions -------------------------------------------------------------
+    def global_stats(self) -> gd.GlobalStats:
+        if self._stats is not None:
+            return self._stats
+        shipped = getattr(self.modelset, "global_stats_path", None)
+        shipped = shipped() if callable(shipped) else shipped
+        if shipped is not None and Path(shipped).exists():
+            self._stats = gd.GlobalStats.load(Path(shipped))
+            return self._stats
+        official = getattr(self.modelset, "official_global_files", None)
+        official = official() if callable(official) else official
+        if official:
+            mean, std = gd.load_official_s_mean_std(official["s_mean_std"], self.generator.layout)
+            fs3 = gd.load_official_fs3(official["fs3"], self.generator.layout)
+            self._stats = gd.GlobalStats(mean, std, fs3, {"source": "official files"})
+            return self._stats
+        settings = dict(getattr(self.modelset, "global_settings", None) or {})
+        n_samples = int(settings.get("n_samples", 20000))
+        n_images = int(settings.get("n_images", 16))
+        k = float(settings.get("k", 5.0))
+        fps = self.fingerprints()
+        key = make_key(STATS_VERSION, fps.get("generator"), fps.get("clip"), n_samples, n_images, k, 5)
+
+        def compute() -> bytes:
+            self.notify(f"computing global-direction statistics for '{self.name}' "
+                        f"({n_samples} samples, {n_images} images per channel); this runs once")
+            return compute_global_stats(self.generator, self.clip, n_samples, n_images, k,
+                                        cache=self.cache, key=key).to_bytes()
+
+        self._stats, _ = self.cache.get_or_compute("global-stats", key, compute, gd.GlobalStats.from_bytes)
+        return self._stats
+
+    def direction(self, text: str, neutral: str, beta: float) -> tuple[gd.Direction, bool]:
+        memo_key = (text, neutral, beta)
+        if memo_key in self._directions:
+            return self._directions[memo_key], True
+        fps = self.fingerprints()
+        key = make_key(gd.ENGINE_VERSION, fps.get("generator"), fps.get("clip"), text, neutral, beta)
+
+        def compute() -> bytes:
+            stats = self.global_stats()
+            with torch.no_grad():
+                dt = gd.text_direction(self.clip, text, neutral)
+            rel = gd.relevance(stats.fs3, dt.cpu())
+            return gd.direction_from_relevance(rel, self.generator.layout, stats.std, beta, text).to_bytes()
+
+        direction, hit = self.cache.get_or_compute("direction", key, compute, gd.Direction.from_bytes)
+        self._directions[memo_key] = direction
+        return direction, hit
+
+    # -- mappers ---------------------------------------------------------------------
+    def mapper(self, text: str, step: dict | None, notify: Callable[[str], None],
+               progress=None, should_stop=None, training: mapper_engine.MapperTraining | None = None):
+        if text in self._mappers:
+            return self._mappers[text]
+        from .models.mapper import load_mapper_checkpoint
+
+        path = self.modelset.mapper_path(text)
+        if path is not None:
+            mapper = load_mapper_checkpoint(path)
+        elif getattr(self.modelset, "auto_train_mappers", False):
+            mapper = self._trained_mapper(text, notify, progress, should_stop, training)
+        else:
+            raise StepError(
+                f"model set '{self.name}' has no mapper for {text!r}", step,
+                hint=f"train one with `styleclip train mapper {text!r} --models {self.name}`, or add the "
+                     f"official checkpoint under `mappers:` in the model set's YAML")
+        mapper = mapper.to(self.device).eval()
+        self._mappers[text] = mapper
+        return mapper
+
+    def _trained_mapper(self, text, notify, progress, should_stop, training):
+        from .engines.mapper import train_mapper
+        from .models.mapper import load_mapper_checkpoint, save_mapper_checkpoint
+
+        cfg = training or mapper_engine.MapperTraining(**dict(getattr(self.modelset, "mapper_training", None) or {}))
+        fps = self.fingerprints()
+        key = make_key(mapper_engine.ENGINE_VERSION, fps.get("generator"), fps.get("clip"), fps.get("identity"),
+                       text, cfg.as_opts(text))
+
+        def compute() -> bytes:
+            notify(f"no mapper for {text!r} in '{self.name}': training one now ({cfg.steps} steps); "
+                   f"it is cached for next time")
+            mapper, metrics = train_mapper(
+                self.generator, self.clip, text, cfg, identity=self.identity,
+                progress=(lambda d, t, m: progress(d, t, f"clip {m['clip']:.3f}")) if progress else None,
+                should_stop=should_stop)
+            if should_stop and should_stop():
+                from .errors import Interrupted
+                raise Interrupted()
+            buf = _TempPath()
+            save_mapper_checkpoint(mapper, buf.path, cfg.as_opts(text))
+            return buf.read_and_remove()
+
+        def decode(payload: bytes):
+            buf = _TempPath()
+            buf.path.write_bytes(payload)
+            try:
+                return load_mapper_checkpoint(buf.path)
+            finally:
+                buf.remove()
+
+        mapper, _ = self.cache.get_or_compute("mapper", key, compute, decode)
+        return mapper
+
+
+class _TempPath:
+    def __init__(self) -> None:
+        import tempfile
+
+        fd, name = tempfile.mkstemp(suffix=".pt")
+        import os
+
+        os.close(fd)
+        self.path = Path(name)
+
+    def read_and_remove(self) -> bytes:
+        data = self.path.read_bytes()
+        self.remove()
+        return data
+
+    def remove(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+def compute_global_stats(generator, clip, n_samples: int, n_images: int, k: float, seed: int = 5,
+                         cache: Cache | None = None, key: str | None = None,
+                         progress=None) -> gd.GlobalStats:
+    """Means/stds and fs3, resumable layer by layer through the cache."""
+    mean, std = gd.compute_style_stats(generator, n=n_samples, seed=seed)
+    partial: dict[int, torch.Tensor] = {}
+    if cache is not None and key is not None:
+        from safetensors.torch import load as st_load
+
+        blob = cache.get_bytes("global-partial", key)
+        if blob is not None:
+            partial = {int(k_[1:]): v for k_, v in st_load(blob).items()}
+
+    def checkpoint(layer: int, rows: torch.Tensor) -> None:
+        partial[layer] = rows
+        if cache is not None and key is not None:
+            from safetensors.torch import save as st_save
+
+            cache.put_bytes("global-partial", key, st_save({f"l{i}": t.contiguous() for i, t in partial.items()}))
+
+    with torch.no_grad():
+        fs3 = gd.compute_relevance(generator, clip, mean, std, n_images=n_images, k=k, seed=seed,
+                                   partial=partial, on_layer_done=checkpoint, progress=progress)
+    return gd.GlobalStats(mean, std, fs3, {"n_samples": n_samples, "n_images": n_images, "k": k, "seed": seed})

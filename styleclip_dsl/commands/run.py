@@ -1,0 +1,124 @@
+"""`styleclip run`: check, compile and execute a recipe.
+
+Exit codes: 0 done (every expectation held), 1 an expectation failed,
+2 the recipe is invalid (nothing ran), 3 a runtime error (the failing
+recipe line is shown), 130 interrupted.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+EXIT_OK, EXIT_EXPECT, EXIT_INVALID, EXIT_RUNTIME, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+def read_recipe(file: str) -> tuple[str, str, Path]:
+    """(text, source name, folder that relative paths resolve against)."""
+    if file == "-":
+        return sys.stdin.read(), "<stdin>", Path.cwd()
+    path = Path(file)
+    try:
+        return path.read_text(encoding="utf-8"), str(path), path.resolve().parent
+    except OSError as exc:
+        raise typer.BadParameter(f"cannot read recipe {file}: {exc.strerror or exc}") from exc
+
+
+def parse_sets(values: list[str]) -> dict[str, str]:
+    out = {}
+    for item in values:
+        if "=" not in item:
+            raise typer.BadParameter(f"--set takes key=value, got {item!r}")
+        k, v = item.split("=", 1)
+        out[k.strip()] = v.strip()
+    return out
+
+
+def step_error_diagnostic(exc, source_name: str):
+    """A runtime failure as a Diagnostic pointing at the recipe line."""
+    from ..diagnostics import Diagnostic
+    from ..spans import Span
+
+    span = exc.span or {"line": 1, "column": 1, "end_line": 1, "end_column": 1}
+    return Diagnostic(message=exc.message, hint=exc.hint,
+                      span=Span(span["line"], span["column"], span.get("end_line", span["line"]),
+                                span.get("end_column", span["column"] + 1)),
+                      source_name=source_name, severity="error", code="E-runtime")
+
+
+def execute(text: str, source_name: str, base: Path, *, sets: dict[str, str], out: Path, device: str | None,
+            models: str | None, dry_run: bool, quiet: bool, as_json: bool, no_cache: bool,
+            update_golden: bool, console: Console, err: Console):
+    """Shared by `run` and `test`: returns (exit code, report or None)."""
+    from ..api import compile_recipe
+    from ..diagnostics import render_diagnostics
+
+    if models:
+        sets = {**sets, "use": models}
+    plan, diags = compile_recipe(text, source_name, sets)
+    errors = [d for d in diags if d.severity == "error"]
+    if diags:
+        render_diagnostics(diags, text, err)
+    if errors or plan is None:
+        return EXIT_INVALID, None
+    plan_dict = json.loads(plan.to_json())
+    if dry_run:
+        from .plan import print_plan_summary
+
+        print_plan_summary(plan_dict, console)
+        return EXIT_OK, None
+
+    from .progress import EventPrinter
+
+    printer = EventPrinter(console, err, quiet=quiet, as_json=as_json)
+    from styleclip_runtime.errors import Interrupted, StepError
+    from styleclip_runtime.session import open_executor
+
+    try:
+        with printer:
+            executor = open_executor(plan_dict.get("modelset") or "toon", device or plan_dict.get("device"),
+                                     printer.handle, no_cache=no_cache)
+            report = executor.run(plan_dict, text, base, out, update_golden=update_golden)
+    except StepError as exc:
+        render_diagnostics([step_error_diagnostic(exc, source_name)], text, err)
+        return EXIT_RUNTIME, None
+    except Interrupted:
+        err.print("[yellow]interrupted[/]: nothing half-written was kept")
+        return EXIT_INTERRUPTED, None
+    except (FileNotFoundError, RuntimeError, ValueError) as exc:
+        err.print(f"[bold red]error[/]: {exc}")
+        return EXIT_RUNTIME, None
+    printer.summary(report)
+    return (EXIT_EXPECT if report.failed_expectations else EXIT_OK), report
+
+
+def run(
+    file: str = typer.Argument(..., help="Recipe file, or - for standard input."),
+    set_: list[str] = typer.Option([], "--set", help="Override a setting: seed=N, use=MODELSET, device=D."),
+    out: Path = typer.Option(Path("."), "--out", "-o", help="Folder that relative output paths resolve against."),
+    device: Optional[str] = typer.Option(None, "--device", help="cpu, cuda, cuda:1 (default: cuda if present)."),
+    models: Optional[str] = typer.Option(None, "--models", help="Model set (overrides the recipe's `use`)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Check and show the plan; run nothing."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Only errors and the final summary."),
+    as_json: bool = typer.Option(False, "--json", help="Emit machine-readable JSON events on stdout."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the result cache."),
+) -> None:
+    """Run a recipe: invert/generate subjects, apply the edits, write images and run.json.
+
+    Exit codes: 0 ok, 1 an expectation failed, 2 invalid recipe, 3 runtime error.
+    """
+    text, source_name, base = read_recipe(file)
+    console = Console(stderr=as_json)
+    err = Console(stderr=True)
+    code, _ = execute(text, source_name, base, sets=parse_sets(set_), out=out, device=device, models=models,
+                      dry_run=dry_run, quiet=quiet, as_json=as_json, no_cache=no_cache, update_golden=False,
+                      console=console, err=err)
+    raise typer.Exit(code)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run")(run)
