@@ -1,0 +1,87 @@
+"""The public API of the language front end: parse, check, compile, format, diagnostics.
+
+Errors are values: every function returns diagnostics instead of raising for
+a bad recipe. Nothing here imports torch or the runtime.
+"""
+from __future__ import annotations
+
+from .ast import Recipe, Unknown
+from .checker import check_recipe
+from .compiler import Settings, compile_ast
+from .defaults import MAX_SEED
+from .diagnostics import Diagnostic, has_errors, render_diagnostics, sort_diagnostics
+from .formatter import format_recipe
+from .lexical import is_device_name, is_name
+from .parser import parse_recipe
+from .plan import Plan
+from .spans import Span
+from .suggest import did_you_mean
+
+__all__ = [
+    "Diagnostic", "Plan", "Recipe", "check", "compile_recipe", "format_recipe", "parse",
+    "render_diagnostics", "has_errors",
+]
+
+OVERRIDE_KEYS: tuple[str, ...] = ("seed", "use", "modelset", "device")
+
+
+def parse(text: str, source_name: str = "<recipe>") -> tuple[Recipe | None, list[Diagnostic]]:
+    """Syntax only: the AST (None when the text cannot be parsed at all) and the syntax errors."""
+    return parse_recipe(text, source_name)
+
+
+def check(text: str, source_name: str = "<recipe>") -> tuple[Recipe | None, list[Diagnostic]]:
+    """Parse and check: every error the front end can find, in source order."""
+    recipe, diagnostics = parse_recipe(text, source_name)
+    if recipe is None:
+        return None, diagnostics
+    clean = not diagnostics and not any(isinstance(s, Unknown) for s in recipe.statements)
+    diagnostics = diagnostics + check_recipe(recipe, source_name, flow=clean)
+    return recipe, sort_diagnostics(diagnostics)
+
+
+def compile_recipe(
+    text: str, source_name: str = "<recipe>", overrides: dict[str, str] | None = None
+) -> tuple[Plan | None, list[Diagnostic]]:
+    """Check and compile; the plan is None when there is any error (warnings do not stop it)."""
+    settings, override_diagnostics = parse_overrides(overrides or {})
+    recipe, diagnostics = check(text, source_name)
+    diagnostics = override_diagnostics + diagnostics
+    if recipe is None or has_errors(diagnostics):
+        return None, diagnostics
+    return compile_ast(recipe, source_name, settings), diagnostics
+
+
+def parse_overrides(overrides: dict[str, str]) -> tuple[Settings, list[Diagnostic]]:
+    """``--set k=v`` pairs -> Settings (keys: seed, use / modelset, device)."""
+    diagnostics: list[Diagnostic] = []
+    modelset = seed = device = None
+    for key, value in overrides.items():
+        context = f"{key}={value}"
+        value_span = Span(1, len(key) + 2, 1, len(context) + 1)
+        if key in ("use", "modelset"):
+            if is_name(value):
+                modelset = value
+            else:
+                diagnostics.append(_override_error("not a model set name", value_span, context))
+        elif key == "seed":
+            if value.isdigit() and int(value) <= MAX_SEED:
+                seed = int(value)
+            else:
+                diagnostics.append(_override_error(f"seed must be an integer from 0 to {MAX_SEED}", value_span, context))
+        elif key == "device":
+            if is_device_name(value):
+                device = value
+            else:
+                diagnostics.append(_override_error("not a device name (cpu, cuda, cuda:0)", value_span, context))
+        else:
+            hint = did_you_mean(key, OVERRIDE_KEYS, "settings: " + ", ".join(OVERRIDE_KEYS))
+            span = Span(1, 1, 1, len(key) + 1)
+            diagnostics.append(Diagnostic(
+                f"unknown setting '{key}'", hint, span, "--set", "error", "E-unknown-setting", context
+            ))
+    return Settings(modelset, seed, device), diagnostics
+
+
+def _override_error(message: str, span: Span, context: str) -> Diagnostic:
+    return Diagnostic(message, None, span, "--set", "error", "E-type", context)

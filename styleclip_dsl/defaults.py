@@ -1,0 +1,66 @@
+"""Parameters, types, defaults and constraints: one table per engine, as data.
+
+``ENGINE_PARAMS[engine][param] = ParamSpec(type, default, constraint, doc)``.
+The checker validates against these tables and the compiler fills every
+parameter that a recipe leaves out from them, so a plan always carries the
+complete set. ``GENERATE_PARAMS`` does the same for ``generate``.
+"""
+from __future__ import annotations
+
+from typing import Literal, NamedTuple
+
+from .constraints import Bound, Constraint, OneOf
+
+ParamType = Literal["number", "int", "string"]
+
+
+class ParamSpec(NamedTuple):
+    type: ParamType
+    default: float | int | str | None
+    constraint: Constraint | None
+    doc: str
+
+
+NUMERIC_TYPES: tuple[ParamType, ...] = ("number", "int")
+
+ENGINE_PARAMS: dict[str, dict[str, ParamSpec]] = {
+    "global": {
+        "alpha": ParamSpec("number", 4.1, None, "strength of the edit along the direction"),
+        "beta": ParamSpec("number", 0.15, Bound(low=0.0), "disentanglement threshold"),
+        "neutral": ParamSpec("string", "a face", None, "the neutral text the direction starts from"),
+    },
+    "mapper": {
+        "strength": ParamSpec("number", 1.0, None, "scale of the mapper's residual"),
+    },
+    "optimize": {
+        "steps": ParamSpec("int", 300, Bound(low=1), "optimization steps"),
+        "lr": ParamSpec("number", 0.1, Bound(low=0.0, low_inclusive=False), "learning rate"),
+        "l2": ParamSpec("number", 0.008, Bound(low=0.0), "weight of the L2 distance to the source latent"),
+        "id": ParamSpec("number", 0.0, Bound(low=0.0), "weight of the identity loss"),
+        "space": ParamSpec("string", "wplus", OneOf(("wplus", "s")), "latent space optimized"),
+    },
+}
+
+ENGINES: tuple[str, ...] = tuple(ENGINE_PARAMS)
+
+# ``generate``: exactly one of seed / seeds; seeds is an integer range or list.
+MAX_SEED = 2**32 - 1
+GENERATE_PARAMS: dict[str, ParamSpec] = {
+    "seed": ParamSpec("int", None, Bound(low=0, high=MAX_SEED), "one sample from this seed"),
+    "seeds": ParamSpec("int", None, Bound(low=0, high=MAX_SEED), "samples from these seeds (A..B or a list)"),
+    "truncation": ParamSpec(
+        "number", 0.7, Bound(low=0.0, high=1.0, low_inclusive=False), "truncation psi"
+    ),
+}
+
+DEFAULT_MODELSET = "toon"
+DEFAULT_SEED = 0
+
+# Largest sweep (values per edit) and largest generate batch a recipe may ask for.
+MAX_SWEEP_VALUES = 1000
+MAX_GENERATE_SEEDS = 10000
+
+
+def defaults_for(engine: str) -> dict[str, float | int | str]:
+    """Every parameter of ``engine`` with its default value."""
+    return {name: spec.default for name, spec in ENGINE_PARAMS[engine].items()}  # type: ignore[misc]

@@ -1,0 +1,219 @@
+"""Recipe text -> AST.
+
+The LALR parser (grammar/styleclip.lark) runs with an inline ``AstBuilder``
+transformer, which builds the AST and nothing else. Spans come from the
+tokens (the parser keeps all tokens, keywords included), which is about
+twice as fast as lark's ``propagate_positions`` on large recipes.
+
+Syntax errors do not stop the parse: the statement that holds the error is
+blanked out (positions are kept) and the text is parsed again, so one call
+reports every syntax error (up to ``MAX_SYNTAX_ERRORS``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from typing import Any
+
+from lark import Lark, Token, Transformer
+from lark.exceptions import UnexpectedInput
+
+from . import ast
+from .diagnostics import Diagnostic
+from .grammar_loader import make_parser
+from .lexical import scan_comments, statement_extent, unquote
+from .spans import Span
+from .syntax_errors import syntax_diagnostic
+
+MAX_SYNTAX_ERRORS = 25
+
+
+def token_span(token: Token) -> Span:
+    return Span(token.line, token.column, token.end_line, token.end_column)
+
+
+def _span_of(item: Any) -> Span:
+    return token_span(item) if isinstance(item, Token) else item.span
+
+
+def _covering(children: list[Any]) -> Span:
+    return _span_of(children[0]).merge(_span_of(children[-1]))
+
+
+def _number(token: Token) -> ast.Number:
+    text = str(token)
+    value: int | float = float(text) if any(c in text for c in ".eE") else int(text)
+    return ast.Number(value, span=token_span(token))
+
+
+def _path(token: Token) -> ast.Path:
+    value = unquote(token) if token.type == "STRING" else str(token)
+    return ast.Path(value, span=token_span(token))
+
+
+def _ident(token: Token) -> ast.Ident:
+    value = unquote(token) if token.type == "STRING" else str(token)
+    return ast.Ident(value, span=token_span(token))
+
+
+def _nodes(children: list[Any], kind: type) -> tuple[Any, ...]:
+    return tuple(c for c in children if isinstance(c, kind))
+
+
+@dataclass(frozen=True)
+class _Args:
+    """The argument list of a metric call (internal to the builder)."""
+
+    args: tuple[ast.Scalar, ...]
+    kwargs: tuple[ast.Param, ...]
+
+
+class AstBuilder(Transformer):
+    """Builds AST nodes from the children of each grammar rule (tokens kept)."""
+
+    # ---- values
+    def number(self, c: list[Any]) -> ast.Number:
+        return _number(c[0])
+
+    def string(self, c: list[Any]) -> ast.Text:
+        return ast.Text(unquote(c[0]), span=token_span(c[0]))
+
+    def word(self, c: list[Any]) -> ast.Word:
+        return ast.Word(str(c[0]), span=token_span(c[0]))
+
+    def true(self, c: list[Any]) -> ast.Bool:
+        return ast.Bool(True, span=token_span(c[0]))
+
+    def false(self, c: list[Any]) -> ast.Bool:
+        return ast.Bool(False, span=token_span(c[0]))
+
+    def range(self, c: list[Any]) -> ast.Range:
+        start, stop = _number(c[0]), _number(c[2])
+        step = count = None
+        if len(c) == 5:
+            by = _number(c[4])
+            if c[3].type == "STEP":
+                step = by
+            else:
+                count = by
+        return ast.Range(start, stop, step, count, span=_covering(c))
+
+    def list(self, c: list[Any]) -> ast.ListValue:
+        items = tuple(x for x in c if not isinstance(x, Token))
+        return ast.ListValue(items, span=_covering(c))
+
+    def param(self, c: list[Any]) -> ast.Param:
+        return ast.Param(_ident(c[0]), c[2], span=_covering(c))
+
+    kwarg = param
+
+    def args(self, c: list[Any]) -> _Args:
+        values = [x for x in c if not isinstance(x, Token)]
+        kwargs = tuple(x for x in values if isinstance(x, ast.Param))
+        args = tuple(x for x in values if not isinstance(x, ast.Param))
+        return _Args(args, kwargs)
+
+    def alias(self, c: list[Any]) -> ast.Ident:
+        return _ident(c[1])
+
+    def engine(self, c: list[Any]) -> Token:
+        return c[0]
+
+    # ---- statements
+    def unknown(self, c: list[Any]) -> ast.Unknown:
+        rest = str(c[1]).strip() if len(c) > 1 else ""
+        return ast.Unknown(_ident(c[0]), rest, span=_covering(c))
+
+    def use(self, c: list[Any]) -> ast.Use:
+        return ast.Use(_ident(c[1]), span=_covering(c))
+
+    def seed(self, c: list[Any]) -> ast.Seed:
+        return ast.Seed(_number(c[1]), span=_covering(c))
+
+    def device(self, c: list[Any]) -> ast.Device:
+        return ast.Device(_ident(c[1]), span=_covering(c))
+
+    def invert(self, c: list[Any]) -> ast.Invert:
+        paths = tuple(_path(t) for t in c[1:] if isinstance(t, Token))
+        alias = c[-1] if isinstance(c[-1], ast.Ident) else None
+        return ast.Invert(paths, alias, span=_covering(c))
+
+    def generate(self, c: list[Any]) -> ast.Generate:
+        alias = c[-1] if isinstance(c[-1], ast.Ident) else None
+        return ast.Generate(_nodes(c, ast.Param), alias, span=_covering(c))
+
+    def load(self, c: list[Any]) -> ast.Load:
+        alias = c[-1] if isinstance(c[-1], ast.Ident) else None
+        return ast.Load(_path(c[1]), alias, span=_covering(c))
+
+    def on(self, c: list[Any]) -> ast.On:
+        return ast.On(_ident(c[1]), span=_covering(c))
+
+    def apply(self, c: list[Any]) -> ast.Edit:
+        text = ast.Text(unquote(c[1]), span=token_span(c[1]))
+        return ast.Edit(text, _ident(c[3]), _nodes(c, ast.Param), False, "apply", span=_covering(c))
+
+    def short(self, c: list[Any]) -> ast.Edit:
+        text = ast.Text(unquote(c[1]), span=token_span(c[1]))
+        return ast.Edit(text, _ident(c[0]), _nodes(c, ast.Param), False, "short", span=_covering(c))
+
+    def then(self, c: list[Any]) -> ast.Edit:
+        edit: ast.Edit = c[1]
+        return replace(edit, chained=True, span=_covering(c))
+
+    def save_image(self, c: list[Any]) -> ast.Save:
+        return ast.Save("image", _path(c[-1]), span=_covering(c))
+
+    def save_grid(self, c: list[Any]) -> ast.Save:
+        return ast.Save("grid", _path(c[-1]), span=_covering(c))
+
+    def save_animation(self, c: list[Any]) -> ast.Save:
+        return ast.Save("animation", _path(c[-1]), span=_covering(c))
+
+    def export(self, c: list[Any]) -> ast.Export:
+        return ast.Export(_path(c[-1]), span=_covering(c))
+
+    def expect(self, c: list[Any]) -> ast.Expect:
+        found = _nodes(c, _Args)
+        call = found[0] if found else _Args((), ())
+        op = next(t for t in c if isinstance(t, Token) and t.type == "COMPARE")
+        return ast.Expect(_ident(c[1]), call.args, call.kwargs, str(op), c[-1], span=_covering(c))
+
+    def start(self, c: list[Any]) -> tuple[ast.Statement, ...]:
+        return tuple(x for x in c if not isinstance(x, Token))
+
+
+@lru_cache(maxsize=1)
+def ast_parser() -> Lark:
+    """The process-wide parser that builds the AST while parsing (built once)."""
+    return make_parser(AstBuilder())
+
+
+def parse_recipe(text: str, source_name: str = "<recipe>") -> tuple[ast.Recipe | None, list[Diagnostic]]:
+    """Parse ``text``; the recipe holds every statement that parsed, the list every syntax error."""
+    parser = ast_parser()
+    diagnostics: list[Diagnostic] = []
+    current = text
+    while True:
+        try:
+            statements = parser.parse(current)
+            break
+        except UnexpectedInput as exc:
+            diagnostic, offset = syntax_diagnostic(exc, current, source_name, parser)
+            diagnostics.append(diagnostic)
+            start, end = statement_extent(current, offset)
+            blanked = current[:start] + _blank(current[start:end]) + current[end:]
+            if blanked == current or len(diagnostics) >= MAX_SYNTAX_ERRORS:
+                return None, diagnostics
+            current = blanked
+    recipe = ast.Recipe(statements, tuple(scan_comments(text)), span=_recipe_span(text))
+    return recipe, diagnostics
+
+
+def _blank(segment: str) -> str:
+    return "".join(ch if ch == "\n" else " " for ch in segment)
+
+
+def _recipe_span(text: str) -> Span:
+    lines = text.split("\n")
+    return Span(1, 1, len(lines), len(lines[-1]) + 1)
