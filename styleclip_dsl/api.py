@@ -35,8 +35,9 @@ def check(text: str, source_name: str = "<recipe>") -> tuple[Recipe | None, list
     recipe, diagnostics = parse_recipe(text, source_name)
     if recipe is None:
         return None, diagnostics
-    clean = not diagnostics and not any(isinstance(s, Unknown) for s in recipe.statements)
-    diagnostics = diagnostics + check_recipe(recipe, source_name, flow=clean)
+    broken = [(d.span.line, d.span.column) for d in diagnostics]
+    broken += [(s.span.line, s.span.column) for s in recipe.statements if isinstance(s, Unknown)]
+    diagnostics = diagnostics + check_recipe(recipe, source_name, flow_until=min(broken, default=None))
     return recipe, sort_diagnostics(diagnostics)
 
 

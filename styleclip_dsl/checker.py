@@ -8,8 +8,9 @@ and settings; sweeps (numeric parameters only, one per edit, sane sizes);
 placeholders in output paths; ``save animation`` without a sweep; paths that
 every item or variant would overwrite; ``expect`` arity and types.
 
-``flow=False`` skips the checks that depend on the statements before (for a
-recipe whose syntax errors removed some of them), so that no error is a
+Checks that depend on the statements before (subjects, ``then``, sweeps seen
+by a save) are skipped from ``flow_until`` on: the position of the first
+statement that did not parse or is unknown, so that no error reported is a
 consequence of another.
 """
 from __future__ import annotations
@@ -43,14 +44,19 @@ STATEMENT_KEYWORDS: tuple[str, ...] = (
 LATENT_EXTENSIONS: tuple[str, ...] = (".pt", ".npz")
 LOAD_EXTENSIONS: tuple[str, ...] = (".pt", ".npz", ".npy")
 _DEVICE = re.compile(r"cpu|cuda(:\d+)?|mps|auto")
+_DEVICE_ALIASES = {"gpu": "cuda", "cuda0": "cuda:0", "nvidia": "cuda", "metal": "mps"}
 _ALL_PARAMS = {name for table in ENGINE_PARAMS.values() for name in table}
 _NO_SUBJECT_HINT = "start with `invert PATH`, `generate seeds=1..4` or `load FILE`"
 
 
-def check_recipe(recipe: ast.Recipe, source_name: str, flow: bool = True) -> list[Diagnostic]:
-    """Diagnostics for ``recipe`` in source order (empty when it is fine)."""
-    checker = Checker(source_name, flow)
+def check_recipe(
+    recipe: ast.Recipe, source_name: str, flow_until: tuple[int, int] | None = None
+) -> list[Diagnostic]:
+    """Diagnostics for ``recipe`` (empty when it is fine)."""
+    checker = Checker(source_name)
     for statement in recipe.statements:
+        span = statement.span
+        checker.flow = flow_until is None or (span.line, span.column) < flow_until
         checker.visit(statement)
     return checker.sink.items
 
@@ -58,10 +64,10 @@ def check_recipe(recipe: ast.Recipe, source_name: str, flow: bool = True) -> lis
 class Checker:
     """One pass over the statements; owns its scope and its diagnostics."""
 
-    def __init__(self, source_name: str, flow: bool = True) -> None:
+    def __init__(self, source_name: str) -> None:
         self.sink = DiagnosticSink(source_name)
         self.scope = Scope()
-        self.flow = flow
+        self.flow = True
         self.settings: dict[str, Span] = {}
         self._visitors: dict[type, Callable[[object], None]] = {
             ast.Unknown: self.unknown, ast.Use: self.use, ast.Seed: self.seed,
@@ -108,11 +114,13 @@ class Checker:
 
     def device(self, node: ast.Device) -> None:
         self._setting("device", node.span)
-        if not _DEVICE.fullmatch(node.name.name):
-            self.sink.error(
-                "E-unknown-device", f"unknown device '{node.name.name}'", node.name.span,
-                did_you_mean(node.name.name, ("cpu", "cuda", "mps", "auto"), "use cpu, cuda, cuda:N, mps or auto"),
+        name = node.name.name
+        if not _DEVICE.fullmatch(name):
+            alias = _DEVICE_ALIASES.get(name.lower())
+            hint = f"did you mean '{alias}'?" if alias else did_you_mean(
+                name, ("cpu", "cuda", "mps", "auto"), "use cpu, cuda, cuda:N, mps or auto"
             )
+            self.sink.error("E-unknown-device", f"unknown device '{name}'", node.name.span, hint)
 
     # ------------------------------------------------------------ subjects
     def _define(self, name: str, span: Span, items: int | None) -> None:

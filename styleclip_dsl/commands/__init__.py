@@ -1,0 +1,1 @@
+"""CLI commands: one module each, attached to the app by ``styleclip_dsl.cli``."""

@@ -1,0 +1,46 @@
+"""`styleclip check FILES...`: parse and check recipes without running anything.
+
+Exit 0 when every recipe is clean (warnings allowed), 2 when any has errors
+or cannot be read. Imports neither torch nor the runtime.
+"""
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+
+from ..api import check as check_text
+from ..diagnostics import render_diagnostics
+from .recipe_input import read_recipe_text
+
+EXIT_OK, EXIT_INVALID = 0, 2
+
+
+def check(
+    files: list[str] = typer.Argument(..., help="Recipe files, or - for standard input."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the diagnostics."),
+) -> None:
+    """Check recipes: syntax, names, parameter types and ranges, sweeps, outputs, expectations."""
+    out, err = Console(highlight=False), Console(stderr=True, highlight=False)
+    failed = False
+    for file in files:
+        try:
+            text, source_name = read_recipe_text(file)
+        except (OSError, UnicodeDecodeError) as exc:
+            err.print(f"[bold]{file}[/]: [bold red]error[/]: cannot read it ({exc})", highlight=False)
+            failed = True
+            continue
+        _, diagnostics = check_text(text, source_name)
+        render_diagnostics(diagnostics, text, err)
+        errors = sum(d.is_error for d in diagnostics)
+        warnings = len(diagnostics) - errors
+        failed |= errors > 0
+        if not quiet:
+            status = f"{errors} error{'s' * (errors != 1)}" if errors else "ok"
+            if warnings:
+                status += f", {warnings} warning{'s' * (warnings != 1)}"
+            out.print(f"{source_name}: {status}", markup=False)
+    raise typer.Exit(EXIT_INVALID if failed else EXIT_OK)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("check")(check)

@@ -1,0 +1,48 @@
+"""`styleclip fmt FILE`: print the canonical form of a recipe (or rewrite it with --write)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from ..api import format_recipe, parse
+from ..diagnostics import render_diagnostics
+from .recipe_input import read_recipe_text
+
+
+def fmt(
+    file: str = typer.Argument(..., help="Recipe file, or - for standard input."),
+    write: bool = typer.Option(False, "--write", "-w", help="Rewrite the file in place."),
+    check_only: bool = typer.Option(False, "--check", help="Exit 1 when the file is not in canonical form."),
+) -> None:
+    """Print a recipe in canonical form: one statement per line, canonical spacing and quoting.
+
+    Comments are kept. Exit 2 when the recipe has syntax errors.
+    """
+    err = Console(stderr=True, highlight=False)
+    try:
+        text, source_name = read_recipe_text(file)
+    except (OSError, UnicodeDecodeError) as exc:
+        err.print(f"[bold]{file}[/]: [bold red]error[/]: cannot read it ({exc})")
+        raise typer.Exit(2)
+    recipe, diagnostics = parse(text, source_name)
+    if recipe is None or diagnostics:
+        render_diagnostics(diagnostics, text, err)
+        raise typer.Exit(2)
+    formatted = format_recipe(recipe)
+    if check_only:
+        if formatted != text:
+            err.print(f"{source_name}: not in canonical form", markup=False)
+            raise typer.Exit(1)
+        return
+    if write and file != "-":
+        if formatted != text:
+            Path(file).write_text(formatted, encoding="utf-8")
+        return
+    sys.stdout.write(formatted)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("fmt")(fmt)

@@ -1,0 +1,27 @@
+"""Reading recipes and ``--set`` options for the commands (``-`` is standard input)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+STDIN_NAME = "<stdin>"
+
+
+def read_recipe_text(file: str) -> tuple[str, str]:
+    """(text, source name); raises OSError when the file cannot be read."""
+    if file == "-":
+        return sys.stdin.read(), STDIN_NAME
+    return Path(file).read_text(encoding="utf-8"), file
+
+
+def parse_set_options(values: list[str]) -> dict[str, str]:
+    """``--set k=v`` options as a dict (later ones win)."""
+    out: dict[str, str] = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise typer.BadParameter(f"--set takes key=value, got {item!r}")
+        out[key.strip()] = value.strip()
+    return out
