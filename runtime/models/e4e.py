@@ -310,7 +310,13 @@ def e4e_from_checkpoint(ckpt: Any, source: str | Path = "<memory>", strict: bool
             config = _config_from_opts(opts) or infer_e4e_config(enc_state)
         except (ValueError, TypeError) as exc:
             raise CheckpointFormatError(f"cannot load e4e encoder from {path}: {exc}") from exc
-    encoder = Encoder4Editing(config)
+    if strict:
+        # Every weight will be overwritten: skip the (slow, 267M-parameter) random init.
+        with torch.device("meta"):
+            encoder = Encoder4Editing(config)
+        encoder = encoder.to_empty(device="cpu")
+    else:
+        encoder = Encoder4Editing(config)
     load_state_dict_checked(encoder, enc_state, f"e4e encoder in {path}", strict)
     encoder.eval()
 
