@@ -178,6 +178,7 @@ class ModulatedConv2d(nn.Module):
         self.scale = 1.0 / math.sqrt(in_channel * kernel_size ** 2)
         self.padding = kernel_size // 2
         self.impl = "fast"
+        self._weight_cache: tuple | None = None
         if upsample:
             factor = 2
             p = (len(blur_kernel) - factor) - (kernel_size - 1)
@@ -195,19 +196,35 @@ class ModulatedConv2d(nn.Module):
             return self._forward_grouped(x, style)
         return self._forward_shared(x, style)
 
+    def _shared_weights(self, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
+        """(conv weight in ``dtype``, laid out for conv2d or conv_transpose2d;
+        per-(out, in) energy sum_k (scale * w)^2 in float32). Cached on the
+        module while the parameter is unchanged and needs no gradient."""
+        w = self.weight
+        cacheable = not (torch.is_grad_enabled() and w.requires_grad)
+        key = (w._version, w.data_ptr(), w.device, dtype)
+        if cacheable and self._weight_cache is not None and self._weight_cache[0] == key:
+            return self._weight_cache[1], self._weight_cache[2]
+        scaled = w[0] * self.scale  # (out, in, k, k)
+        energy = scaled.float().square().sum((2, 3))  # (out, in)
+        conv_w = (scaled.transpose(0, 1) if self.upsample else scaled).to(dtype).contiguous()
+        self._weight_cache = (key, conv_w, energy) if cacheable else None
+        return conv_w, energy
+
     def _forward_shared(self, x: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
         batch = x.shape[0]
-        weight = self.weight[0] * self.scale  # (out, in, k, k)
+        device_type = x.device.type
+        autocast = torch.is_autocast_enabled(device_type)
+        weight, energy = self._shared_weights(torch.get_autocast_dtype(device_type) if autocast else x.dtype)
         x = x * style.to(x.dtype).reshape(batch, -1, 1, 1)
         if self.upsample:
-            out = F.conv_transpose2d(x, weight.transpose(0, 1).to(x.dtype), stride=2)
-            out = self.blur(out)
+            out = self.blur(F.conv_transpose2d(x, weight, stride=2))
         else:
-            out = F.conv2d(x, weight.to(x.dtype), padding=self.padding)
+            out = F.conv2d(x, weight, padding=self.padding)
         if self.demodulate:
-            # sum_{i,kh,kw} (w[o,i] s[b,i])^2 = (s^2) @ sum_k w^2 over (i)
-            energy = style.float().square() @ weight.float().square().sum((2, 3)).t()
-            out = out * torch.rsqrt(energy + 1e-8).to(out.dtype).reshape(batch, -1, 1, 1)
+            # sum_{i,kh,kw} (s[b,i] w[o,i,kh,kw])^2 = (s^2 @ energy^T)[b, o]
+            demod = torch.rsqrt(style.float().square() @ energy.t() + 1e-8)
+            out = out * demod.to(out.dtype).reshape(batch, -1, 1, 1)
         return out
 
     def _forward_grouped(self, x: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
