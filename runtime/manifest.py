@@ -28,6 +28,7 @@ def package_versions() -> dict[str, str]:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             out[name] = "not installed"
+    out["torch"] = torch.__version__  # includes the build (+cpu, +cu130)
     return out
 
 

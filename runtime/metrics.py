@@ -54,8 +54,11 @@ def identity_similarity(models, a: torch.Tensor, b: torch.Tensor) -> torch.Tenso
         if a.shape[-1] != size:
             a = torch.nn.functional.interpolate(a, size=(size, size), mode="area")
             b = torch.nn.functional.interpolate(b, size=(size, size), mode="area")
-        ca = models.encoder(a.to(models.device)).flatten(1).float().cpu()
-        cb = models.encoder(b.to(models.device)).flatten(1).float().cpu()
+        # toon has no face-recognition network: its identity is the encoder's
+        # code relative to the average (what the image is, beyond the mean face)
+        enc = models.encoder.encoder
+        ca = enc(a.to(models.device)).flatten(1).float().cpu()
+        cb = enc(b.to(models.device)).flatten(1).float().cpu()
         return torch.nn.functional.cosine_similarity(ca, cb, dim=-1)
 
 

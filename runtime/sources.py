@@ -82,7 +82,7 @@ def invert(models, step: dict, base: Path, cache, device) -> tuple[list[Item], d
             stats["misses"] += 1
             todo.append((i, pixels, key))
     if todo:
-        batch = torch.stack([torch.from_numpy(p).permute(2, 0, 1).float() / 127.5 - 1.0 for _, p, _ in todo])
+        batch = torch.stack([torch.from_numpy(p.copy()).permute(2, 0, 1).float() / 127.5 - 1.0 for _, p, _ in todo])
         with torch.no_grad():
             codes = models.invert(batch.to(device)).float().cpu()
         for (i, _, key), code in zip(todo, codes):

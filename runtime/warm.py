@@ -50,9 +50,7 @@ class WarmModels:
 
     @property
     def encoder_input_size(self) -> int:
-        enc = self.modelset.encoder
-        cfg = getattr(enc, "config", None)
-        return int(getattr(cfg, "input_size", None) or getattr(enc, "input_size", 256))
+        return int(self.modelset.encoder.input_size)
 
     @property
     def clip(self):
@@ -79,13 +77,11 @@ class WarmModels:
 
     @torch.no_grad()
     def invert(self, images: torch.Tensor) -> torch.Tensor:
-        """Images in [-1, 1] at the encoder's input size -> W+ codes."""
-        codes = self.encoder(images.to(self.device))
-        avg = self.modelset.latent_avg
-        if avg is not None:
-            avg = avg.to(codes)
-            codes = codes + (avg if avg.ndim == 2 else avg[None, None, :])
-        return codes
+        """Images in [-1, 1] at the encoder's input size -> W+ codes (the
+        model set's encoder is an ``Inverter``: e4e codes + its latent_avg)."""
+        if self.encoder is None:
+            raise RuntimeError(f"model set '{self.name}' has no encoder: it cannot invert images")
+        return self.encoder(images.to(self.device))
 
     # -- text ------------------------------------------------------------------------
     def text_embedding(self, text: str) -> torch.Tensor:
@@ -98,19 +94,17 @@ class WarmModels:
     def global_stats(self) -> gd.GlobalStats:
         if self._stats is not None:
             return self._stats
-        shipped = getattr(self.modelset, "global_stats_path", None)
-        shipped = shipped() if callable(shipped) else shipped
-        if shipped is not None and Path(shipped).exists():
-            self._stats = gd.GlobalStats.load(Path(shipped))
+        shipped = self._stat_file("stats")
+        if shipped is not None:  # our own format: means, stds and fs3 in one safetensors file
+            self._stats = gd.GlobalStats.load(shipped)
             return self._stats
-        official = getattr(self.modelset, "official_global_files", None)
-        official = official() if callable(official) else official
-        if official:
-            mean, std = gd.load_official_s_mean_std(official["s_mean_std"], self.generator.layout)
-            fs3 = gd.load_official_fs3(official["fs3"], self.generator.layout)
+        s_mean_std, fs3_path = self._stat_file("s_mean_std"), self._stat_file("fs3")
+        if s_mean_std is not None and fs3_path is not None:  # the official StyleCLIP files
+            mean, std = gd.load_official_s_mean_std(s_mean_std, self.generator.layout)
+            fs3 = gd.load_official_fs3(fs3_path, self.generator.layout)
             self._stats = gd.GlobalStats(mean, std, fs3, {"source": "official files"})
             return self._stats
-        settings = dict(getattr(self.modelset, "global_settings", None) or {})
+        settings = dict(self.modelset.defaults.get("global_stats") or {})
         n_samples = int(settings.get("n_samples", 20000))
         n_images = int(settings.get("n_images", 16))
         k = float(settings.get("k", 5.0))
@@ -125,6 +119,14 @@ class WarmModels:
 
         self._stats, _ = self.cache.get_or_compute("global-stats", key, compute, gd.GlobalStats.from_bytes)
         return self._stats
+
+    def _stat_file(self, key: str) -> Path | None:
+        from .modelsets.registry import MissingModelFile
+
+        try:
+            return self.modelset.global_stat_path(key)
+        except MissingModelFile:
+            return None
 
     def direction(self, text: str, neutral: str, beta: float) -> tuple[gd.Direction, bool]:
         memo_key = (text, neutral, beta)
@@ -154,7 +156,7 @@ class WarmModels:
         path = self.modelset.mapper_path(text)
         if path is not None:
             mapper = load_mapper_checkpoint(path)
-        elif getattr(self.modelset, "auto_train_mappers", False):
+        elif self.modelset.defaults.get("auto_train_mappers", False):
             mapper = self._trained_mapper(text, notify, progress, should_stop, training)
         else:
             raise StepError(
@@ -169,7 +171,7 @@ class WarmModels:
         from .engines.mapper import train_mapper
         from .models.mapper import load_mapper_checkpoint, save_mapper_checkpoint
 
-        cfg = training or mapper_engine.MapperTraining(**dict(getattr(self.modelset, "mapper_training", None) or {}))
+        cfg = training or mapper_engine.MapperTraining(**dict(self.modelset.defaults.get("mapper_training") or {}))
         fps = self.fingerprints()
         key = make_key(mapper_engine.ENGINE_VERSION, fps.get("generator"), fps.get("clip"), fps.get("identity"),
                        text, cfg.as_opts(text))

@@ -98,7 +98,7 @@ def train_mapper(generator, clip, text: str, config: MapperTraining = MapperTrai
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        metrics = {"loss": float(loss), "clip": float(clip_loss), "l2": float(l2)}
+        metrics = {"loss": loss.item(), "clip": clip_loss.item(), "l2": l2.item()}
         if progress:
             progress(step + 1, config.steps, metrics)
         if should_stop and should_stop():

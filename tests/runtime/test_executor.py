@@ -1,0 +1,203 @@
+"""The executor on a toy model set, driven by hand-written plans (the plan
+JSON is the contract with the language; compiling recipes is tested in
+tests/dsl and end to end in tests/test_end_to_end.py)."""
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from styleclip_runtime.errors import StepError
+from styleclip_runtime.outputs import read_png_metadata
+from styleclip_runtime.session import open_executor
+
+from .tiny_modelset import write_tiny_modelset
+
+
+def make_plan(steps: list[dict], seed: int = 0, modelset: str = "tiny") -> dict:
+    out = []
+    hashes: dict[str, str] = {}
+    for i, step in enumerate(steps, 1):
+        step = {"id": f"s{i}", "span": {"line": i, "column": 1, "end_line": i, "end_column": 10}, **step}
+        content = {k: v for k, v in step.items() if k not in ("span", "id")}
+        if "input" in content:
+            content["input"] = hashes[content["input"]]
+        step["hash"] = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+        hashes[step["id"]] = step["hash"]
+        out.append(step)
+    return {"version": 1, "modelset": modelset, "seed": seed, "device": None, "source_name": "t.sc",
+            "steps": out}
+
+
+GLOBAL = {"alpha": 4.0, "beta": 0.0, "neutral": "a face"}
+
+
+@pytest.fixture(scope="module")
+def modelset_yaml(tmp_path_factory) -> Path:
+    return write_tiny_modelset(tmp_path_factory.mktemp("models"))
+
+
+@pytest.fixture()
+def env(tmp_path, monkeypatch, modelset_yaml):
+    monkeypatch.setenv("STYLECLIP_CACHE", str(tmp_path / "cache"))
+    return modelset_yaml
+
+
+def run(yaml_path: Path, plan: dict, out: Path, base: Path | None = None, events=None):
+    ex = open_executor(str(yaml_path), "cpu", events or (lambda e: None))
+    return ex, ex.run(plan, "# recipe text\n", base or out, out)
+
+
+def edit_plan(sweep=None) -> dict:
+    return make_plan([
+        {"kind": "source", "op": "generate", "subject": "samples", "params": {"seeds": [1, 2], "truncation": 0.7}},
+        {"kind": "edit", "input": "s1", "engine": "global", "edits": [{"text": "curly hair", "params": GLOBAL}],
+         "sweep": sweep},
+        {"kind": "save", "input": "s2", "mode": "image", "path": "out/{name}_{step}.png"},
+        {"kind": "save", "input": "s2", "mode": "grid", "path": "out/grid.png"},
+        {"kind": "export", "input": "s2", "path": "out/latents.pt"},
+    ])
+
+
+def test_generate_edit_save_and_manifest(env, tmp_path) -> None:
+    ex, report = run(env, edit_plan(), tmp_path)
+    names = sorted(p.name for p in report.outputs)
+    assert names == ["grid.png", "latents.pt", "seed1_1.png", "seed2_1.png"]
+    meta = read_png_metadata(tmp_path / "out" / "seed1_1.png")
+    assert meta["recipe"] == "# recipe text\n" and meta["seed"] == "0"
+    assert json.loads(meta["item"])["name"] == "seed1"
+    assert "generator" in json.loads(meta["models"])
+    manifest = json.loads((tmp_path / "out" / "run.json").read_text())
+    assert manifest["plan"]["steps"][1]["engine"] == "global"
+    assert [s["id"] for s in manifest["steps"]] == ["s1", "s2", "s3", "s4", "s5"]
+    assert manifest["models"]["generator"] and manifest["versions"]["torch"] == torch.__version__
+    # the edit changed the image; the grid holds 2 rows (subjects) x 2 columns (source, result)
+    from styleclip_runtime.outputs import to_uint8
+    from styleclip_runtime.state import render
+
+    source_item = ex.memo[manifest["plan"]["steps"][0]["hash"]][0]
+    src = to_uint8(render(ex.models.generator, [source_item], "cpu"))[0]
+    edited = np.asarray(Image.open(tmp_path / "out" / "seed1_1.png"))
+    assert edited.shape == src.shape and np.abs(edited.astype(int) - src).mean() > 1.0
+    grid = np.asarray(Image.open(tmp_path / "out" / "grid.png"))
+    assert grid.shape[0] > 2 * 64 and grid.shape[1] > 2 * 64
+
+
+def test_second_run_hits_the_cache_and_is_byte_identical(env, tmp_path) -> None:
+    _, first = run(env, edit_plan(), tmp_path / "a")
+    _, second = run(env, edit_plan(), tmp_path / "b")  # a fresh process-level executor, same disk cache
+    m2 = json.loads((tmp_path / "b" / "out" / "run.json").read_text())
+    edit = next(s for s in m2["steps"] if s["kind"] == "edit")
+    assert edit["direction_cache_hits"] == 1
+    for name in ("seed1_1.png", "seed2_1.png", "grid.png"):
+        a = (tmp_path / "a" / "out" / name).read_bytes()
+        b = (tmp_path / "b" / "out" / name).read_bytes()
+        assert a == b, name
+
+
+def test_sweep_expands_into_variants_and_animation(env, tmp_path) -> None:
+    plan = make_plan([
+        {"kind": "source", "op": "generate", "subject": "samples", "params": {"seeds": [3], "truncation": 0.7}},
+        {"kind": "edit", "input": "s1", "engine": "global", "edits": [{"text": "smile", "params": GLOBAL}],
+         "sweep": {"param": "alpha", "values": [-4.0, 0.0, 4.0]}},
+        {"kind": "save", "input": "s2", "mode": "image", "path": "sw/{name}_{alpha}.png"},
+        {"kind": "save", "input": "s2", "mode": "animation", "path": "sw/{name}.gif"},
+        {"kind": "expect", "input": "s2", "metric": "distance", "args": [], "kwargs": {}, "op": ">=", "value": 0.0},
+    ])
+    ex, report = run(env, plan, tmp_path)
+    names = sorted(p.name for p in report.outputs)
+    assert names == ["seed3.gif", "seed3_-4.png", "seed3_0.png", "seed3_4.png"]
+    gif = Image.open(tmp_path / "sw" / "seed3.gif")
+    assert gif.n_frames >= 3
+    # alpha = 0 reproduces the source exactly
+    zero = np.asarray(Image.open(tmp_path / "sw" / "seed3_0.png"))
+    items = ex.memo[plan["steps"][1]["hash"]]
+    from styleclip_runtime.outputs import to_uint8
+    from styleclip_runtime.state import render
+
+    src = to_uint8(render(ex.models.generator, [items[1].root], "cpu"))[0]
+    assert np.array_equal(zero, src)
+    assert not np.array_equal(np.asarray(Image.open(tmp_path / "sw" / "seed3_4.png")), src)
+    measured = report.expectations[0].measured
+    assert [round(v, 6) == 0 for _, v in measured] == [False, True, False]
+
+
+def test_invert_is_cached_by_image_content(env, tmp_path) -> None:
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 255, (40, 48, 3), dtype=np.uint8)).save(photos / "a.png")
+    plan = make_plan([
+        {"kind": "source", "op": "invert", "subject": "photos", "params": {"paths": ["photos/*.png"]}},
+        {"kind": "save", "input": "s1", "mode": "image", "path": "inv/{name}.png"},
+    ])
+    _, r1 = run(env, plan, tmp_path, base=tmp_path)
+    assert r1.timings[0]["inversion_cache_misses"] == 1
+    shutil.copy(photos / "a.png", photos / "renamed.png")   # same pixels, new name
+    _, r2 = run(env, plan, tmp_path, base=tmp_path)
+    assert r2.timings[0]["inversion_cache_hits"] == 2 and r2.timings[0]["inversion_cache_misses"] == 0
+    bad = make_plan([{"kind": "source", "op": "invert", "subject": "x", "params": {"paths": ["nope/*.png"]}}])
+    with pytest.raises(StepError, match="no image matches") as info:
+        run(env, bad, tmp_path, base=tmp_path)
+    assert info.value.span["line"] == 1
+    (photos / "broken.png").write_bytes(b"not a png")
+    with pytest.raises(StepError, match="cannot read image"):
+        run(env, plan, tmp_path, base=tmp_path)
+
+
+def test_exported_latents_load_back_and_refuse_another_generator(env, tmp_path, modelset_yaml) -> None:
+    run(env, edit_plan(), tmp_path)
+    exported = tmp_path / "out" / "latents.pt"
+    plan = make_plan([
+        {"kind": "source", "op": "load", "subject": "l", "params": {"path": str(exported)}},
+        {"kind": "save", "input": "s1", "mode": "image", "path": "re/{name}.png"},
+    ])
+    _, report = run(env, plan, tmp_path)
+    for name in ("seed1", "seed2"):  # the S offset travels with the latent
+        assert (tmp_path / "re" / f"{name}.png").read_bytes() != b""
+        a = np.asarray(Image.open(tmp_path / "re" / f"{name}.png"))
+        b = np.asarray(Image.open(tmp_path / "out" / f"{name}_1.png"))
+        assert np.array_equal(a, b)
+    other = write_tiny_modelset(tmp_path / "other", name="tiny2", seed=1)
+    load_only = make_plan([{"kind": "source", "op": "load", "subject": "l", "params": {"path": str(exported)}}],
+                          modelset="tiny2")
+    with pytest.raises(StepError, match="belong to generator"):
+        run(other, load_only, tmp_path)
+
+
+def test_too_high_beta_is_a_step_error_with_the_line(env, tmp_path) -> None:
+    plan = make_plan([
+        {"kind": "source", "op": "generate", "subject": "s", "params": {"seeds": [1], "truncation": 0.7}},
+        {"kind": "edit", "input": "s1", "engine": "global",
+         "edits": [{"text": "smile", "params": {**GLOBAL, "beta": 0.999}}], "sweep": None},
+    ])
+    with pytest.raises(StepError) as info:
+        run(env, plan, tmp_path)
+    assert info.value.span["line"] == 2 and "use beta below" in info.value.message
+
+
+def test_mapper_is_trained_once_then_cached(env, tmp_path) -> None:
+    plan = make_plan([
+        {"kind": "source", "op": "generate", "subject": "s", "params": {"seeds": [1], "truncation": 0.7}},
+        {"kind": "edit", "input": "s1", "engine": "mapper", "edits": [{"text": "smile", "params": {"strength": 1.0}}],
+         "sweep": {"param": "strength", "values": [0.0, 1.0]}},
+        {"kind": "save", "input": "s2", "mode": "image", "path": "m/{name}_{strength}.png"},
+    ])
+    notices: list[str] = []
+    events = lambda e: notices.append(e["message"]) if e["event"] == "notice" else None
+    ex, _ = run(env, plan, tmp_path, events=events)
+    assert any("training one now" in n for n in notices)
+    notices.clear()
+    ex2, _ = run(env, plan, tmp_path / "again", events=events)
+    assert not any("training" in n for n in notices)
+    assert ex2.models.cache.stats.by_kind["mapper"]["hits"] >= 1
+    # strength 0 leaves the code exactly where it was
+    items = ex2.memo[plan["steps"][1]["hash"]]
+    assert torch.equal(items[0].wplus, items[0].root.wplus)
+    assert not torch.equal(items[1].wplus, items[1].root.wplus)
