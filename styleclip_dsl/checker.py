@@ -394,8 +394,10 @@ class Checker:
                 )
             if not isinstance(node.value, (ast.Text, ast.Word)):
                 self.sink.error("E-type", f"{name}() is compared to a string, got {describe(node.value)}", node.value.span)
-        elif not isinstance(node.value, ast.Number) or not math.isfinite(node.value.value):
+        elif not isinstance(node.value, ast.Number):
             self.sink.error("E-type", f"{name}() is compared to a number, got {describe(node.value)}", node.value.span)
+        elif not math.isfinite(node.value.value):
+            self.sink.error("E-type", "number out of range", node.value.span)
 
     def _check_metric_arg(self, metric: str, arg_name: str, arg: ast.Scalar) -> None:
         if not isinstance(arg, (ast.Text, ast.Word)):

@@ -54,6 +54,8 @@ def _expand_range(node: ast.Range, integer: bool, limit: int) -> Numbers | Sweep
             if bad:
                 return bad
     start, stop = float(node.start.value), float(node.stop.value)
+    if not math.isfinite(stop - start):
+        return SweepError("sweep range is too wide", None, node.span)
     if node.count is not None:
         count = int(node.count.value)
         if count < 1:
