@@ -1,0 +1,98 @@
+"""The CLI: check / plan / fmt / --version, exit codes, stdin, and no torch on `check`."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from styleclip_dsl import __version__
+from styleclip_dsl.cli import app
+
+runner = CliRunner()
+GOOD = "invert photo.jpg; apply 'curly hair' via global alpha=4 beta=0.15; then mapper 'smile'\n"
+BAD = "invert photo.jpg\nglobal 'x' bta=0.1\n"
+
+
+def write(tmp_path: Path, name: str, text: str) -> str:
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+def test_version():
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.strip() == f"styleclip {__version__}"
+
+
+def test_check_clean_and_bad_files(tmp_path):
+    good, bad = write(tmp_path, "good.sc", GOOD), write(tmp_path, "bad.sc", BAD)
+    result = runner.invoke(app, ["check", good])
+    assert result.exit_code == 0
+    assert result.stdout == f"{good}: ok\n"
+    result = runner.invoke(app, ["check", good, bad])
+    assert result.exit_code == 2
+    assert f"{bad}: 1 error" in result.stdout
+    assert result.stderr.splitlines() == [
+        f"{bad}:2:12: error: unknown parameter 'bta' for engine 'global'",
+        "   2 | global 'x' bta=0.1",
+        "     |            ^^^",
+        "hint: did you mean 'beta'?",
+    ]
+
+
+def test_check_reads_stdin_and_reports_unreadable_files(tmp_path):
+    result = runner.invoke(app, ["check", "-"], input=BAD)
+    assert result.exit_code == 2
+    assert "<stdin>:2:12: error: unknown parameter 'bta'" in result.stderr
+    result = runner.invoke(app, ["check", str(tmp_path / "missing.sc")])
+    assert result.exit_code == 2
+    assert "cannot read it" in result.stderr
+
+
+def test_plan_json_is_the_compiled_plan(tmp_path):
+    result = runner.invoke(app, ["plan", write(tmp_path, "g.sc", GOOD), "--json", "--set", "seed=5"])
+    assert result.exit_code == 0
+    plan = json.loads(result.stdout)
+    assert plan["seed"] == 5
+    assert [(s["id"], s["kind"], s.get("engine")) for s in plan["steps"]] == [
+        ("s1", "source", None), ("s2", "edit", "global"), ("s3", "edit", "mapper"),
+    ]
+
+
+def test_plan_table_and_errors(tmp_path):
+    result = runner.invoke(app, ["plan", write(tmp_path, "g.sc", GOOD)])
+    assert result.exit_code == 0
+    assert "mapper 'smile' strength=1.0" in result.stdout
+    result = runner.invoke(app, ["plan", write(tmp_path, "b.sc", BAD)])
+    assert result.exit_code == 2
+    result = runner.invoke(app, ["plan", write(tmp_path, "g2.sc", GOOD), "--set", "colour=red"])
+    assert result.exit_code == 2
+    assert "--set:1:1: error: unknown setting 'colour'" in result.stderr
+
+
+def test_fmt_prints_check_and_write(tmp_path):
+    path = write(tmp_path, "f.sc", "seed 1;invert  a.png # hi\n")
+    result = runner.invoke(app, ["fmt", path])
+    assert (result.exit_code, result.stdout) == (0, "seed 1\ninvert a.png  # hi\n")
+    assert runner.invoke(app, ["fmt", "--check", path]).exit_code == 1
+    assert runner.invoke(app, ["fmt", "--write", path]).exit_code == 0
+    assert Path(path).read_text() == "seed 1\ninvert a.png  # hi\n"
+    assert runner.invoke(app, ["fmt", "--check", path]).exit_code == 0
+    assert runner.invoke(app, ["fmt", write(tmp_path, "s.sc", "global 'x' alpha=")]).exit_code == 2
+
+
+def test_check_does_not_import_torch(tmp_path):
+    path = write(tmp_path, "good.sc", GOOD)
+    code = (
+        "import sys\n"
+        f"sys.argv = ['styleclip', 'check', {path!r}]\n"
+        "from styleclip_dsl.cli import main\n"
+        "try:\n    main()\nexcept SystemExit as exc:\n    code = exc.code\n"
+        "print('exit', code, 'torch' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip().splitlines()[-1] == "exit 0 False", result.stdout + result.stderr
