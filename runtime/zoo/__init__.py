@@ -1,0 +1,1 @@
+"""Embedded model sets that the project builds itself (currently only ``toon``)."""

@@ -1,0 +1,388 @@
+"""Train toon-G: the project's StyleGAN2 generator at 64 px on toon faces.
+
+Two phases, both plain regression (no discriminator):
+
+- **Phase A, autoencoding.** A small training-only conv encoder (``CodeNet``)
+  maps a rendered face to ONE w (``style_dim``), which is broadcast to every
+  W+ row; the generator's synthesis network reconstructs the face (L1 plus an
+  L1 on image gradients, which keeps features sharp). Because every layer
+  reads the same w, the generator's W space is the meaningful one.
+- **Phase B, the mapping network.** ``mapping(z)`` is regressed onto the
+  phase-A code of ``render(rule(z))``, where ``rule`` (``z_rule``) is a fixed
+  function from z to attributes; no synthesis runs. Samples ``G(mapping(z))``
+  then show faces whose attribute frequencies are those of the rule: every
+  family uniform (argmax of iid normals), background hue uniform.
+
+The z rule (on the pixel-normalised z, as the mapping network sees it): the
+first coordinates are cut into one slice per attribute family (6, 6, 5, 2, 3,
+2, 4 values, in ``FAMILIES`` order) and each family takes the argmax of its
+slice; the next ``n_nuisance`` coordinates pick one of ``n_nuisance`` fixed
+nuisance seeds (head position, proportions, shirt colour) by argmax; the next
+coordinate gives the background hue ``Phi(z_k)``. The other coordinates are
+ignored by the rule.
+
+Training runs in float32 (this machine's CPUs have no AMX/avx512_bf16, and
+bf16 convolutions measured 3-4x slower than float32 there) with channels_last
+feature maps, the generator's fast shared-weight modulated convolution,
+warm-up, cosine decay and gradient clipping. Runs checkpoint every ``ckpt_every`` steps into a work folder and
+resume from there; the curves go to CSV files beside the checkpoints.
+
+Run as ``python -m styleclip_runtime.zoo.toon.train_generator --work DIR``.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ...models.stylegan2 import Generator, GeneratorConfig
+from .attributes import FAMILIES, Attributes
+from .pool import RenderPool
+from .renderer import render_batch
+
+TOON_G_CONFIG = GeneratorConfig(size=64, style_dim=128, n_mlp=4, channel_multiplier=0.25, channel_max=128,
+                                lr_mlp=1.0)
+NUISANCE_BASE = 7_000  # the fixed nuisance seeds are NUISANCE_BASE + k
+
+
+@dataclass(frozen=True)
+class GeneratorTraining:
+    """Hyper-parameters of both phases (the defaults are the shipped run).
+
+    Phase A grows the output resolution: ``stages`` lists (resolution, steps);
+    at resolution r the loss compares the generator's skip image at r px
+    (the sum of the toRGB outputs up to r) with the target average-pooled to
+    r px, so the layers above r cost nothing yet.
+    """
+
+    seed: int = 0
+    batch: int = 16
+    pool_size: int = 2_000
+    refresh_every: int = 10
+    refresh_count: int = 64
+    stages: tuple[tuple[int, int], ...] = ((16, 300), (32, 200), (64, 150))
+    lr_a: float = 2e-3
+    warmup_a: int = 50
+    grad_weight: float = 1.0
+    clip_norm: float = 1.0
+    steps_b: int = 3_000
+    batch_b: int = 512
+    lr_b: float = 2e-3
+    n_pairs_b: int = 24_000
+    n_nuisance: int = 8
+    ckpt_every: int = 50
+    sample_every: int = 50
+
+    @property
+    def steps_a(self) -> int:
+        return sum(n for _, n in self.stages)
+
+    def stage_at(self, step: int) -> tuple[int, int, int]:
+        """(resolution, first step, last step + 1) of the stage containing ``step``."""
+        first = 0
+        for res, n in self.stages:
+            if step < first + n:
+                return res, first, first + n
+            first += n
+        res, n = self.stages[-1]
+        return res, first - n, first
+
+
+# ---------------------------------------------------------------- z rule
+def rule_slices(n_nuisance: int) -> dict[str, slice]:
+    """Which z coordinates each family (and "nuisance", "background") reads."""
+    out, start = {}, 0
+    for family, values in FAMILIES.items():
+        out[family] = slice(start, start + len(values))
+        start += len(values)
+    out["nuisance"] = slice(start, start + n_nuisance)
+    out["background"] = slice(start + n_nuisance, start + n_nuisance + 1)
+    return out
+
+
+def z_rule(z: torch.Tensor, n_nuisance: int = 8) -> tuple[list[Attributes], list[int]]:
+    """The attributes and nuisance seed the shipped toon-G draws for each z.
+
+    ``z`` is (B, style_dim); it is pixel-normalised first (as ``mapping`` does).
+    """
+    z = z.float()
+    z = z * torch.rsqrt(z.square().mean(1, keepdim=True) + 1e-8)
+    sl = rule_slices(n_nuisance)
+    if sl["background"].stop > z.shape[1]:
+        raise ValueError(f"the rule needs {sl['background'].stop} z coordinates, got {z.shape[1]}")
+    picks = {f: z[:, sl[f]].argmax(1).tolist() for f in FAMILIES}
+    nuisance = z[:, sl["nuisance"]].argmax(1).tolist()
+    hue = (0.5 * (1 + torch.erf(z[:, sl["background"]][:, 0] / math.sqrt(2)))).clamp(0, 1 - 1e-6).tolist()
+    attrs = [Attributes(**{f: FAMILIES[f][picks[f][i]] for f in FAMILIES}, background=float(hue[i]))
+             for i in range(z.shape[0])]
+    return attrs, [NUISANCE_BASE + k for k in nuisance]
+
+
+# ------------------------------------------------------- phase-A encoder
+class CodeNet(nn.Module):
+    """Training-only encoder: a 64 px face in [-1, 1] -> one w (B, style_dim)."""
+
+    def __init__(self, style_dim: int = 128, widths: tuple[int, ...] = (32, 64, 128, 128)) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        cin = 3
+        for i, w in enumerate(widths):
+            layers += [nn.Conv2d(cin, w, 3, 2, 1), nn.LeakyReLU(0.2)]
+            if i < len(widths) - 1:
+                layers += [nn.Conv2d(w, w, 3, 1, 1), nn.LeakyReLU(0.2)]
+            cin = w
+        self.features = nn.Sequential(*layers)
+        self.head = nn.Sequential(nn.Flatten(), nn.Linear(cin * 4 * 4, 256), nn.LeakyReLU(0.2),
+                                  nn.Linear(256, style_dim))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x)).float()
+
+
+def synthesize_to(gen: Generator, w: torch.Tensor, resolution: int) -> torch.Tensor:
+    """The generator's skip image at ``resolution`` px (const noise): the full
+    image at ``gen.size``, and the partial sum of toRGB outputs below it."""
+    if resolution >= gen.size:
+        return gen(w, noise_mode="const")
+    styles = gen.styles(w)
+    noise = gen.noise_inputs(w.shape[0], "const")
+    x = gen.conv1(gen.input(w.shape[0]), styles[0], noise[0])
+    skip = gen.to_rgb1(x, styles[1])
+    res = 4
+    for k in range(len(gen.to_rgbs)):
+        if res >= resolution:
+            break
+        x = gen.convs[2 * k](x, styles[3 * k + 2], noise[2 * k + 1])
+        x = gen.convs[2 * k + 1](x, styles[3 * k + 3], noise[2 * k + 2])
+        skip = gen.to_rgbs[k](x, styles[3 * k + 4], skip)
+        res *= 2
+    return skip
+
+
+# ---------------------------------------------------------------- helpers
+def image_loss(fake: torch.Tensor, real: torch.Tensor, grad_weight: float) -> torch.Tensor:
+    """L1 + ``grad_weight`` * L1 between the horizontal and vertical differences."""
+    fake, real = fake.float(), real.float()
+    loss = (fake - real).abs().mean()
+    if grad_weight > 0:
+        dx = lambda t: t[..., :, 1:] - t[..., :, :-1]  # noqa: E731
+        dy = lambda t: t[..., 1:, :] - t[..., :-1, :]  # noqa: E731
+        loss = loss + grad_weight * ((dx(fake) - dx(real)).abs().mean() + (dy(fake) - dy(real)).abs().mean())
+    return loss
+
+
+def lr_at(step: int, total: int, base: float, warmup: int, first: int = 0) -> float:
+    """Linear warm-up, then cosine decay to 10% of ``base``, over steps [first, total)."""
+    step, total = step - first, total - first
+    if step < warmup:
+        return base * (step + 1) / warmup
+    t = (step - warmup) / max(1, total - warmup)
+    return base * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, t))))
+
+
+def _channels_last(gen: Generator) -> None:
+    """Keep the constant input channels_last so every feature map follows (faster convs on CPU)."""
+    gen.input.input.data = gen.input.input.data.contiguous(memory_format=torch.channels_last)
+
+
+def new_generator(seed: int, config: GeneratorConfig = TOON_G_CONFIG) -> Generator:
+    torch.manual_seed(seed)
+    return Generator.from_config(config).set_impl("fast")
+
+
+class CurveLog:
+    """Append rows to a CSV file (header written once)."""
+
+    def __init__(self, path: Path, fields: list[str]) -> None:
+        self.path, self.fields = path, fields
+        if not path.exists():
+            with path.open("w", newline="") as f:
+                csv.writer(f).writerow(fields)
+
+    def write(self, **row: float) -> None:
+        with self.path.open("a", newline="") as f:
+            csv.writer(f).writerow([row.get(k, "") for k in self.fields])
+
+
+def _save(path: Path, payload: dict) -> None:
+    tmp = path.with_suffix(".tmp")
+    torch.save(payload, str(tmp))
+    tmp.replace(path)
+
+
+def _load(path: Path) -> dict | None:
+    return torch.load(str(path), map_location="cpu", weights_only=True) if path.exists() else None
+
+
+def to_signed(x01: torch.Tensor) -> torch.Tensor:
+    return x01 * 2 - 1
+
+
+# ---------------------------------------------------------------- phase A
+def train_phase_a(work: Path, cfg: GeneratorTraining, log: Callable[[str], None] = print,
+                  sample_hook: Callable[[Generator, CodeNet, int], None] | None = None
+                  ) -> tuple[Generator, CodeNet]:
+    """Autoencode renders through ``CodeNet`` and the synthesis network; resumes from ``work/phase_a.pt``."""
+    work.mkdir(parents=True, exist_ok=True)
+    gen, enc = new_generator(cfg.seed), CodeNet(TOON_G_CONFIG.style_dim)
+    enc = enc.to(memory_format=torch.channels_last)
+    params = [p for n, p in gen.named_parameters() if not n.startswith("style.")] + list(enc.parameters())
+    opt = torch.optim.Adam(params, lr=cfg.lr_a, betas=(0.9, 0.99))
+    start = 0
+    ckpt = _load(work / "phase_a.pt")
+    if ckpt is not None:
+        gen.load_state_dict(ckpt["gen"])
+        enc.load_state_dict(ckpt["enc"])
+        opt.load_state_dict(ckpt["opt"])
+        start = int(ckpt["step"])
+        log(f"phase A: resuming at step {start}")
+    _channels_last(gen)
+    if start >= cfg.steps_a:
+        return gen.eval(), enc.eval()
+    pool = RenderPool(cfg.pool_size, np.random.default_rng([cfg.seed, 0xA, start]))
+    torch.manual_seed(cfg.seed * 1_000 + start)
+    curve = CurveLog(work / "phase_a.csv", ["step", "res", "loss", "l1", "lr", "seconds"])
+    gen.train(), enc.train()
+    t0 = time.time()
+    for step in range(start, cfg.steps_a):
+        res, first, last = cfg.stage_at(step)
+        lr = lr_at(step, last, cfg.lr_a, cfg.warmup_a, first)
+        for group in opt.param_groups:
+            group["lr"] = lr
+        if step % cfg.refresh_every == 0 and step > start:
+            pool.refresh(cfg.refresh_count)
+        x01, _ = pool.sample(cfg.batch)
+        x = to_signed(x01).contiguous(memory_format=torch.channels_last)
+        target = F.avg_pool2d(x, x.shape[-1] // res) if res < x.shape[-1] else x
+        fake = synthesize_to(gen, enc(x), res)
+        loss = image_loss(fake, target, cfg.grad_weight)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, cfg.clip_norm)
+        opt.step()
+        if step % 10 == 0 or step == cfg.steps_a - 1:
+            l1 = float((fake.detach().float() - target).abs().mean())
+            curve.write(step=step, res=res, loss=float(loss.detach()), l1=l1, lr=lr, seconds=round(time.time() - t0, 1))
+            log(f"phase A step {step} res {res} loss {float(loss):.4f} l1 {l1:.4f} lr {lr:.2e} {time.time() - t0:.0f}s")
+        done = step + 1
+        if done % cfg.ckpt_every == 0 or done == cfg.steps_a:
+            _save(work / "phase_a.pt", {"gen": gen.state_dict(), "enc": enc.state_dict(),
+                                        "opt": opt.state_dict(), "step": done})
+        if sample_hook is not None and (done % cfg.sample_every == 0 or done == cfg.steps_a):
+            sample_hook(gen, enc, done)
+    return gen.eval(), enc.eval()
+
+
+# ---------------------------------------------------------------- phase B
+@torch.no_grad()
+def rule_pairs(enc: CodeNet, n: int, cfg: GeneratorTraining, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """``n`` pairs (z, phase-A code of render(z_rule(z)))."""
+    g = torch.Generator().manual_seed(seed)
+    z = torch.randn(n, TOON_G_CONFIG.style_dim, generator=g)
+    ws = []
+    enc.eval()
+    for i in range(0, n, 500):
+        attrs, seeds = z_rule(z[i:i + 500], cfg.n_nuisance)
+        img = torch.from_numpy(render_batch(attrs, seeds)).permute(0, 3, 1, 2).float() / 255.0
+        ws.append(enc(to_signed(img)).float())
+    return z, torch.cat(ws)
+
+
+def train_phase_b(gen: Generator, enc: CodeNet, work: Path, cfg: GeneratorTraining,
+                  log: Callable[[str], None] = print) -> Generator:
+    """Regress ``gen.mapping(z)`` onto the phase-A codes of the rule's faces (no synthesis)."""
+    path = work / "phase_b.pt"
+    ckpt = _load(path)
+    if ckpt is not None and int(ckpt["step"]) >= cfg.steps_b:
+        gen.style.load_state_dict(ckpt["style"])
+        return gen
+    t0 = time.time()
+    z, w = rule_pairs(enc, cfg.n_pairs_b, cfg, seed=cfg.seed * 7 + 11)
+    zv, wv = rule_pairs(enc, 2_000, cfg, seed=cfg.seed * 7 + 12)
+    log(f"phase B: {len(z)} training pairs in {time.time() - t0:.0f}s")
+    curve = CurveLog(work / "phase_b.csv", ["step", "mse", "val_mse", "lr", "seconds"])
+    opt = torch.optim.Adam(gen.style.parameters(), lr=cfg.lr_b, betas=(0.9, 0.99))
+    g = torch.Generator().manual_seed(cfg.seed * 7 + 13)
+    gen.style.train()
+    for step in range(cfg.steps_b):
+        lr = lr_at(step, cfg.steps_b, cfg.lr_b, 100)
+        for group in opt.param_groups:
+            group["lr"] = lr
+        idx = torch.randint(0, len(z), (cfg.batch_b,), generator=g)
+        loss = F.mse_loss(gen.mapping(z[idx]), w[idx])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if step % 100 == 0 or step == cfg.steps_b - 1:
+            with torch.no_grad():
+                val = float(F.mse_loss(gen.mapping(zv), wv))
+            curve.write(step=step, mse=float(loss), val_mse=val, lr=lr, seconds=round(time.time() - t0, 1))
+            log(f"phase B step {step} mse {float(loss):.4f} val {val:.4f}")
+    gen.style.eval()
+    _save(path, {"style": gen.style.state_dict(), "step": cfg.steps_b})
+    return gen
+
+
+# ------------------------------------------------------------------ all
+def train_generator(work: Path, cfg: GeneratorTraining = GeneratorTraining(),
+                    log: Callable[[str], None] = print) -> Generator:
+    """Both phases; returns the trained generator (float32, eval mode)."""
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    gen, enc = train_phase_a(Path(work), cfg, log, sample_hook=_grid_hook(Path(work), cfg))
+    gen = train_phase_b(gen, enc, Path(work), cfg, log)
+    return gen.eval()
+
+
+def _grid_hook(work: Path, cfg: GeneratorTraining) -> Callable[[Generator, CodeNet, int], None]:
+    from .evaluate_generator import save_grid
+
+    fixed = RenderPool(16, np.random.default_rng(123))
+
+    @torch.no_grad()
+    def hook(gen: Generator, enc: CodeNet, step: int) -> None:
+        x = to_signed(fixed.images.float() / 255.0)
+        res = cfg.stage_at(step - 1)[0]
+        rec = F.interpolate(synthesize_to(gen, enc(x), res), size=64, mode="nearest")
+        save_grid(torch.cat([x, rec]), work / f"phase_a_{step:05d}.png", nrow=16)
+
+    return hook
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--work", type=Path, required=True)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--steps-b", type=int, default=GeneratorTraining.steps_b)
+    p.add_argument("--out", type=Path, default=None, help="write the fp16 generator.safetensors here")
+    args = p.parse_args(argv)
+    cfg = GeneratorTraining(seed=args.seed, steps_b=args.steps_b)
+    (args.work).mkdir(parents=True, exist_ok=True)
+    (args.work / "config.json").write_text(str(asdict(cfg)))
+    gen = train_generator(args.work, cfg)
+    if args.out is not None:
+        save_shipped_generator(gen, args.out)
+
+
+def save_shipped_generator(gen: Generator, path: Path) -> None:
+    """The fp16 safetensors file with ``latent_avg`` (``mean_latent(4096, seed=0)``)."""
+    from ...models.checkpoints import save_generator_checkpoint
+
+    half = Generator.from_config(gen.config)
+    half.load_state_dict(gen.state_dict())
+    latent_avg = gen.mean_latent(4096, seed=0)[0]
+    half = half.half()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    save_generator_checkpoint(half, path, latent_avg.half())
+
+
+if __name__ == "__main__":
+    main()
