@@ -69,10 +69,14 @@ class Executor:
         self.memo: dict[str, list[Item]] = {}
         self.images: dict[str, torch.Tensor] = {}
         self.stop_requested = False
+        self.done: set[str] = set()   # hashes of the steps run by this executor
 
     # ------------------------------------------------------------------
     def run(self, plan: dict, recipe_text: str, base_dir: Path, out_dir: Path,
-            update_golden: bool = False, write_manifest: bool = True) -> RunReport:
+            update_golden: bool = False, write_manifest: bool = True, incremental: bool = False) -> RunReport:
+        """Run every step of ``plan``. With ``incremental`` (the REPL), steps
+        this executor already ran (same content hash) are skipped: a session
+        re-runs only what its new line added."""
         start = time.perf_counter()
         self.stop_requested = False
         seed = int(plan.get("seed") or 0)
@@ -83,6 +87,9 @@ class Executor:
                      "device": str(self.models.device)})
         for step in plan["steps"]:
             by_id[step["id"]] = step
+            h = step.get("hash") or step["id"]
+            if incremental and h in self.done:
+                continue
             t0 = time.perf_counter()
             line = (step.get("span") or {}).get("line", 0)
             self.events({"event": "step_start", "id": step["id"], "kind": step["kind"], "line": line,
@@ -98,6 +105,7 @@ class Executor:
                 raise Interrupted() from exc
             except Exception as exc:
                 raise StepError(f"{exc.__class__.__name__}: {exc}", step) from exc
+            self.done.add(h)
             seconds = time.perf_counter() - t0
             timing = {"id": step["id"], "kind": step["kind"], "line": line, "seconds": round(seconds, 4), **info}
             report.timings.append(timing)
@@ -285,7 +293,7 @@ def column_label(item: Item) -> str:
 
 def variant_suffix(item: Item) -> str:
     swept = [k for k in item.labels if k not in ("step", "text", "engine")]
-    return "".join(f"[{k}={item.labels[k]}]" for k in swept)
+    return "".join(f"({k}={item.labels[k]:g})" if isinstance(item.labels[k], (int, float)) else f"({k}={item.labels[k]})" for k in swept)
 
 
 def group_by_source(items: list[Item]) -> list[list[Item]]:

@@ -14,28 +14,19 @@ from typing import Optional
 import typer
 from rich.console import Console
 
+from .recipe_input import parse_set_options, read_recipe_text
+
 EXIT_OK, EXIT_EXPECT, EXIT_INVALID, EXIT_RUNTIME, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
 def read_recipe(file: str) -> tuple[str, str, Path]:
-    """(text, source name, folder that relative paths resolve against)."""
-    if file == "-":
-        return sys.stdin.read(), "<stdin>", Path.cwd()
-    path = Path(file)
+    """(text, source name, folder that relative input paths resolve against)."""
     try:
-        return path.read_text(encoding="utf-8"), str(path), path.resolve().parent
+        text, name = read_recipe_text(file)
     except OSError as exc:
         raise typer.BadParameter(f"cannot read recipe {file}: {exc.strerror or exc}") from exc
-
-
-def parse_sets(values: list[str]) -> dict[str, str]:
-    out = {}
-    for item in values:
-        if "=" not in item:
-            raise typer.BadParameter(f"--set takes key=value, got {item!r}")
-        k, v = item.split("=", 1)
-        out[k.strip()] = v.strip()
-    return out
+    base = Path.cwd() if file == "-" else Path(file).resolve().parent
+    return text, name, base
 
 
 def step_error_diagnostic(exc, source_name: str):
@@ -57,7 +48,10 @@ def execute(text: str, source_name: str, base: Path, *, sets: dict[str, str], ou
     from ..api import compile_recipe
     from ..diagnostics import render_diagnostics
 
-    if models:
+    model_file = None
+    if models and (models.endswith((".yaml", ".yml")) or "/" in models):
+        model_file = models  # a model-set YAML by path: the plan keeps its name, the runtime loads the file
+    elif models:
         sets = {**sets, "use": models}
     plan, diags = compile_recipe(text, source_name, sets)
     errors = [d for d in diags if d.severity == "error"]
@@ -80,7 +74,7 @@ def execute(text: str, source_name: str, base: Path, *, sets: dict[str, str], ou
 
     try:
         with printer:
-            executor = open_executor(plan_dict.get("modelset") or "toon", device or plan_dict.get("device"),
+            executor = open_executor(model_file or plan_dict.get("modelset") or "toon", device or plan_dict.get("device"),
                                      printer.handle, no_cache=no_cache)
             report = executor.run(plan_dict, text, base, out, update_golden=update_golden)
     except StepError as exc:
@@ -101,7 +95,7 @@ def run(
     set_: list[str] = typer.Option([], "--set", help="Override a setting: seed=N, use=MODELSET, device=D."),
     out: Path = typer.Option(Path("."), "--out", "-o", help="Folder that relative output paths resolve against."),
     device: Optional[str] = typer.Option(None, "--device", help="cpu, cuda, cuda:1 (default: cuda if present)."),
-    models: Optional[str] = typer.Option(None, "--models", help="Model set (overrides the recipe's `use`)."),
+    models: Optional[str] = typer.Option(None, "--models", help="Model set name or YAML path (overrides `use`)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Check and show the plan; run nothing."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only errors and the final summary."),
     as_json: bool = typer.Option(False, "--json", help="Emit machine-readable JSON events on stdout."),
@@ -114,7 +108,7 @@ def run(
     text, source_name, base = read_recipe(file)
     console = Console(stderr=as_json)
     err = Console(stderr=True)
-    code, _ = execute(text, source_name, base, sets=parse_sets(set_), out=out, device=device, models=models,
+    code, _ = execute(text, source_name, base, sets=parse_set_options(set_), out=out, device=device, models=models,
                       dry_run=dry_run, quiet=quiet, as_json=as_json, no_cache=no_cache, update_golden=False,
                       console=console, err=err)
     raise typer.Exit(code)
