@@ -54,3 +54,5 @@ _register_commands()
 
 def main() -> None:
     app()
+if __name__ == "__main__":
+    main()
