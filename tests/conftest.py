@@ -1,0 +1,20 @@
+"""Test-wide settings: every test runs against a private cache folder, so no
+test reads or writes the user's ~/.cache/styleclip, and nothing is fetched."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory):
+    old = {k: os.environ.get(k) for k in ("STYLECLIP_CACHE", "HF_HUB_OFFLINE")}
+    os.environ["STYLECLIP_CACHE"] = str(tmp_path_factory.mktemp("styleclip-cache"))
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    yield
+    for k, v in old.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
