@@ -1,0 +1,107 @@
+"""Per-engine time per image, in toon and at full size (random weights).
+
+Reported as ratios against a baseline measured in the same run: one plain
+synthesis of the same generator (what rendering the unedited image costs),
+so the figures say how much each engine adds on top of rendering.
+
+    python bench/bench_engines.py [--full] [--device cpu|cuda] [--batch 4] [--opt-steps 5]
+
+Full size: StyleGAN2 1024 (config-f widths), CLIP ViT-B/32 (open_clip, random
+weights, no download), 18-layer LevelsMapper, a random fs3 table of 6048 rows.
+Optimization is timed per step and projected to its default 300 steps.
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+
+
+def timed(fn, repeat: int = 3) -> float:
+    fn()  # warm-up
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def full_size(device: str):
+    import open_clip
+
+    from styleclip_runtime.models.clip_model import ClipModel
+    from styleclip_runtime.models.stylegan2 import Generator
+
+    g = Generator(1024, 512, 8, channel_multiplier=2).to(device).eval()
+    for p in g.parameters():
+        p.requires_grad_(False)
+    model = open_clip.create_model("ViT-B-32", pretrained=None)
+    clip = ClipModel(model.float(), open_clip.get_tokenizer("ViT-B-32"), fingerprint="random", device=device)
+    return g, clip
+
+
+def toon(device: str):
+    from styleclip_runtime.models.modelset import ModelSet
+
+    ms = ModelSet.load("toon", device=device)
+    return ms.generator, ms.clip
+
+
+def bench(name: str, g, clip, device: str, batch: int, opt_steps: int) -> None:
+    from styleclip_runtime.engines import global_directions as gd
+    from styleclip_runtime.engines import optimization as opt
+    from styleclip_runtime.engines.mapper import apply_strength
+    from styleclip_runtime.models.mapper import LevelsMapper
+
+    torch.manual_seed(0)
+    w = gd.sample_wplus(g, batch, seed=1, truncation=0.7).to(device)
+    n = sum(l.width for l in g.layout if not l.is_torgb)
+    dim = clip.encode_text(["a"]).shape[-1]
+    fs3 = torch.nn.functional.normalize(torch.randn(n, dim), dim=-1)
+    std = [torch.ones(l.width) for l in g.layout]
+    mapper = LevelsMapper(style_dim=g.config.style_dim, n_latent=g.n_latent).to(device).eval()
+    text = clip.encode_text(["a face with curly hair"])[0]
+
+    with torch.no_grad():
+        base = timed(lambda: g(w))
+
+        def global_edit():
+            dt = gd.text_direction(clip, "curly hair", "a face")
+            d = gd.direction_from_relevance(gd.relevance(fs3, dt.cpu()), g.layout, std, 0.1)
+            g.synthesize(gd.apply_direction(g.styles(w), d, 4.0))
+
+        glob = timed(global_edit)
+        mapp = timed(lambda: g(apply_strength(mapper, w, 1.0)))
+    step = timed(lambda: opt.optimize(g, clip, w, text, steps=opt_steps), repeat=1) / opt_steps
+    rows = [("render (baseline)", base), ("global direction (text -> edit -> render)", glob),
+            ("mapper (apply + render)", mapp), ("optimization, one step", step),
+            ("optimization, 300 steps (projected)", step * 300)]
+    print(f"\n{name}: batch {batch} on {device}")
+    print(f"{'':45s} {'s/batch':>10s} {'s/image':>10s} {'x render':>9s}")
+    for label, secs in rows:
+        print(f"{label:45s} {secs:10.4f} {secs / batch:10.4f} {secs / base:9.2f}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--full", action="store_true", help="also the full-size models (slow on a CPU)")
+    ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    ap.add_argument("--batch", type=int, default=4)
+    ap.add_argument("--opt-steps", type=int, default=5)
+    args = ap.parse_args()
+    g, clip = toon(args.device)
+    bench("toon", g, clip, args.device, args.batch, args.opt_steps)
+    if args.full:
+        g, clip = full_size(args.device)
+        bench("full size (1024 generator, ViT-B/32)", g, clip, args.device, max(1, args.batch // 4),
+              max(1, args.opt_steps // 2))
+
+
+if __name__ == "__main__":
+    main()
