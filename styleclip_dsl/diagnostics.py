@@ -68,6 +68,7 @@ class DiagnosticSink:
     def warning(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
         self.items.append(Diagnostic(message, hint, span, self.source_name, "warning", code))
 
+
 _STYLES = {"error": "bold red", "warning": "bold yellow"}
 
 

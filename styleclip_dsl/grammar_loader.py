@@ -1,7 +1,6 @@
 """Loads grammar/styleclip.lark (package data of ``styleclip_dsl.grammar``) and builds the parser."""
 from __future__ import annotations
 
-from functools import lru_cache
 from importlib import resources
 
 from lark import Lark
@@ -24,9 +23,3 @@ def make_parser(transformer: object | None = None) -> Lark:
         maybe_placeholders=False,
         transformer=transformer,
     )
-
-
-@lru_cache(maxsize=1)
-def tree_parser() -> Lark:
-    """A parser that returns lark trees (the baseline of bench/bench_check.py)."""
-    return make_parser()

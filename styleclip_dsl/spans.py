@@ -8,18 +8,14 @@ from dataclasses import dataclass
 class Span:
     """A region of the source, 1-based; ``end_column`` is one past the last character.
 
-    ``Span.none()`` (all zeros) marks nodes that were built in code rather
-    than parsed (the formatter and the property tests make such nodes).
+    ``NO_SPAN`` (all zeros) marks nodes that were built in code rather than
+    parsed (the property tests make such nodes).
     """
 
     line: int
     column: int
     end_line: int
     end_column: int
-
-    @staticmethod
-    def none() -> "Span":
-        return NO_SPAN
 
     @property
     def known(self) -> bool:

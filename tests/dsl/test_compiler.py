@@ -1,7 +1,6 @@
 """Compilation: golden plans, defaults, sweeps, fusion, hashes, overrides."""
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
