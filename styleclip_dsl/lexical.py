@@ -89,8 +89,8 @@ def statement_extent(text: str, pos: int) -> tuple[int, int]:
             close = _closing_quote(text, i, line_end)
             i = close + 1
             continue
-        if ch == "#":
-            return start, i if pos < i else line_end
+        if ch == "#":  # a comment ends the statement
+            return start, i
         if ch == ";":
             if pos <= i:
                 return start, i
