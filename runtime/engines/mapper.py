@@ -26,7 +26,7 @@ ENGINE_VERSION = "mapper-1"
 class MapperTraining:
     steps: int = 300
     batch: int = 8
-    lr: float = 0.05
+    lr: float = 0.5
     clip_lambda: float = 1.0
     l2_lambda: float = 0.8
     id_lambda: float = 0.1

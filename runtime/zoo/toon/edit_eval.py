@@ -1,0 +1,117 @@
+"""Scoring edits in the toon world with the independent judge.
+
+For a prompt that names an attribute value (``captions.PROMPTS``), an edit
+*succeeds* on a subject where the judge did not see that value before and
+sees it after, and *keeps the rest* where every other family's verdict is
+unchanged. Background hue is continuous and skin tone is the judge's weakest
+family; both are reported but not counted as "the rest".
+
+Used by the engine tests (a sample) and by ``python -m
+styleclip_runtime.zoo.toon.edit_eval`` (the full figures of docs/toon.md).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import asdict, dataclass
+
+import torch
+
+from .captions import PROMPTS
+
+KEPT_FAMILIES_EXCLUDED = ("skin",)
+ENGINE_PROMPTS = ("smile", "curly hair", "purple hair", "glasses", "bald", "closed eyes", "beard", "surprised")
+
+
+def has_value(verdict, family: str, value: str) -> bool:
+    seen = verdict.value(family)
+    if family == "glasses" and value == "round":  # 'glasses' means any glasses
+        return seen != "none"
+    return seen == value
+
+
+@dataclass
+class EditScore:
+    prompt: str
+    engine: str
+    subjects: int
+    absent_before: int
+    success: float          # share of absent-before subjects where the judge sees the target after
+    kept: float             # share of (subject, other family) verdicts unchanged
+    kept_all: float         # share of subjects with every other family unchanged
+    worst_family: str
+    worst_family_kept: float
+    seconds: float = 0.0
+
+
+def score(judge, before: torch.Tensor, after: torch.Tensor, prompt: str, engine: str) -> EditScore:
+    family, value = PROMPTS[prompt]
+    vb, va = judge.predict(before), judge.predict(after)
+    absent = [i for i, v in enumerate(vb) if not has_value(v, family, value)]
+    hits = sum(1 for i in absent if has_value(va[i], family, value))
+    others = [f for f in vb[0].attributes if f != family and f not in KEPT_FAMILIES_EXCLUDED]
+    if family == "hair_style" and value == "bald":
+        others = [f for f in others if f != "hair_color"]  # a bald head has no hair colour to keep
+    per_family = {f: sum(vb[i].value(f) == va[i].value(f) for i in range(len(vb))) / len(vb) for f in others}
+    kept = sum(per_family.values()) / max(1, len(per_family))
+    kept_all = sum(all(vb[i].value(f) == va[i].value(f) for f in others) for i in range(len(vb))) / len(vb)
+    worst = min(per_family, key=per_family.get)
+    return EditScore(prompt, engine, len(vb), len(absent), hits / max(1, len(absent)), kept, kept_all,
+                     worst, per_family[worst])
+
+
+def sample_subjects(generator, n: int, seed: int = 1234, truncation: float = 0.7) -> torch.Tensor:
+    """W+ codes of ``n`` generator samples (seeded)."""
+    from ...engines.global_directions import sample_wplus
+
+    return sample_wplus(generator, n, seed=seed, truncation=truncation)
+
+
+def main() -> None:  # pragma: no cover - a measurement script
+    from ...cache import Cache
+    from ...engines import optimization as opt
+    from ...engines.mapper import apply_strength
+    from ...models.modelset import ModelSet
+    from ...session import results_cache_dir
+    from ...state import Item, render
+    from ...warm import WarmModels
+
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--subjects", type=int, default=32)
+    ap.add_argument("--engines", default="global,mapper,optimize")
+    ap.add_argument("--prompts", default=",".join(ENGINE_PROMPTS))
+    ap.add_argument("--opt-steps", type=int, default=100)
+    ap.add_argument("--alpha", type=float, default=4.1)
+    ap.add_argument("--beta", type=float, default=0.15)
+    args = ap.parse_args()
+    ms = ModelSet.load("toon")
+    models = WarmModels(ms, Cache(results_cache_dir(ms)), "cpu", notify=print)
+    g, judge = models.generator, models.judge
+    w = sample_subjects(g, args.subjects)
+    items = [Item(f"s{i}", "eval", i, w[i]) for i in range(len(w))]
+    before = render(g, items, "cpu")
+    results = []
+    for engine in args.engines.split(","):
+        for prompt in args.prompts.split(","):
+            t0 = time.perf_counter()
+            if engine == "global":
+                d, _ = models.direction(prompt, "a face", args.beta)
+                edited = [Item(it.name, "eval", it.index, it.wplus, [args.alpha * x for x in d.delta]) for it in items]
+            elif engine == "mapper":
+                m = models.mapper(prompt, None, print)
+                with torch.no_grad():
+                    ww = apply_strength(m, w, 1.0)
+                edited = [Item(it.name, "eval", it.index, ww[i]) for i, it in enumerate(items)]
+            else:
+                res = opt.optimize(g, models.clip, w, models.text_embedding(prompt), steps=args.opt_steps)
+                edited = [Item(it.name, "eval", it.index, res.wplus[i]) for i, it in enumerate(items)]
+            after = render(g, edited, "cpu")
+            s = score(judge, before, after, prompt, engine)
+            s.seconds = time.perf_counter() - t0
+            results.append(s)
+            print(json.dumps(asdict(s)), flush=True)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
