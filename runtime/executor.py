@@ -250,12 +250,13 @@ class Executor:
         line = (step.get("span") or {}).get("line", 0)
         metric, args, kwargs = step["metric"], list(step.get("args") or []), dict(step.get("kwargs") or {})
         u8 = list(to_uint8(images))
+        labels = [self._labels(it) for it in items]
         if metric == "golden" and update_golden:
-            golden = Path(str(args[0]))
-            golden = golden if golden.is_absolute() else base_dir / golden
-            save_png(golden, u8[0])
-            self._notify(f"updated golden image {golden}")
-        values = metrics.evaluate(self.models, metric, args, kwargs, images, sources_img, u8, base_dir)
+            paths = metrics.golden_paths(str(args[0]), labels, base_dir)
+            metrics.write_golden(paths, u8)
+            for golden in paths:
+                self._notify(f"updated golden image {golden}")
+        values = metrics.evaluate(self.models, metric, args, kwargs, images, sources_img, u8, base_dir, labels)
         target = step["value"]
         measured = [(it.name + variant_suffix(it), v) for it, v in zip(items, values)]
         passed = all(metrics.compare(v, step["op"], target) for v in values)

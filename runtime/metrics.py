@@ -5,11 +5,15 @@ number (or string) per item.
 | --- | --- |
 | clip(text) | cosine similarity of the result to the text (79-template average) |
 | clip_delta(text) | clip(text) of the result minus that of its source |
-| id_sim() | identity similarity to the source: ArcFace where the model set has one; in toon, the cosine similarity of the encoder's W+ codes (minus latent_avg) of the two images |
+| id_sim() | identity similarity to the source: ArcFace where the model set has one; in toon (no face-recognition network), the cosine similarity of the e4e encoder's codes of the two images, relative to the average latent (what the image is, beyond the mean face) |
 | distance() | mean absolute pixel difference to the source, in [-1, 1] units (0..2) |
 | psnr() | PSNR to the source in dB (images in [0, 1]) |
-| golden(path) | mean absolute difference to a golden image, in [0, 1] units |
-| attribute(family) | the toon judge's verdict for that family (a string) |
+| golden(path, tol=T) | mean absolute difference to a golden image, in [0, 1] units (0..1), over every channel value of the saved 8-bit result; each difference of at most ``tol`` (default 0) counts as zero, so rounding noise can be ignored (1/255 ~ 0.004 is one 8-bit step) |
+| attribute(family) | the toon judge's most likely value for that family (a string) |
+
+Golden paths may hold the save-path placeholders (``{name}``, ``{subject}``,
+``{index}``, a swept parameter such as ``{alpha}``): each item is compared
+with its own file. A path that would give several items one file is an error.
 """
 from __future__ import annotations
 
@@ -69,18 +73,67 @@ def psnr(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return 10 * torch.log10(1.0 / mse)
 
 
-def golden_distance(image_u8: np.ndarray, golden: Path) -> float:
-    with Image.open(golden) as img:
-        ref = np.asarray(img.convert("RGB"), dtype=np.float32)
+def read_golden(path: Path) -> np.ndarray:
+    """A golden image as HWC uint8 RGB."""
+    with Image.open(path) as img:
+        return np.asarray(img.convert("RGB"), dtype=np.uint8)
+
+
+def golden_distance(image_u8: np.ndarray, golden: Path, tol: float = 0.0) -> float:
+    """Mean absolute difference of ``image_u8`` (HWC uint8) to the golden image, in [0, 1]
+    units; differences of at most ``tol`` count as zero."""
+    ref = read_golden(golden)
     if ref.shape != image_u8.shape:
         raise MetricError(f"golden image {golden} is {ref.shape[1]}x{ref.shape[0]}; the result is "
-                          f"{image_u8.shape[1]}x{image_u8.shape[0]}")
-    return float(np.abs(ref - image_u8.astype(np.float32)).mean() / 255.0)
+                          f"{image_u8.shape[1]}x{image_u8.shape[0]} (refresh it with --update-golden)")
+    diff = np.abs(ref.astype(np.float32) - image_u8.astype(np.float32)) / 255.0
+    if tol > 0:
+        # compare in whole 8-bit steps so that tol=1/255 forgives exactly one step
+        diff[diff <= tol + 1e-6] = 0.0
+    return float(diff.mean())
+
+
+def golden_paths(template: str, labels: list[dict], base: Path | None) -> list[Path]:
+    """One golden file per item: placeholders filled like save paths, relative to ``base``."""
+    from .executor import fill  # the save paths' placeholder rules (imported late: executor imports us)
+
+    paths = []
+    for lab in labels:
+        p = Path(fill(template, lab))
+        paths.append(p if p.is_absolute() or base is None else base / p)
+    if len(set(paths)) < len(paths):
+        raise MetricError(f"golden({template!r}) gives {len(paths)} items one file; put a placeholder such as "
+                          "{name} (or the swept parameter, e.g. {alpha}) in the path")
+    return paths
+
+
+def write_golden(paths: list[Path], images_u8: list[np.ndarray]) -> None:
+    """Store each item's result as its golden image (``--update-golden``)."""
+    from .outputs import save_png
+
+    for path, px in zip(paths, images_u8):
+        save_png(path, px)
+
+
+def attribute_values(judge, images: torch.Tensor, family: str) -> list[str]:
+    """The judge's most likely value of ``family`` per image (``Judge.predict`` gives ``Verdict``s)."""
+    with torch.no_grad():
+        verdicts = judge.predict(images.float())
+    out = []
+    for v in verdicts:
+        readings = getattr(v, "attributes", v)
+        if family not in readings:
+            raise MetricError(f"unknown attribute family {family!r} (the judge knows: {', '.join(readings)})")
+        value = readings[family]
+        out.append(str(value[0] if isinstance(value, tuple) else value))
+    return out
 
 
 def evaluate(models, metric: str, args: list, kwargs: dict, results: torch.Tensor, sources: torch.Tensor,
-             result_u8: list[np.ndarray] | None = None, base: Path | None = None) -> list[float | str]:
-    """Per-item values of ``metric``. ``results``/``sources`` are (N,3,H,W) in [-1,1]."""
+             result_u8: list[np.ndarray] | None = None, base: Path | None = None,
+             labels: list[dict] | None = None) -> list[float | str]:
+    """Per-item values of ``metric``. ``results``/``sources`` are (N,3,H,W) in [-1,1];
+    ``result_u8`` the saved 8-bit pixels and ``labels`` the items' placeholders (golden)."""
     if metric == "clip":
         return _clip_sim(models, results, str(args[0])).tolist()
     if metric == "clip_delta":
@@ -92,26 +145,19 @@ def evaluate(models, metric: str, args: list, kwargs: dict, results: torch.Tenso
     if metric == "psnr":
         return psnr(results, sources).tolist()
     if metric == "golden":
-        path = Path(str(args[0]))
-        path = path if path.is_absolute() or base is None else base / path
-        if not path.exists():
-            raise MetricError(f"golden image {path} does not exist (create it with --update-golden)")
         assert result_u8 is not None
-        return [golden_distance(img, path) for img in result_u8]
+        tol = float(kwargs.get("tol") or 0.0)
+        paths = golden_paths(str(args[0]), labels or [{} for _ in result_u8], base)
+        for path in paths:
+            if not path.exists():
+                raise MetricError(f"golden image {path} does not exist (create it with "
+                                  "`styleclip test --update-golden`)")
+        return [golden_distance(img, path, tol) for img, path in zip(result_u8, paths)]
     if metric == "attribute":
         judge = models.judge
         if judge is None:
             raise MetricError(f"model set '{models.name}' has no attribute judge (attribute() is a toon metric)")
-        family = str(args[0])
-        with torch.no_grad():
-            verdicts = judge.predict(results)
-        out = []
-        for v in verdicts:
-            if family not in v:
-                raise MetricError(f"unknown attribute family {family!r}")
-            value = v[family]
-            out.append(value[0] if isinstance(value, tuple) else getattr(value, "value", value))
-        return out
+        return attribute_values(judge, results, str(args[0]))
     raise MetricError(f"unknown metric {metric!r}")
 
 

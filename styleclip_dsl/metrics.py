@@ -38,8 +38,9 @@ METRICS: dict[str, MetricSpec] = {
     "golden": MetricSpec(
         ("path",),
         "number",
-        "mean absolute difference to a golden image",
-        {"tol": ParamSpec("number", None, Bound(low=0.0), "per-pixel tolerance ignored in the mean")},
+        "mean absolute difference to a golden image, in [0, 1] units",
+        {"tol": ParamSpec("number", None, Bound(low=0.0),
+                          "differences of at most tol (per channel value, [0, 1] units) count as zero")},
     ),
     "attribute": MetricSpec(("family",), "label", "the attribute the judge sees (toon)"),
 }

@@ -5,6 +5,13 @@ fraction of a second. `verify` exits 0 when every file is present and
 matches its pinned sha256 (files without a pinned digest are reported as
 "unpinned", with their digest so that it can be pinned, and fail only with
 ``--strict``), and 1 otherwise.
+
+`styleclip models prefetch NAME [--from DIR]` fills the cache folder
+``<cache>/models/NAME/`` for CI: with ``--from`` it copies each missing file
+from DIR (verified against the YAML's size and sha256 first); it never
+downloads. It exits 0 when every file is then in place (the ``toon`` set
+ships its files, so it needs nothing), and 1 listing each missing file with
+its target path and URL.
 """
 from __future__ import annotations
 
@@ -12,11 +19,16 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from pathlib import Path
+from typing import Optional
+
+from styleclip_runtime.modelsets import prefetch as prefetching
 from styleclip_runtime.modelsets import registry
 
-app = typer.Typer(name="models", help="Model sets: list them and verify their files.", no_args_is_help=True)
+app = typer.Typer(name="models", help="Model sets: list them, verify their files, prefetch them into the cache.", no_args_is_help=True)
 
-STATUS_STYLE = {"ok": "green", "unpinned": "yellow", "missing": "red", "mismatch": "bold red"}
+STATUS_STYLE = {"ok": "green", "unpinned": "yellow", "missing": "red", "mismatch": "bold red",
+                "present": "green", "shipped": "green", "copied": "cyan"}
 
 
 def human_size(n: int | None) -> str:
@@ -88,6 +100,43 @@ def verify_set(
         console.print(f"Put each missing file where 'detail' says (download URLs are in {spec.source}); "
                       "nothing is downloaded automatically.")
     raise typer.Exit(1 if failed else 0)
+
+
+@app.command("prefetch")
+def prefetch_set(
+    name: str = typer.Argument(..., help="Model set name, or the path of its YAML file."),
+    source: Optional[Path] = typer.Option(None, "--from", help="Folder holding the files (DIR/FILE or DIR/NAME/FILE); "
+                                          "each is verified, then copied into the cache."),
+) -> None:
+    """Put a set's files into the cache folder for CI (never downloads; exit 1 if any is still missing)."""
+    console = Console()
+    err = Console(stderr=True)
+    try:
+        spec = registry.find_spec(name)
+    except registry.ModelSetError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    if source is not None and not source.is_dir():
+        err.print(f"[red]error:[/red] --from {source}: not a folder")
+        raise typer.Exit(1)
+    results = prefetching.prefetch(spec, source)
+    table = Table(title=f"model set {spec.name} -> {registry.models_dir(spec.name)}")
+    for col in ("role", "file", "status", "detail"):
+        table.add_column(col, overflow="fold")
+    for r in results:
+        style = STATUS_STYLE.get(r.status, "")
+        table.add_row(r.role, r.filename, f"[{style}]{r.status}[/{style}]", r.detail)
+    console.print(table)
+    bad = [r for r in results if not r.ok]
+    if not bad:
+        console.print(f"all {len(results)} files of '{spec.name}' are in place")
+        raise typer.Exit(0)
+    console.print(f"[red]{len(bad)} file(s) not in place[/red]; nothing is downloaded automatically:")
+    for r in bad:
+        where = f"  {r.filename}: put it at {r.path}" if r.status == prefetching.MISSING else f"  {r.filename}: {r.detail}"
+        console.print(where + (f"\n    from {r.url}" if r.url else "\n    (no URL in the YAML)"), soft_wrap=True)
+    console.print("then run `styleclip models prefetch` again, or pass --from DIR holding the files.")
+    raise typer.Exit(1)
 
 
 def register(root: typer.Typer) -> None:
