@@ -32,12 +32,16 @@ def token_span(token: Token) -> Span:
     return Span(token.line, token.column, token.end_line, token.end_column)
 
 
-def _span_of(item: Any) -> Span:
-    return token_span(item) if isinstance(item, Token) else item.span
-
-
 def _covering(children: list[Any]) -> Span:
-    return _span_of(children[0]).merge(_span_of(children[-1]))
+    """From the start of the first child to the end of the last (children come in source order)."""
+    first, last = children[0], children[-1]
+    if isinstance(first, Token):
+        line, column = first.line, first.column
+    else:
+        line, column = first.span.line, first.span.column
+    if isinstance(last, Token):
+        return Span(line, column, last.end_line, last.end_column)
+    return Span(line, column, last.span.end_line, last.span.end_column)
 
 
 def _number(token: Token) -> ast.Number:
