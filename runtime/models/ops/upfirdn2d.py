@@ -111,6 +111,6 @@ def upfirdn2d(x: torch.Tensor, kernel: torch.Tensor, up: int = 1, down: int = 1,
     if _cuda.usable(x) and not (torch.is_grad_enabled() and x.requires_grad):
         ext = _cuda.extension()
         if ext is not None:
-            return ext.upfirdn2d(x.contiguous(), kernel.to(x.device, x.dtype).contiguous(),
+            return ext.upfirdn2d(x.contiguous(), kernel.to(x.device, torch.float32).contiguous(),
                                  up, down, p0, p1)
     return _upfirdn2d_fast(x, kernel, up, down, p0, p1)
