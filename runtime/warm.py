@@ -153,7 +153,7 @@ class WarmModels:
             return self._mappers[text]
         from .models.mapper import load_mapper_checkpoint
 
-        path = self.modelset.mapper_path(text)
+        path = self.modelset.mapper_path(text) or self.user_mapper_path(text, must_exist=True)
         if path is not None:
             mapper = load_mapper_checkpoint(path)
         elif self.modelset.defaults.get("auto_train_mappers", False):
@@ -166,6 +166,14 @@ class WarmModels:
         mapper = mapper.to(self.device).eval()
         self._mappers[text] = mapper
         return mapper
+
+    def user_mapper_path(self, text: str, must_exist: bool = False) -> Path | None:
+        """Where `styleclip train mapper` registers a mapper for this set and
+        prompt: ``<cache>/models/<set>/mappers/<prompt>.pt``."""
+        from .modelsets.registry import prompt_key
+
+        path = Path(self.modelset.cache_dir) / "mappers" / f"{prompt_key(text)}.pt"
+        return path if (path.exists() or not must_exist) else None
 
     def _trained_mapper(self, text, notify, progress, should_stop, training):
         from .engines.mapper import train_mapper

@@ -15,6 +15,7 @@ train a toon mapper in minutes, and every knob is a parameter.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Callable
 
 import torch
@@ -58,11 +59,30 @@ def _sample_codes(generator, n: int, gen: torch.Generator, psi_min: float, mean:
         return generator.to_wplus(w)
 
 
+def _save_training_state(path: Path, mapper, opt, gen: torch.Generator, step: int, text: str,
+                         config: MapperTraining) -> None:
+    import io
+
+    from ..cache import atomic_write_bytes
+
+    buf = io.BytesIO()
+    torch.save({"mapper": mapper.state_dict(), "optimizer": opt.state_dict(), "rng": gen.get_state(),
+                "step": step, "text": text, "config": config.as_opts(text)}, buf)
+    atomic_write_bytes(Path(path), buf.getvalue())
+
+
 def train_mapper(generator, clip, text: str, config: MapperTraining = MapperTraining(), identity=None,
                  extra_latents: torch.Tensor | None = None,
                  progress: Callable[[int, int, dict], None] | None = None,
-                 should_stop: Callable[[], bool] | None = None, init_state: dict | None = None):
-    """Train a LevelsMapper for ``text``; returns (mapper, final metrics)."""
+                 should_stop: Callable[[], bool] | None = None, init_state: dict | None = None,
+                 checkpoint: Path | None = None, checkpoint_every: int = 50):
+    """Train a LevelsMapper for ``text``; returns (mapper, final metrics).
+
+    With ``checkpoint``, the run saves its state (mapper, optimiser, step,
+    random generator) there every ``checkpoint_every`` steps, atomically, and
+    resumes from it when the file exists: an interrupted training continues
+    where it stopped and ends with the same weights as an uninterrupted one.
+    """
     from ..models.mapper import LevelsMapper
 
     torch.manual_seed(config.seed)
@@ -80,7 +100,16 @@ def train_mapper(generator, clip, text: str, config: MapperTraining = MapperTrai
     opt = torch.optim.Adam(mapper.parameters(), lr=config.lr, betas=(0.9, 0.999))
     use_id = identity is not None and config.id_lambda > 0
     metrics: dict = {}
-    for step in range(config.steps):
+    start = 0
+    if checkpoint is not None and Path(checkpoint).exists():
+        state = torch.load(checkpoint, map_location="cpu", weights_only=True)
+        if state.get("text") != text or state.get("config") != config.as_opts(text):
+            raise ValueError(f"{checkpoint} holds a different training run; remove it to start again")
+        mapper.load_state_dict(state["mapper"])
+        opt.load_state_dict(state["optimizer"])
+        gen.set_state(state["rng"])
+        start = int(state["step"])
+    for step in range(start, config.steps):
         w = _sample_codes(generator, config.batch, gen, config.psi_min, mean)
         if extra_latents is not None and len(extra_latents):
             pick = torch.randint(len(extra_latents), (config.batch // 2,), generator=gen)
@@ -101,6 +130,8 @@ def train_mapper(generator, clip, text: str, config: MapperTraining = MapperTrai
         metrics = {"loss": loss.item(), "clip": clip_loss.item(), "l2": l2.item()}
         if progress:
             progress(step + 1, config.steps, metrics)
+        if checkpoint is not None and ((step + 1) % checkpoint_every == 0 or step + 1 == config.steps):
+            _save_training_state(checkpoint, mapper, opt, gen, step + 1, text, config)
         if should_stop and should_stop():
             break
     mapper.eval()
