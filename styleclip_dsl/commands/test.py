@@ -1,0 +1,127 @@
+"""`styleclip test PATHS...`: run every recipe found, evaluate its expectations, report for CI.
+
+Each recipe runs as `styleclip run` would (same checker, compiler and
+executor, through ``run.execute``); golden paths and inputs resolve against
+the recipe's folder, outputs against ``--out``. After every recipe one line
+says how it went (with each failed expectation as ``file:line: the line:
+expected ..., measured ...``); at the end a summary table. ``--junit FILE``
+and ``--json FILE`` write machine-readable reports (see ``ci_reports``).
+
+Exit codes (the most severe outcome wins; see ``ci_results``): 0 all passed,
+1 an expectation failed, 2 a recipe is invalid or none was found, 3 a
+runtime error, 130 interrupted.
+"""
+from __future__ import annotations
+
+import io
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from .ci_reports import STATUS_STYLE, failure_text, summary_line, summary_table, write_json, write_junit
+from .ci_results import (ERROR, EXIT_NOTHING_FOUND, INVALID, STATUS_FOR_EXIT, RecipeResult, discover, display_path,
+                         expectations_from_report, overall_exit)
+from .recipe_input import parse_set_options
+from .run import EXIT_INTERRUPTED, EXIT_RUNTIME, execute
+
+
+def run_one(path: Path, *, sets: dict[str, str], out: Path, device: str | None, models: str | None,
+            no_cache: bool, update_golden: bool) -> RecipeResult:
+    """Run one recipe and collect its outcome; diagnostics and notices go to stderr and into ``message``."""
+    shown = display_path(path)
+    start = time.perf_counter()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return RecipeResult(shown, ERROR, 0.0, [], f"cannot read recipe {shown}: {exc}")
+    err = Console(stderr=True, record=True, highlight=False, soft_wrap=True)
+    swallowed = Console(file=io.StringIO())  # run's own per-recipe table: test prints one summary instead
+    try:
+        code, report = execute(text, shown, path.resolve().parent, sets=sets, out=out, device=device, models=models,
+                               dry_run=False, quiet=True, as_json=False, no_cache=no_cache,
+                               update_golden=update_golden, console=swallowed, err=err)
+    except KeyboardInterrupt:
+        code, report = EXIT_INTERRUPTED, None
+    except Exception as exc:  # one broken recipe must not hide the others' results
+        err.print(f"[bold red]error[/]: {exc.__class__.__name__}: {exc}")
+        code, report = EXIT_RUNTIME, None
+    seconds = time.perf_counter() - start
+    if code == EXIT_INTERRUPTED:
+        raise KeyboardInterrupt
+    status = STATUS_FOR_EXIT.get(code, ERROR)
+    expectations = expectations_from_report(report, text) if report is not None else []
+    return RecipeResult(shown, status, seconds, expectations, err.export_text().strip())
+
+
+def print_result(console: Console, r: RecipeResult) -> None:
+    style = STATUS_STYLE[r.status]
+    held = sum(e.passed for e in r.expectations)
+    if r.status in (ERROR, INVALID):
+        first = next((ln.strip() for ln in r.message.splitlines() if ln.strip()), "")
+        console.print(f"[{style}]{r.status.upper():7}[/{style}] {escape(r.path)} ({r.seconds:.1f}s): "
+                      f"{escape(first)}", highlight=False)
+        return
+    what = f"{held}/{len(r.expectations)} expectations" if r.expectations else "no expectations"
+    console.print(f"[{style}]{r.status.upper():7}[/{style}] {escape(r.path)} ({what}, {r.seconds:.1f}s)",
+                  highlight=False)
+    for e in r.failed_expectations:
+        console.print(f"  {escape(failure_text(r.path, e))}", highlight=False)
+
+
+def test(
+    paths: list[Path] = typer.Argument(..., help="Recipe files or folders (searched recursively for *.sc)."),
+    junit: Optional[Path] = typer.Option(None, "--junit", help="Write a JUnit XML report to this file."),
+    json_file: Optional[Path] = typer.Option(None, "--json", help="Write a JSON report to this file."),
+    update_golden: bool = typer.Option(False, "--update-golden",
+                                       help="Write each golden('...') image from this run's result (deliberately)."),
+    set_: list[str] = typer.Option([], "--set", help="Override a setting in every recipe: seed=N, use=MODELSET, device=D."),
+    out: Path = typer.Option(Path("."), "--out", "-o", help="Folder that relative output paths resolve against."),
+    device: Optional[str] = typer.Option(None, "--device", help="cpu, cuda, cuda:1 (default: cuda if present)."),
+    models: Optional[str] = typer.Option(None, "--models", help="Model set name or YAML path (overrides `use`)."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the result cache."),
+) -> None:
+    """Run recipes as tests: evaluate every `expect`, print a summary, write JUnit/JSON reports.
+
+    Exit codes: 0 all passed, 1 an expectation failed, 2 a recipe is invalid (or none found),
+    3 a runtime error; with several recipes the most severe wins.
+    """
+    console = Console(soft_wrap=True)
+    err = Console(stderr=True, soft_wrap=True)
+    sets = parse_set_options(set_)
+    recipes, problems = discover(paths)
+    for problem in problems:
+        err.print(f"[bold red]error[/]: {problem}")
+    if problems or not recipes:
+        raise typer.Exit(EXIT_NOTHING_FOUND)
+    if update_golden:
+        err.print("[yellow]--update-golden[/]: golden images are rewritten from this run's results")
+    results: list[RecipeResult] = []
+    try:
+        for path in recipes:
+            result = run_one(path, sets=sets, out=out, device=device, models=models, no_cache=no_cache,
+                             update_golden=update_golden)
+            results.append(result)
+            print_result(console, result)
+    except KeyboardInterrupt:
+        err.print("[yellow]interrupted[/]: reports cover the recipes that finished")
+        _write_reports(results, junit, json_file)
+        raise typer.Exit(EXIT_INTERRUPTED)
+    console.print(summary_table(results))
+    console.print(summary_line(results))
+    _write_reports(results, junit, json_file)
+    raise typer.Exit(overall_exit(results))
+
+
+def _write_reports(results: list[RecipeResult], junit: Path | None, json_file: Path | None) -> None:
+    if junit is not None:
+        write_junit(results, junit)
+    if json_file is not None:
+        write_json(results, json_file)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("test")(test)
