@@ -1,0 +1,123 @@
+"""The expect metrics: golden distance and its tolerance, golden paths, the judge's
+attributes (the real Judge class, random weights), pixel metrics on known images."""
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from styleclip_runtime import metrics
+from styleclip_runtime.zoo.toon.attributes import FAMILIES
+from styleclip_runtime.zoo.toon.judge import Judge, JudgeConfig
+
+
+def save(path: Path, px: np.ndarray) -> Path:
+    Image.fromarray(px).save(path)
+    return path
+
+
+@pytest.fixture()
+def image() -> np.ndarray:
+    rng = np.random.default_rng(0)
+    return rng.integers(1, 255, size=(8, 8, 3), dtype=np.uint8)  # 1..254: room for +-1 steps
+
+
+def test_golden_distance_is_zero_for_the_same_pixels(tmp_path, image):
+    assert metrics.golden_distance(image, save(tmp_path / "g.png", image)) == 0.0
+
+
+def test_golden_distance_is_the_mean_absolute_difference_in_unit_range(tmp_path, image):
+    changed = image.copy()
+    changed[3, 4] = [0, 0, 0]
+    expected = image[3, 4].astype(np.float64).sum() / 255.0 / image.size
+    assert metrics.golden_distance(changed, save(tmp_path / "g.png", image)) == pytest.approx(expected, rel=1e-5)
+
+
+def test_tol_forgives_differences_up_to_tol_and_keeps_larger_ones_whole(tmp_path, image):
+    golden = save(tmp_path / "g.png", image)
+    one_step = image + 1
+    assert metrics.golden_distance(one_step, golden) == pytest.approx(1 / 255, rel=1e-5)
+    assert metrics.golden_distance(one_step, golden, tol=1 / 255) == 0.0
+    two_steps = image + 2
+    assert metrics.golden_distance(two_steps, golden, tol=1 / 255) == pytest.approx(2 / 255, rel=1e-5)
+
+
+def test_golden_of_another_size_is_a_metric_error(tmp_path, image):
+    with pytest.raises(metrics.MetricError, match="8x8.*update-golden"):
+        metrics.golden_distance(np.zeros((4, 4, 3), np.uint8), save(tmp_path / "g.png", image))
+
+
+def test_golden_paths_fill_placeholders_relative_to_the_recipe(tmp_path):
+    labels = [{"name": "ada", "alpha": 1.5}, {"name": "bo", "alpha": 1.5}]
+    paths = metrics.golden_paths("golden/{name}_{alpha}.png", labels, tmp_path)
+    assert paths == [tmp_path / "golden/ada_1.5.png", tmp_path / "golden/bo_1.5.png"]
+
+
+def test_one_golden_file_for_several_items_is_refused(tmp_path):
+    with pytest.raises(metrics.MetricError, match=r"2 items one file.*\{name\}"):
+        metrics.golden_paths("golden/g.png", [{"name": "ada"}, {"name": "bo"}], tmp_path)
+
+
+def test_evaluate_golden_compares_each_item_with_its_file(tmp_path, image):
+    other = np.clip(image.astype(int) + 10, 0, 255).astype(np.uint8)
+    save(tmp_path / "ada.png", image)
+    save(tmp_path / "bo.png", image)
+    values = metrics.evaluate(None, "golden", ["{name}.png"], {}, torch.zeros(2, 3, 8, 8), torch.zeros(2, 3, 8, 8),
+                              [image, other], tmp_path, [{"name": "ada"}, {"name": "bo"}])
+    assert values[0] == 0.0
+    assert values[1] == pytest.approx(np.abs(other.astype(float) - image).mean() / 255, rel=1e-5)
+
+
+def test_missing_golden_names_the_file_and_the_fix(tmp_path, image):
+    with pytest.raises(metrics.MetricError, match=r"ada\.png does not exist.*--update-golden"):
+        metrics.evaluate(None, "golden", ["{name}.png"], {}, torch.zeros(1, 3, 8, 8), torch.zeros(1, 3, 8, 8),
+                         [image], tmp_path, [{"name": "ada"}])
+
+
+def test_distance_and_psnr_on_known_images():
+    src = torch.zeros(2, 3, 4, 4)
+    res = src + 0.5  # 0.5 in [-1, 1] units = 0.25 in [0, 1]: mse 1/16
+    assert metrics.evaluate(None, "distance", [], {}, res, src) == pytest.approx([0.5, 0.5])
+    assert metrics.evaluate(None, "psnr", [], {}, res, src) == pytest.approx([10 * np.log10(16)] * 2, rel=1e-5)
+
+
+def test_attribute_reads_the_real_judges_verdicts():
+    torch.manual_seed(0)
+    judge = Judge(JudgeConfig()).eval()
+    images = torch.rand(3, 3, 64, 64) * 2 - 1
+    models = SimpleNamespace(judge=judge, name="toon")
+    verdicts = judge.predict(images)
+    for family in ("hair_color", "expression"):
+        values = metrics.evaluate(models, "attribute", [family], {}, images, images)
+        assert values == [v.value(family) for v in verdicts]
+        assert set(values) <= set(FAMILIES[family])
+
+
+def test_attribute_of_an_unknown_family_lists_the_known_ones():
+    judge = Judge(JudgeConfig()).eval()
+    models = SimpleNamespace(judge=judge, name="toon")
+    with pytest.raises(metrics.MetricError, match="unknown attribute family 'hat'.*hair_color"):
+        metrics.evaluate(models, "attribute", ["hat"], {}, torch.zeros(1, 3, 64, 64), torch.zeros(1, 3, 64, 64))
+
+
+def test_attribute_without_a_judge_says_it_is_a_toon_metric():
+    models = SimpleNamespace(judge=None, name="ffhq")
+    with pytest.raises(metrics.MetricError, match="'ffhq' has no attribute judge"):
+        metrics.evaluate(models, "attribute", ["eyes"], {}, torch.zeros(1, 3, 8, 8), torch.zeros(1, 3, 8, 8))
+
+
+@pytest.mark.parametrize("value,op,target,expected", [
+    (0.3, ">", 0.2, True), (0.2, ">", 0.2, False), (0.2, ">=", 0.2, True), ("smile", "==", "smile", True),
+    ("sad", "==", "smile", False), ("sad", "!=", "smile", True),
+])
+def test_compare(value, op, target, expected):
+    assert metrics.compare(value, op, target) is expected
+
+
+def test_text_cannot_be_ordered():
+    with pytest.raises(metrics.MetricError, match="cannot compare text"):
+        metrics.compare("smile", ">", "sad")
