@@ -306,6 +306,7 @@ class Generator(nn.Module):
         self.num_ws = cfg.n_latent
         self.num_layers = cfg.num_noises
         self.layout: tuple[StyleLayer, ...] = build_layout(cfg)
+        self.memory_format: torch.memory_format | None = None  # None: automatic
 
         self.style = nn.Sequential(PixelNorm(), *[
             EqualLinear(style_dim, style_dim, lr_mul=lr_mlp, activation="fused_lrelu") for _ in range(n_mlp)
@@ -446,7 +447,7 @@ class Generator(nn.Module):
             noise = self.noise_inputs(batch, noise_mode, styles[0].device)
         elif len(noise) != self.num_layers:
             raise ValueError(f"expected {self.num_layers} noise inputs, got {len(noise)}")
-        x = self.input(batch)
+        x = self.input(batch).contiguous(memory_format=self._synthesis_memory_format())
         x = self.conv1(x, styles[0], noise[0])
         skip = self.to_rgb1(x, styles[1])
         for k in range(len(self.to_rgbs)):
@@ -461,6 +462,20 @@ class Generator(nn.Module):
         return self.synthesize(self.styles(wplus_or_w), noise_mode=noise_mode, noise=noise)
 
     # ----------------------------------------------------- implementation
+    def set_memory_format(self, memory_format: torch.memory_format | None) -> "Generator":
+        """Run the synthesis in ``torch.channels_last`` or
+        ``torch.contiguous_format``; ``None`` (default) picks channels_last
+        for the fast path on CPU (measured faster there, bench_generator.py)
+        and contiguous otherwise."""
+        self.memory_format = memory_format
+        return self
+
+    def _synthesis_memory_format(self) -> torch.memory_format:
+        if self.memory_format is not None:
+            return self.memory_format
+        fast = self.conv1.conv.impl == "fast"
+        return torch.channels_last if fast and self.input.input.device.type == "cpu" else torch.contiguous_format
+
     def set_impl(self, impl: str) -> "Generator":
         """Choose ``"fast"`` or ``"reference"`` kernels for every op."""
         if impl not in IMPLS:

@@ -290,3 +290,14 @@ def test_bf16_autocast_stays_close_to_float32(small_generator):
             half = g(w)
     assert half.shape == full.shape
     assert (half.float() - full).abs().max() / full.abs().max() < 0.05
+
+
+@pytest.mark.parametrize("impl", ["fast", "reference"])
+def test_channels_last_gives_the_same_image(small_generator, impl):
+    g = small_generator.set_impl(impl)
+    w = torch.randn(2, g.style_dim)
+    with torch.no_grad():
+        plain = g(w)
+        channels_last = g.set_memory_format(torch.channels_last)(w)
+    g.set_memory_format(torch.contiguous_format).set_impl("fast")
+    torch.testing.assert_close(channels_last, plain, rtol=1e-5, atol=1e-5)
