@@ -149,9 +149,14 @@ class ModelSet:
             return None
 
         def build() -> Any:
-            from ..zoo.toon.judge import load_judge
+            import json
 
-            judge = load_judge(self.path(self.spec.judge.file), dict(self.spec.judge.config))
+            from ..zoo.toon.judge import JudgeConfig, load_judge
+
+            raw = dict(self.spec.judge.config)
+            # an empty config means: the judge_config.json beside the weights
+            config = JudgeConfig.from_json(json.dumps(raw)) if raw else None
+            judge = load_judge(self.path(self.spec.judge.file), config)
             return judge.to(self.device) if hasattr(judge, "to") else judge
 
         return self._once("judge", build)
