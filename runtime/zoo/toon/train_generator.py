@@ -69,7 +69,7 @@ class GeneratorTraining:
     pool_size: int = 2_000
     refresh_every: int = 10
     refresh_count: int = 64
-    stages: tuple[tuple[int, int], ...] = ((16, 300), (32, 200), (64, 150))
+    stages: tuple[tuple[int, int], ...] = ((16, 150), (32, 120), (64, 300))
     lr_a: float = 2e-3
     warmup_a: int = 50
     grad_weight: float = 1.0
