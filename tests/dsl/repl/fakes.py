@@ -102,7 +102,9 @@ class FakeExecutor:
         for step in plan["steps"]:
             if incremental and step["hash"] in self.done:
                 continue
-            self.events({"event": "step_start", "id": step["id"]})
+            line = step["span"]["line"]
+            self.events({"event": "step_start", "id": step["id"], "kind": step["kind"], "line": line,
+                         "label": step["kind"]})
             kind = step["kind"]
             if kind == "source":
                 seeds = step["params"].get("seeds", [0])
@@ -126,6 +128,7 @@ class FakeExecutor:
                 report.expectations.append(step["op"] != "<")
             ran.append(step["id"])
             self.done.add(step["hash"])
+            self.events({"event": "step_end", "id": step["id"], "kind": step["kind"], "line": line, "seconds": 0.0})
         return report
 
 
