@@ -83,8 +83,11 @@ def invert(models, step: dict, base: Path, cache, device) -> tuple[list[Item], d
             todo.append((i, pixels, key))
     if todo:
         batch = torch.stack([torch.from_numpy(p.copy()).permute(2, 0, 1).float() / 127.5 - 1.0 for _, p, _ in todo])
+        from .batching import AdaptiveBatch
+
         with torch.no_grad():
-            codes = models.invert(batch.to(device)).float().cpu()
+            codes = torch.cat(AdaptiveBatch(16).run(
+                len(batch), lambda a, b: models.invert(batch[a:b].to(device)).float().cpu()))
         for (i, _, key), code in zip(todo, codes):
             cache.put_bytes("inversion", key, st_save({"wplus": code.contiguous()}))
             items[i] = Item(paths[i].stem, subject, i, code, labels={"step": 0})

@@ -53,14 +53,18 @@ def add_offsets(a: list[torch.Tensor] | None, b: list[torch.Tensor]) -> list[tor
 
 
 @torch.no_grad()
-def render(generator, items: Sequence[Item], device: torch.device | str, batch: int = 16) -> torch.Tensor:
-    """Images (N, 3, H, W), raw generator output, for the items' edit states."""
-    out = []
-    for start in range(0, len(items), batch):
-        chunk = items[start:start + batch]
-        styles = generator.styles(stack_wplus(chunk, device))
-        offsets = stack_offsets(chunk, generator.layout, device)
+def render(generator, items: Sequence[Item], device: torch.device | str,
+           batch: "AdaptiveBatch | None" = None) -> torch.Tensor:
+    """Images (N, 3, H, W), raw generator output, for the items' edit states,
+    in chunks that shrink if the device runs out of memory."""
+    from .batching import AdaptiveBatch
+
+    def chunk(a: int, b: int) -> torch.Tensor:
+        part = items[a:b]
+        styles = generator.styles(stack_wplus(part, device))
+        offsets = stack_offsets(part, generator.layout, device)
         if offsets is not None:
             styles = [s + o.to(s) for s, o in zip(styles, offsets)]
-        out.append(generator.synthesize(styles).float().cpu())
-    return torch.cat(out)
+        return generator.synthesize(styles).float().cpu()
+
+    return torch.cat((batch or AdaptiveBatch(16)).run(len(items), chunk))
