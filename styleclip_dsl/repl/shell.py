@@ -50,7 +50,7 @@ class Shell:
 
     def run_action(self, action: Callable[[], Outcome]) -> Outcome:
         """Run a session call that may execute steps: progress events, Ctrl-C, then the outcome."""
-        printer = EventPrinter(self.console, self.err, quiet=self.quiet)
+        printer = _LazyPrinter(lambda: EventPrinter(self.console, self.err, quiet=self.quiet))
         try:
             with InterruptGuard(self.session.request_stop), printer:
                 self.session.event_sink = printer.handle
@@ -71,3 +71,24 @@ class Shell:
     def prompt_label(self) -> str:
         current = self.session.facts().current
         return f"styleclip ({current})> " if current else "styleclip> "
+
+
+class _LazyPrinter:
+    """An EventPrinter started by the first event, so a line that runs nothing prints nothing."""
+
+    def __init__(self, make: Callable[[], EventPrinter]) -> None:
+        self.make = make
+        self.printer: EventPrinter | None = None
+
+    def handle(self, event: dict) -> None:
+        if self.printer is None:
+            self.printer = self.make()
+            self.printer.__enter__()
+        self.printer.handle(event)
+
+    def __enter__(self) -> "_LazyPrinter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.printer is not None:
+            self.printer.__exit__(*exc)
