@@ -24,8 +24,8 @@ def repl(
 ) -> None:
     """Try edits line by line on warm models; :save FILE keeps the session as a recipe.
 
-    Exit codes with piped input: as `run` (0 ok, 1 an expectation failed, 2 invalid line, 3 runtime error,
-    130 interrupted).
+    With piped input the exit codes are run's: 0 ok, 1 an expectation failed, 2 invalid line,
+    3 runtime error, 130 interrupted.
     """
     from ..repl import ui
     from ..repl.preview import PROTOCOLS, pick_protocol
