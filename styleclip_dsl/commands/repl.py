@@ -24,8 +24,7 @@ def repl(
 ) -> None:
     """Try edits line by line on warm models; :save FILE keeps the session as a recipe.
 
-    With piped input the exit codes are run's: 0 ok, 1 an expectation failed, 2 invalid line,
-    3 runtime error, 130 interrupted.
+    Piped input exits as run does: 0 ok, 1 expectation failed, 2 invalid line, 3 runtime error, 130 interrupted.
     """
     from ..repl import ui
     from ..repl.preview import PROTOCOLS, pick_protocol
