@@ -89,32 +89,31 @@ def main() -> None:
     import torch
 
     paths = ["naive"] + [p for p in args.paths if p != "naive"]
+    print(f"seconds per image, best of {args.repeats} after a warm-up; x naive = naive time / path time")
+    header = f"{'size':>5} {'batch':>5} {'path':<13} {'wall s/img':>10} {'x naive':>8} {'cpu s/img':>10} " \
+             f"{'x naive':>8} {'peak RSS MiB':>13} {'synth +MiB':>11} {'max rel err':>12}"
+    print(header)
+    print("-" * len(header), flush=True)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for size in args.sizes:
             for batch in args.batches:
                 images = {}
-                for path in paths:
+                for path in paths:  # rows print as they come, so a long run keeps its results
                     out_file = str(Path(tmp) / f"{size}_{batch}_{path}.pt")
-                    row = run_child(size, batch, path, args.repeats, out_file)
+                    r = run_child(size, batch, path, args.repeats, out_file)
                     images[path] = torch.load(out_file, weights_only=True)
                     ref = images["naive"]
-                    row["max_rel_err"] = float((images[path] - ref).abs().max() / ref.abs().max())
-                    rows.append(row)
-                    print(f"  measured {size}px batch {batch} {path}: {row['s_per_image']:.3f} s/img",
-                          file=sys.stderr, flush=True)
-    base = {(r["size"], r["batch"]): r for r in rows if r["path"] == "naive"}
-    print(f"\ntorch threads: {rows[0]['threads']}; seconds per image, best of {args.repeats}")
-    header = f"{'size':>5} {'batch':>5} {'path':<13} {'wall s/img':>10} {'x naive':>8} {'cpu s/img':>10} " \
-             f"{'x naive':>8} {'peak RSS MiB':>13} {'synth +MiB':>11} {'max rel err':>12}"
-    print(header)
-    print("-" * len(header))
-    for r in rows:
-        b = base[(r["size"], r["batch"])]
-        print(f"{r['size']:>5} {r['batch']:>5} {r['path']:<13} {r['s_per_image']:>10.3f} "
-              f"{b['s_per_image'] / r['s_per_image']:>7.2f}x {r['cpu_s_per_image']:>10.3f} "
-              f"{b['cpu_s_per_image'] / r['cpu_s_per_image']:>7.2f}x {r['peak_rss_mib']:>13.0f} "
-              f"{r['synthesis_rss_mib']:>11.0f} {r['max_rel_err']:>12.2e}")
+                    r["max_rel_err"] = float((images[path] - ref).abs().max() / ref.abs().max())
+                    if path == "naive":
+                        base = r
+                    b = base
+                    rows.append(r)
+                    print(f"{r['size']:>5} {r['batch']:>5} {r['path']:<13} {r['s_per_image']:>10.3f} "
+                          f"{b['s_per_image'] / r['s_per_image']:>7.2f}x {r['cpu_s_per_image']:>10.3f} "
+                          f"{b['cpu_s_per_image'] / r['cpu_s_per_image']:>7.2f}x {r['peak_rss_mib']:>13.0f} "
+                          f"{r['synthesis_rss_mib']:>11.0f} {r['max_rel_err']:>12.2e}", flush=True)
+    print(f"torch threads: {rows[0]['threads']}")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))
 

@@ -208,7 +208,8 @@ class ModulatedConv2d(nn.Module):
         scaled = w[0] * self.scale  # (out, in, k, k)
         energy = scaled.float().square().sum((2, 3))  # (out, in)
         conv_w = (scaled.transpose(0, 1) if self.upsample else scaled).to(dtype).contiguous()
-        self._weight_cache = (key, conv_w, energy) if cacheable else None
+        # the detached source pins its storage, so a data_ptr in the key is never reused while cached
+        self._weight_cache = (key, conv_w, energy, w.detach()) if cacheable else None
         return conv_w, energy
 
     def _forward_shared(self, x: torch.Tensor, style: torch.Tensor) -> torch.Tensor:

@@ -301,3 +301,17 @@ def test_channels_last_gives_the_same_image(small_generator, impl):
         channels_last = g.set_memory_format(torch.channels_last)(w)
     g.set_memory_format(torch.contiguous_format).set_impl("fast")
     torch.testing.assert_close(channels_last, plain, rtol=1e-5, atol=1e-5)
+
+
+def test_cached_fast_weights_follow_parameter_updates(small_generator):
+    g = small_generator
+    w = torch.randn(2, g.style_dim)
+    with torch.inference_mode():
+        before = g(w)
+    with torch.no_grad():
+        g.convs[1].conv.weight.mul_(-1.5)  # in place, as an optimizer step or load_state_dict does
+        after = g(w)
+        expected = g.set_impl("reference")(w)
+    g.set_impl("fast")
+    assert not torch.allclose(after, before)
+    torch.testing.assert_close(after, expected, rtol=1e-4, atol=1e-5)
