@@ -42,14 +42,14 @@ class EncoderTraining:
     """Hyper-parameters of the encoder run (the defaults are the shipped run)."""
 
     seed: int = 0
-    steps: int = 1_500
-    image_steps: int = 150
+    steps: int = 400
+    image_steps: int = 40
     batch: int = 32
     image_batch: int = 8
     lr: float = 1e-3
     warmup: int = 50
-    n_g: int = 3_000
-    pool_size: int = 3_000
+    n_g: int = 2_000
+    pool_size: int = 2_000
     render_fraction: float = 0.5
     delta_weight: float = 2e-3
     image_weight: float = 1.0

@@ -66,10 +66,11 @@ class GeneratorTraining:
 
     seed: int = 0
     batch: int = 16
+    batch_64: int = 8  # the full-resolution stage: twice the updates for the same time
     pool_size: int = 2_000
     refresh_every: int = 10
     refresh_count: int = 64
-    stages: tuple[tuple[int, int], ...] = ((16, 150), (32, 120), (64, 300))
+    stages: tuple[tuple[int, int], ...] = ((16, 150), (32, 120), (64, 220))
     lr_a: float = 2e-3
     warmup_a: int = 50
     grad_weight: float = 1.0
@@ -260,7 +261,7 @@ def train_phase_a(work: Path, cfg: GeneratorTraining, log: Callable[[str], None]
             group["lr"] = lr
         if step % cfg.refresh_every == 0 and step > start:
             pool.refresh(cfg.refresh_count)
-        x01, _ = pool.sample(cfg.batch)
+        x01, _ = pool.sample(cfg.batch_64 if res >= gen.size else cfg.batch)
         x = to_signed(x01).contiguous(memory_format=torch.channels_last)
         target = F.avg_pool2d(x, x.shape[-1] // res) if res < x.shape[-1] else x
         fake = synthesize_to(gen, enc(x), res)

@@ -23,7 +23,7 @@ import torch.nn.functional as F
 
 from .attributes import FAMILIES, labels
 from .augment import augment
-from .judge import Judge, JudgeConfig
+from .judge import Judge, JudgeConfig, load_judge
 from .pool import RenderPool
 from .training import CurveLog, export_fp16, load_checkpoint, save_checkpoint, warmup_cosine
 
@@ -60,10 +60,13 @@ def train_judge(
     threads: int = 2,
     bf16: bool = False,
     work_dir: Path | None = None,
+    init: Path | None = None,
 ) -> dict[str, float]:
     """Train, export ``judge.safetensors`` + ``judge_config.json`` to ``out_dir``; returns metrics.
 
     ``work_dir`` (default ``out_dir``) holds the checkpoint and the CSV curves.
+    ``init``: start from these judge weights (fine-tuning a shipped judge)
+    instead of a random initialisation.
     """
     from .evaluate import evaluate_judge
 
@@ -73,7 +76,7 @@ def train_judge(
     work_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(seed)
     config = JudgeConfig()
-    judge = Judge(config)
+    judge = load_judge(init, config).train() if init is not None else Judge(config)
     opt = torch.optim.AdamW(judge.parameters(), lr=lr, weight_decay=1e-4)
     ckpt = work_dir / "judge_ckpt.pt"
     start = load_checkpoint(ckpt, judge, opt) if ckpt.exists() else 0
@@ -99,7 +102,7 @@ def train_judge(
         torch.nn.utils.clip_grad_norm_(judge.parameters(), 1.0)
         opt.step()
         if step % 25 == 0 or step == steps - 1:
-            log.write(step=step, loss=float(loss), lr=opt.param_groups[0]["lr"], seconds=time.time() - t0, **parts)
+            log.write(step=step, loss=float(loss.detach()), lr=opt.param_groups[0]["lr"], seconds=time.time() - t0, **parts)
         if (step + 1) % ckpt_every == 0 and step + 1 < steps:
             save_checkpoint(ckpt, judge, opt, step + 1)
     train_seconds = time.time() - t0
@@ -123,8 +126,10 @@ def main() -> None:
     p.add_argument("--out", type=Path, default=DEFAULT_OUT)
     p.add_argument("--work", type=Path, default=None, help="checkpoint + curves folder (default: --out)")
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--init", type=Path, default=None, help="fine-tune from these judge weights")
     a = p.parse_args()
-    metrics = train_judge(a.out, a.seed, a.steps, a.batch, work_dir=a.work, threads=a.threads)
+    metrics = train_judge(a.out, a.seed, a.steps, a.batch, a.lr, work_dir=a.work, threads=a.threads, init=a.init)
     print(json.dumps(metrics, indent=2, sort_keys=True))
 
 
