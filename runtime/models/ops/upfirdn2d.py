@@ -76,9 +76,10 @@ def _upfirdn2d_fast(x: torch.Tensor, kernel: torch.Tensor, up: int, down: int,
     c = x.shape[1]
     kh, kw = kernel.shape
     if up == 1 and p0 >= 0 and p1 >= 0:
-        flipped = torch.flip(kernel, [0, 1])
-        y = F.pad(x, [p0, p1, p0, p1])
-        return F.conv2d(y, _depthwise(flipped, c, x.dtype), stride=down, groups=c)
+        flipped = _depthwise(torch.flip(kernel, [0, 1]), c, x.dtype)
+        if p0 == p1:  # let the convolution pad: no padded copy of a large map
+            return F.conv2d(x, flipped, stride=down, padding=p0, groups=c)
+        return F.conv2d(F.pad(x, [p0, p1, p0, p1]), flipped, stride=down, groups=c)
     if down == 1 and kh == kw and 0 <= p0 <= kh - 1 and p1 >= 0:
         # Zero insertion + pad + true convolution == transposed convolution
         # with stride `up` and the kernel unflipped. Output index i of the
