@@ -35,7 +35,7 @@ import torch.nn.functional as F
 from .attributes import FAMILIES, Attributes, labels
 from .augment import augment
 from .captions import Caption, describe
-from .clip import CLIP_CONFIG, build_clip, preprocess, tokenize
+from .clip import CLIP_CONFIG, build_clip, load_clip, preprocess, tokenize
 from .pool import RenderPool
 from .training import CurveLog, export_fp16, load_checkpoint, save_checkpoint, warmup_cosine
 
@@ -57,15 +57,22 @@ def soft_clip_loss(img: torch.Tensor, txt: torch.Tensor, scale: torch.Tensor, fi
     return (loss_i + loss_t) / 2
 
 
-def probe_loss(probes: torch.nn.ModuleDict, img: torch.Tensor, attrs: list[Attributes]) -> torch.Tensor:
-    """Mean cross-entropy of linear attribute probes on image embeddings (hidden eyes not scored)."""
+def probe_loss(probes: torch.nn.ModuleDict, img: torch.Tensor, attrs: list[Attributes],
+               weights: dict[str, float] | None = None) -> torch.Tensor:
+    """Weighted mean cross-entropy of linear attribute probes on image embeddings.
+
+    ``weights``: per-family weights (default 1); hidden eyes are not scored.
+    """
     lab = {k: torch.from_numpy(v) for k, v in labels(attrs).items()}
     seen = (lab["glasses"] != FAMILIES["glasses"].index("sunglasses")).float()
-    total = 0.0
+    weights = weights or {}
+    total, norm = 0.0, 0.0
     for f, probe in probes.items():
         ce = F.cross_entropy(probe(img.float()), lab[f], reduction="none")
-        total = total + (ce * seen).sum() / seen.sum() if f == "eyes" else total + ce.mean()
-    return total / len(probes)
+        term = (ce * seen).sum() / seen.sum().clamp(min=1) if f == "eyes" else ce.mean()
+        w = weights.get(f, 1.0)
+        total, norm = total + w * term, norm + w
+    return total / norm
 
 
 def _param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
@@ -94,8 +101,16 @@ def train_clip(
     bf16: bool = False,
     aux_weight: float = 1.0,
     work_dir: Path | None = None,
+    init: Path | None = None,
+    probe_weights: dict[str, float] | None = None,
 ) -> dict[str, float]:
-    """Train toon-CLIP; export ``clip_config.json`` + fp16 ``clip.safetensors``; returns metrics."""
+    """Train toon-CLIP; export ``clip_config.json`` + fp16 ``clip.safetensors``; returns metrics.
+
+    ``init``: a folder with ``clip_config.json`` + ``clip.safetensors`` to continue
+    training from (the probes start afresh); None trains from scratch.
+    ``probe_weights``: per-family weights of the probe loss (e.g. more on a
+    family that lags behind).
+    """
     from .evaluate import evaluate_clip
 
     torch.set_num_threads(threads)
@@ -103,7 +118,7 @@ def train_clip(
     out_dir.mkdir(parents=True, exist_ok=True)
     work_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(seed)
-    model = build_clip(CLIP_CONFIG)
+    model = load_clip(init).train() if init is not None else build_clip(CLIP_CONFIG)
     probes = torch.nn.ModuleDict({f: torch.nn.Linear(CLIP_CONFIG["embed_dim"], len(v)) for f, v in FAMILIES.items()})
     trained = torch.nn.ModuleDict({"clip": model, "probes": probes})
     opt = torch.optim.AdamW(_param_groups(trained, weight_decay), lr=lr, betas=(0.9, 0.98), eps=1e-6)
@@ -133,7 +148,7 @@ def train_clip(
             img = model.encode_image(x)
             txt = model.encode_text(tokens)
         contrast = soft_clip_loss(img, txt, model.logit_scale.exp(), fits)
-        aux = probe_loss(probes, img, attrs)
+        aux = probe_loss(probes, img, attrs, probe_weights)
         loss = contrast + aux_weight * aux
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -178,9 +193,15 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--eval-every", type=int, default=500)
     p.add_argument("--bf16", action="store_true", help="bf16 autocast (fast only on CPUs with AMX)")
+    p.add_argument("--init", type=Path, default=None, help="continue from this folder's clip weights")
+    p.add_argument("--aux-weight", type=float, default=1.0)
+    p.add_argument("--probe-weight", action="append", default=[], metavar="FAMILY=W",
+                   help="weight of one family's probe loss (repeatable)")
     a = p.parse_args()
+    weights = {k: float(v) for k, v in (item.split("=", 1) for item in a.probe_weight)}
     metrics = train_clip(a.out, a.seed, a.steps, a.batch, a.lr, threads=a.threads, work_dir=a.work,
-                         eval_every=a.eval_every, bf16=a.bf16)
+                         eval_every=a.eval_every, bf16=a.bf16, init=a.init,
+                         aux_weight=a.aux_weight, probe_weights=weights or None)
     print(json.dumps(metrics, indent=2, sort_keys=True))
 
 

@@ -42,8 +42,8 @@ class EncoderTraining:
     """Hyper-parameters of the encoder run (the defaults are the shipped run)."""
 
     seed: int = 0
-    steps: int = 400
-    image_steps: int = 40
+    steps: int = 700
+    image_steps: int = 60
     batch: int = 32
     image_batch: int = 8
     lr: float = 1e-3
@@ -54,6 +54,7 @@ class EncoderTraining:
     delta_weight: float = 2e-3
     image_weight: float = 1.0
     ckpt_every: int = 100
+    threads: int = 1  # measured: two threads beside another trainer ran several times slower than one
 
 
 @torch.no_grad()
@@ -79,6 +80,7 @@ def train_encoder(gen: Generator, code_net: CodeNet, work: Path, cfg: EncoderTra
     """Train; returns ``(encoder in eval mode, latent_avg (n_styles, style_dim))``. Resumes from ``work``."""
     work = Path(work)
     work.mkdir(parents=True, exist_ok=True)
+    torch.set_num_threads(cfg.threads)
     gen = gen.eval()
     for p in gen.parameters():
         p.requires_grad_(False)

@@ -75,7 +75,7 @@ class GeneratorTraining:
     warmup_a: int = 50
     grad_weight: float = 1.0
     clip_norm: float = 1.0
-    steps_b: int = 3_000
+    steps_b: int = 20_000
     batch_b: int = 512
     lr_b: float = 2e-3
     n_pairs_b: int = 24_000
@@ -311,6 +311,8 @@ def train_phase_b(gen: Generator, enc: CodeNet, work: Path, cfg: GeneratorTraini
     zv, wv = rule_pairs(enc, 2_000, cfg, seed=cfg.seed * 7 + 12)
     log(f"phase B: {len(z)} training pairs in {time.time() - t0:.0f}s")
     curve = CurveLog(work / "phase_b.csv", ["step", "mse", "val_mse", "lr", "seconds"])
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # small matrices: one thread is several times faster on a busy machine
     opt = torch.optim.Adam(gen.style.parameters(), lr=cfg.lr_b, betas=(0.9, 0.99))
     g = torch.Generator().manual_seed(cfg.seed * 7 + 13)
     gen.style.train()
@@ -323,11 +325,12 @@ def train_phase_b(gen: Generator, enc: CodeNet, work: Path, cfg: GeneratorTraini
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        if step % 100 == 0 or step == cfg.steps_b - 1:
+        if step % 1000 == 0 or step == cfg.steps_b - 1:
             with torch.no_grad():
                 val = float(F.mse_loss(gen.mapping(zv), wv))
             curve.write(step=step, mse=float(loss), val_mse=val, lr=lr, seconds=round(time.time() - t0, 1))
             log(f"phase B step {step} mse {float(loss):.4f} val {val:.4f}")
+    torch.set_num_threads(threads)
     gen.style.eval()
     _save(path, {"style": gen.style.state_dict(), "step": cfg.steps_b})
     return gen
