@@ -29,7 +29,7 @@ import torch
 @dataclass(frozen=True)
 class GlobalStatsSettings:
     n_samples: int = 20_000
-    n_images: int = 4
+    n_images: int = 16  # as toon.yaml defaults.global_stats, so the file matches what the runtime would cache
     k: float = 5.0
 
 
