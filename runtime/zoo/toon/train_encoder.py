@@ -26,7 +26,6 @@ from typing import Callable
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from ...models.e4e import E4EConfig, Encoder4Editing, save_e4e_checkpoint
 from ...models.stylegan2 import Generator
