@@ -1,12 +1,12 @@
 # ci_checks: assertions for CI. `expect` tests the latest result of the current
 # subject; a failed expectation makes `styleclip run` exit 1.
 invert photos/ada.png photos/bo.png as people
-global 'smile' alpha=5
-expect attribute(expression) == 'smile'
-expect clip_delta('smile') > 0
+global 'glasses' alpha=3
+expect attribute(glasses) != 'none'
+expect clip_delta('glasses') > 0
 expect id_sim() > 0.3
 expect distance() < 0.6
-save out/ci/{name}_smile.png
+save out/ci/{name}_glasses.png
 
 global 'purple hair' alpha=5
 expect attribute(hair_color) == 'purple'
