@@ -98,14 +98,15 @@ class Cache:
         return self.root / kind / key[:2] / f"{key}.entry"
 
     # -- raw bytes -----------------------------------------------------------
-    def get_bytes(self, kind: str, key: str) -> bytes | None:
+    def get_bytes(self, kind: str, key: str, count_miss: bool = True) -> bytes | None:
         if not self.enabled:
             return None
         path = self._entry_path(kind, key)
         try:
             blob = path.read_bytes()
         except FileNotFoundError:
-            self.stats.count(kind, "misses")
+            if count_miss:
+                self.stats.count(kind, "misses")
             return None
         try:
             payload = _unwrap(blob)
@@ -156,15 +157,15 @@ class Cache:
         if value is not None:
             return value, True
         with self.lock(key):
-            value = self._try_decode(kind, key, decode)  # another process may have won
+            value = self._try_decode(kind, key, decode, count_miss=False)  # another process may have won
             if value is not None:
                 return value, True
             payload = compute()
             self.put_bytes(kind, key, payload)
             return decode(payload), False
 
-    def _try_decode(self, kind: str, key: str, decode: Callable[[bytes], Any]) -> Any:
-        payload = self.get_bytes(kind, key)
+    def _try_decode(self, kind: str, key: str, decode: Callable[[bytes], Any], count_miss: bool = True) -> Any:
+        payload = self.get_bytes(kind, key, count_miss)
         if payload is None:
             return None
         try:
