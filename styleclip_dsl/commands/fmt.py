@@ -9,7 +9,7 @@ from rich.console import Console
 
 from ..api import format_recipe, parse
 from ..diagnostics import render_diagnostics
-from .recipe_input import read_recipe_text
+from .recipe_input import read_recipe_or_exit
 
 
 def fmt(
@@ -22,11 +22,7 @@ def fmt(
     Comments are kept. Exit 2 when the recipe has syntax errors.
     """
     err = Console(stderr=True, highlight=False)
-    try:
-        text, source_name = read_recipe_text(file)
-    except (OSError, UnicodeDecodeError) as exc:
-        err.print(f"[bold]{file}[/]: [bold red]error[/]: cannot read it ({exc})")
-        raise typer.Exit(2)
+    text, source_name = read_recipe_or_exit(file, err)
     recipe, diagnostics = parse(text, source_name)
     if recipe is None or diagnostics:
         render_diagnostics(diagnostics, text, err)

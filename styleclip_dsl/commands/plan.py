@@ -10,7 +10,7 @@ from rich.table import Table
 
 from ..api import compile_recipe
 from ..diagnostics import render_diagnostics
-from .recipe_input import parse_set_options, read_recipe_text
+from .recipe_input import parse_set_options, read_recipe_or_exit
 
 
 def describe_step(step: dict[str, Any]) -> str:
@@ -66,11 +66,7 @@ def plan(
 ) -> None:
     """Check and compile a recipe; show the steps the runtime would run. Exit 2 on errors."""
     err = Console(stderr=True, highlight=False)
-    try:
-        text, source_name = read_recipe_text(file)
-    except (OSError, UnicodeDecodeError) as exc:
-        err.print(f"[bold]{file}[/]: [bold red]error[/]: cannot read it ({exc})")
-        raise typer.Exit(2)
+    text, source_name = read_recipe_or_exit(file, err)
     compiled, diagnostics = compile_recipe(text, source_name, parse_set_options(set_))
     render_diagnostics(diagnostics, text, err)
     if compiled is None:

@@ -14,17 +14,14 @@ from typing import Optional
 import typer
 from rich.console import Console
 
-from .recipe_input import parse_set_options, read_recipe_text
+from .recipe_input import parse_set_options, read_recipe_or_exit
 
 EXIT_OK, EXIT_EXPECT, EXIT_INVALID, EXIT_RUNTIME, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
-def read_recipe(file: str) -> tuple[str, str, Path]:
-    """(text, source name, folder that relative input paths resolve against)."""
-    try:
-        text, name = read_recipe_text(file)
-    except OSError as exc:
-        raise typer.BadParameter(f"cannot read recipe {file}: {exc.strerror or exc}") from exc
+def read_recipe(file: str, err: Console) -> tuple[str, str, Path]:
+    """(text, source name, folder that relative input paths resolve against); exit 2 if unreadable."""
+    text, name = read_recipe_or_exit(file, err)
     base = Path.cwd() if file == "-" else Path(file).resolve().parent
     return text, name, base
 
@@ -105,9 +102,9 @@ def run(
 
     Exit codes: 0 ok, 1 an expectation failed, 2 invalid recipe, 3 runtime error.
     """
-    text, source_name, base = read_recipe(file)
     console = Console(stderr=as_json)
     err = Console(stderr=True)
+    text, source_name, base = read_recipe(file, err)
     code, _ = execute(text, source_name, base, sets=parse_set_options(set_), out=out, device=device, models=models,
                       dry_run=dry_run, quiet=quiet, as_json=as_json, no_cache=no_cache, update_golden=False,
                       console=console, err=err)
