@@ -8,7 +8,6 @@ atomically, evaluates expectations, and reports events to one callback
 """
 from __future__ import annotations
 
-import os
 import re
 import time
 from dataclasses import dataclass, field
@@ -18,7 +17,6 @@ from typing import Callable
 import torch
 
 from . import edits, metrics, sources
-from .cache import Cache
 from .errors import Interrupted, StepError
 from .latents import LatentBatch, save_latents
 from .outputs import encode_gif, make_grid, metadata_for, save_png, to_uint8

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import glob as globlib
 import hashlib
-import io
 from pathlib import Path
 
 import numpy as np
@@ -63,7 +62,6 @@ def read_image(path: Path, size: int, step: dict) -> np.ndarray:
 
 def invert(models, step: dict, base: Path, cache, device) -> tuple[list[Item], dict]:
     paths = expand_paths(step["params"]["paths"], base, step)
-    encoder = models.encoder
     size = models.encoder_input_size
     subject = step["subject"]
     fps = models.fingerprints()

@@ -7,7 +7,7 @@ recipe syntax.
 """
 from __future__ import annotations
 
-import io
+import tempfile
 from pathlib import Path
 from typing import Callable
 
@@ -194,39 +194,19 @@ class WarmModels:
             if should_stop and should_stop():
                 from .errors import Interrupted
                 raise Interrupted()
-            buf = _TempPath()
-            save_mapper_checkpoint(mapper, buf.path, cfg.as_opts(text))
-            return buf.read_and_remove()
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / "mapper.pt"
+                save_mapper_checkpoint(mapper, path, cfg.as_opts(text))
+                return path.read_bytes()
 
         def decode(payload: bytes):
-            buf = _TempPath()
-            buf.path.write_bytes(payload)
-            try:
-                return load_mapper_checkpoint(buf.path)
-            finally:
-                buf.remove()
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / "mapper.pt"
+                path.write_bytes(payload)
+                return load_mapper_checkpoint(path)
 
         mapper, _ = self.cache.get_or_compute("mapper", key, compute, decode)
         return mapper
-
-
-class _TempPath:
-    def __init__(self) -> None:
-        import tempfile
-
-        fd, name = tempfile.mkstemp(suffix=".pt")
-        import os
-
-        os.close(fd)
-        self.path = Path(name)
-
-    def read_and_remove(self) -> bytes:
-        data = self.path.read_bytes()
-        self.remove()
-        return data
-
-    def remove(self) -> None:
-        self.path.unlink(missing_ok=True)
 
 
 def compute_global_stats(generator, clip, n_samples: int, n_images: int, k: float, seed: int = 5,

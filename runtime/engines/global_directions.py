@@ -15,7 +15,6 @@ Two halves:
 """
 from __future__ import annotations
 
-import io
 import json
 import math
 from dataclasses import dataclass, field
@@ -60,18 +59,10 @@ class GlobalStats:
 
     @classmethod
     def from_bytes(cls, data: bytes) -> "GlobalStats":
-        from safetensors import safe_open  # noqa: F401  (format check lives in st_load)
-
         tensors = st_load(data)
         n = sum(1 for k in tensors if k.startswith("mean_"))
-        meta = {}
-        # safetensors keeps metadata in the header; read it back.
-        header_len = int.from_bytes(data[:8], "little")
-        header = json.loads(data[8:8 + header_len])
-        if "__metadata__" in header and "meta" in header["__metadata__"]:
-            meta = json.loads(header["__metadata__"]["meta"])
         return cls([tensors[f"mean_{i:02d}"] for i in range(n)],
-                   [tensors[f"std_{i:02d}"] for i in range(n)], tensors["fs3"], meta)
+                   [tensors[f"std_{i:02d}"] for i in range(n)], tensors["fs3"], _st_meta(data))
 
     def save(self, path: Path) -> None:
         from ..cache import atomic_write_bytes
@@ -81,6 +72,13 @@ class GlobalStats:
     @classmethod
     def load(cls, path: Path) -> "GlobalStats":
         return cls.from_bytes(Path(path).read_bytes())
+
+
+def _st_meta(data: bytes) -> dict:
+    """The JSON stored under ``meta`` in a safetensors blob's header metadata ({} if none)."""
+    header_len = int.from_bytes(data[:8], "little")
+    metadata = json.loads(data[8:8 + header_len]).get("__metadata__") or {}
+    return json.loads(metadata["meta"]) if "meta" in metadata else {}
 
 
 # ---------------------------------------------------------------------------
@@ -269,8 +267,7 @@ class Direction:
     @classmethod
     def from_bytes(cls, data: bytes) -> "Direction":
         tensors = st_load(data)
-        header_len = int.from_bytes(data[:8], "little")
-        meta = json.loads(json.loads(data[8:8 + header_len])["__metadata__"]["meta"])
+        meta = _st_meta(data)
         n = len(tensors)
         return cls([tensors[f"delta_{i:02d}"] for i in range(n)], meta["n_channels"], meta["beta"],
                    meta["max_relevance"], {int(k): v for k, v in meta["channels_per_layer"].items()})

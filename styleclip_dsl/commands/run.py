@@ -7,7 +7,6 @@ recipe line is shown), 130 interrupted.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Optional
 

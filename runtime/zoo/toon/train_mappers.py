@@ -31,7 +31,6 @@ def levels_for(prompt: str) -> tuple[str, ...]:
 
 
 def main() -> None:
-    from ...cache import Cache
     from ...engines.mapper import MapperTraining, train_mapper
     from ...models.modelset import ModelSet
     from ...modelsets.registry import prompt_key, sha256_file
