@@ -83,8 +83,10 @@ def offline_hub() -> Iterator[None]:
 def config_name(config: dict[str, Any]) -> str:
     """A short description of a custom CLIP config for messages."""
     v, t = config.get("vision_cfg", {}), config.get("text_cfg", {})
-    return (f"(embed {config.get('embed_dim')}, vision {v.get('image_size')}px/{v.get('patch_size')} "
-            f"x{v.get('layers')}, text x{t.get('layers')})")
+    layers = v.get("layers")
+    tower = (f"ResNet {v.get('image_size')}px {'-'.join(map(str, layers))} width {v.get('width')}"
+             if isinstance(layers, (list, tuple)) else f"ViT {v.get('image_size')}px/{v.get('patch_size')} x{layers}")
+    return f"(embed {config.get('embed_dim')}, vision {tower}, text x{t.get('layers')})"
 
 
 def _as_pair(size: Any) -> int:

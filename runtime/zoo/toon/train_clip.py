@@ -75,6 +75,19 @@ def probe_loss(probes: torch.nn.ModuleDict, img: torch.Tensor, attrs: list[Attri
     return total / norm
 
 
+def copy_text_tower(source: torch.nn.Module, target: torch.nn.Module) -> list[str]:
+    """Copy every weight outside ``visual.`` (text tower, projections, logit scale); returns the keys."""
+    theirs = source.state_dict()
+    mine = target.state_dict()
+    keys = [k for k in mine if not k.startswith("visual.")]
+    for k in keys:
+        if k not in theirs or theirs[k].shape != mine[k].shape:
+            raise ValueError(f"the text tower of the init model does not match at {k}")
+        mine[k] = theirs[k].to(mine[k].dtype)
+    target.load_state_dict(mine)
+    return keys
+
+
 def _param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
     decay, no_decay = [], []
     for name, p in model.named_parameters():
@@ -103,6 +116,7 @@ def train_clip(
     work_dir: Path | None = None,
     init: Path | None = None,
     probe_weights: dict[str, float] | None = None,
+    init_text: Path | None = None,
 ) -> dict[str, float]:
     """Train toon-CLIP; export ``clip_config.json`` + fp16 ``clip.safetensors``; returns metrics.
 
@@ -110,6 +124,9 @@ def train_clip(
     training from (the probes start afresh); None trains from scratch.
     ``probe_weights``: per-family weights of the probe loss (e.g. more on a
     family that lags behind).
+    ``init_text``: a folder with a trained toon-CLIP (any vision tower) whose
+    text tower and logit scale start this model; the vision tower starts
+    afresh and learns to meet text embeddings that already mean something.
     """
     from .evaluate import evaluate_clip
 
@@ -119,6 +136,8 @@ def train_clip(
     work_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(seed)
     model = load_clip(init).train() if init is not None else build_clip(CLIP_CONFIG)
+    if init_text is not None:
+        copy_text_tower(load_clip(init_text), model)
     probes = torch.nn.ModuleDict({f: torch.nn.Linear(CLIP_CONFIG["embed_dim"], len(v)) for f, v in FAMILIES.items()})
     trained = torch.nn.ModuleDict({"clip": model, "probes": probes})
     opt = torch.optim.AdamW(_param_groups(trained, weight_decay), lr=lr, betas=(0.9, 0.98), eps=1e-6)
@@ -194,6 +213,8 @@ def main() -> None:
     p.add_argument("--eval-every", type=int, default=500)
     p.add_argument("--bf16", action="store_true", help="bf16 autocast (fast only on CPUs with AMX)")
     p.add_argument("--init", type=Path, default=None, help="continue from this folder's clip weights")
+    p.add_argument("--init-text", type=Path, default=None,
+                   help="start the text tower from this folder's clip weights (the vision tower starts afresh)")
     p.add_argument("--aux-weight", type=float, default=1.0)
     p.add_argument("--probe-weight", action="append", default=[], metavar="FAMILY=W",
                    help="weight of one family's probe loss (repeatable)")
@@ -201,7 +222,7 @@ def main() -> None:
     weights = {k: float(v) for k, v in (item.split("=", 1) for item in a.probe_weight)}
     metrics = train_clip(a.out, a.seed, a.steps, a.batch, a.lr, threads=a.threads, work_dir=a.work,
                          eval_every=a.eval_every, bf16=a.bf16, init=a.init,
-                         aux_weight=a.aux_weight, probe_weights=weights or None)
+                         aux_weight=a.aux_weight, probe_weights=weights or None, init_text=a.init_text)
     print(json.dumps(metrics, indent=2, sort_keys=True))
 
 

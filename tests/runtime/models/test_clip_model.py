@@ -63,8 +63,12 @@ def test_fp16_weights_load_as_float32(clip, weights):
     assert len(clip.fingerprint) == 64
     assert ClipModel.from_config(CONFIG, weights).fingerprint == clip.fingerprint
     other = dict(CONFIG, vision_cfg=dict(CONFIG["vision_cfg"], layers=2))
-    with pytest.raises(CheckpointMismatchError, match="missing"):
+    with pytest.raises(CheckpointMismatchError, match=r"missing[\s\S]*|ViT 32px/8 x2"):
         ClipModel.from_config(other, weights)
+    # a ResNet tower is named as one when the weights do not fit it
+    resnet = dict(CONFIG, vision_cfg={"image_size": 32, "layers": [1, 1, 1, 1], "width": 8})
+    with pytest.raises(CheckpointMismatchError, match=r"ResNet 32px 1-1-1-1 width 8"):
+        ClipModel.from_config(resnet, weights)
 
 
 def test_text_embeddings_are_unit_and_deterministic(clip, weights):

@@ -33,7 +33,7 @@ def test_config_is_open_clip_format_and_builds_through_open_clip():
     assert set(config) == {"embed_dim", "vision_cfg", "text_cfg"}
     model = open_clip.CLIP(**config)
     open_clip.load_checkpoint(model, str(MODELSET / "clip.safetensors"), strict=True)
-    assert model.visual.image_size == (64, 64) and model.context_length == 32
+    assert model.visual.image_size in (64, (64, 64)) and model.context_length == 32
 
 
 def _zero_shot_accuracy(clip, sample, family: str) -> float:
@@ -47,20 +47,10 @@ def _zero_shot_accuracy(clip, sample, family: str) -> float:
     return float(np.mean([pred[i] == values.index(attrs[i].value(family)) for i in keep]))
 
 
-@pytest.mark.parametrize("family", ["hair_style", "hair_color", "eyes", "glasses", "beard", "skin"])
+@pytest.mark.parametrize("family", ["hair_style", "hair_color", "expression", "eyes", "glasses", "beard", "skin"])
 def test_zero_shot_ranks_the_true_value_first_for_most_faces(clip, sample, family):
-    assert _zero_shot_accuracy(clip, sample, family) >= 0.8
-
-
-def test_zero_shot_expression_is_well_above_chance(clip, sample):
-    # Known shortfall (docs/toon.md): neutral / smile / sad are often confused;
-    # surprised and angry are read. Chance is 0.2.
-    assert _zero_shot_accuracy(clip, sample, "expression") >= 0.45
-
-
-@pytest.mark.xfail(reason="toon-CLIP expression zero-shot is below the 90 % bar (docs/toon.md); strict: an XPASS means the bar is met and the marker goes", strict=True)
-def test_zero_shot_expression_meets_the_bar(clip, sample):
-    assert _zero_shot_accuracy(clip, sample, "expression") >= 0.8
+    # 48 faces: the full 1,000-face figures (>= 95 % every family) are in docs/toon.md
+    assert _zero_shot_accuracy(clip, sample, family) >= 0.85
 
 
 def test_full_caption_matches_its_own_face_best(clip, sample):
@@ -101,4 +91,9 @@ def test_weights_are_fp16_and_within_budget():
 
     tensors = load_file(str(MODELSET / "clip.safetensors"))
     assert {v.dtype for v in tensors.values() if v.is_floating_point()} == {torch.float16}
-    assert (MODELSET / "clip.safetensors").stat().st_size < 16_000_000
+    assert (MODELSET / "clip.safetensors").stat().st_size < 17_000_000
+
+
+def test_whole_toon_set_is_within_the_40_mb_budget():
+    total = sum(f.stat().st_size for f in MODELSET.rglob("*") if f.is_file())
+    assert total <= 40_000_000, f"{total / 1e6:.1f} MB"
