@@ -11,7 +11,7 @@ over every pair whose caption fits the image (the diagonal always does).
 An auxiliary loss speeds up the image tower: linear probes on the image
 embedding predict each attribute family (cross-entropy, weight
 ``aux_weight``); the probes are training-only and are not exported, the
-shipped model is a plain open_clip CLIP. (Without them the ViT learned too
+shipped model is a plain open_clip CLIP. (Without them the first, ViT, tower learned too
 slowly for this machine's budget: chance accuracy on 4 families after 100
 steps.) AdamW (float32 master weights) with warm-up and cosine decay, gradient
 clipping; bf16 autocast optional (``bf16``): on a CPU without AMX it is
