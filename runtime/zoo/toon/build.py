@@ -3,7 +3,8 @@
 Order (each step reads what the previous ones wrote into ``out_dir``):
 
 1. the judge (``train_judge``), 2. toon-CLIP (``train_clip``),
-3. toon-G (``train_generator``: phase A autoencoding, phase B mapping) ->
+3. toon-G (``train_generator``: phase A autoencoding, phase B mapping,
+   phase C sample fine-tuning with toon-CLIP as a teacher) ->
    ``generator.safetensors`` (fp16),
 4. the toon encoder (``train_encoder``, against the fp16 generator as
    shipped) -> ``encoder.safetensors`` (fp16),
@@ -21,9 +22,13 @@ import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import torch
+
+if TYPE_CHECKING:
+    from .train_encoder import EncoderTraining
+    from .train_generator import GeneratorTraining
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,37 @@ class GlobalStatsSettings:
     n_samples: int = 20_000
     n_images: int = 16  # as toon.yaml defaults.global_stats, so the file matches what the runtime would cache
     k: float = 5.0
+
+
+@dataclass(frozen=True)
+class BuildSettings:
+    """Every knob of a build (the defaults are the shipped recipe).
+
+    ``judge`` and ``clip`` are keyword arguments of ``train_judge`` /
+    ``train_clip``; ``smoke()`` is a build small enough for a test: it runs
+    every step and writes every file, with networks that learn nothing much.
+    """
+
+    judge: dict = field(default_factory=dict)
+    clip: dict = field(default_factory=dict)
+    generator: "GeneratorTraining | None" = None  # None: GeneratorTraining(seed=seed)
+    encoder: "EncoderTraining | None" = None  # None: EncoderTraining(seed=seed)
+    stats: GlobalStatsSettings = GlobalStatsSettings()
+
+    @staticmethod
+    def smoke() -> "BuildSettings":
+        from .train_encoder import EncoderTraining
+        from .train_generator import GeneratorTraining
+
+        return BuildSettings(
+            judge={"steps": 3, "batch": 8, "pool_size": 32, "eval_count": 16, "threads": 1},
+            clip={"steps": 3, "batch": 8, "pool_size": 32, "eval_every": 3, "eval_count": 16, "threads": 1},
+            generator=GeneratorTraining(batch=4, batch_64=2, pool_size=16, stages=((16, 2), (32, 2), (64, 2)),
+                                        steps_b=3, batch_b=16, n_pairs_b=32, steps_c=2, batch_c=2,
+                                        rule_layouts_from=4, detail_weight=8.0, clip_weight_c=0.5),
+            encoder=EncoderTraining(steps=3, image_steps=1, batch=4, image_batch=2, n_g=8, pool_size=8),
+            stats=GlobalStatsSettings(n_samples=64, n_images=1),
+        )
 
 
 @dataclass
@@ -53,12 +89,12 @@ def load_toon_clip(out_dir: Path):
 
 def build_toon(out_dir: Path, seed: int = 0, work_dir: Path | None = None,
                log: Callable[[str], None] = print,
-               stats: GlobalStatsSettings = GlobalStatsSettings(),
+               settings: BuildSettings = BuildSettings(),
                steps: tuple[str, ...] = ("judge", "clip", "generator", "encoder", "global_stats")) -> BuildReport:
     """Train every network of the toon set into ``out_dir`` (see the module docstring)."""
     from ...models.checkpoints import load_generator_checkpoint
     from .train_clip import train_clip
-    from .train_encoder import EncoderTraining, load_code_net, save_shipped_encoder, train_encoder
+    from .train_encoder import EncoderTraining, save_shipped_encoder, train_encoder
     from .train_generator import GeneratorTraining, save_shipped_generator, train_generator
     from .train_judge import train_judge
 
@@ -77,15 +113,18 @@ def build_toon(out_dir: Path, seed: int = 0, work_dir: Path | None = None,
         return result
 
     if "judge" in steps:
-        report.metrics["judge"] = timed("judge", lambda: train_judge(out_dir=out_dir, seed=seed,
-                                                                      work_dir=work / "judge"))
+        report.metrics["judge"] = timed("judge", lambda: train_judge(out_dir=out_dir, seed=seed, work_dir=work / "judge",
+                                                                      **settings.judge))
     if "clip" in steps:
-        report.metrics["clip"] = timed("clip", lambda: train_clip(out_dir=out_dir, seed=seed,
-                                                                   work_dir=work / "clip"))
+        report.metrics["clip"] = timed("clip", lambda: train_clip(out_dir=out_dir, seed=seed, work_dir=work / "clip",
+                                                                   **settings.clip))
     g_path = out_dir / "generator.safetensors"
     if "generator" in steps:
         def generator() -> None:
-            gen = train_generator(work / "generator", GeneratorTraining(seed=seed), log)
+            from .clip import load_clip
+
+            gen = train_generator(work / "generator", settings.generator or GeneratorTraining(seed=seed), log,
+                                  clip=load_clip(out_dir))
             save_shipped_generator(gen, g_path)
 
         timed("generator", generator)
@@ -93,8 +132,7 @@ def build_toon(out_dir: Path, seed: int = 0, work_dir: Path | None = None,
     if "encoder" in steps:
         def encoder() -> None:
             gen, _ = load_generator_checkpoint(g_path)
-            enc, avg = train_encoder(gen, load_code_net(work / "generator"), work / "encoder",
-                                     EncoderTraining(seed=seed), log)
+            enc, avg = train_encoder(gen, work / "encoder", settings.encoder or EncoderTraining(seed=seed), log)
             save_shipped_encoder(enc, avg, out_dir / "encoder.safetensors")
 
         timed("encoder", encoder)
@@ -105,8 +143,8 @@ def build_toon(out_dir: Path, seed: int = 0, work_dir: Path | None = None,
 
             gen, _ = load_generator_checkpoint(g_path)
             with torch.no_grad():
-                result = compute_global_stats(gen, load_toon_clip(out_dir), stats.n_samples, stats.n_images,
-                                              stats.k)
+                st = settings.stats
+                result = compute_global_stats(gen, load_toon_clip(out_dir), st.n_samples, st.n_images, st.k)
             result.save(out_dir / "global_stats.safetensors")
 
         timed("global_stats", global_stats)

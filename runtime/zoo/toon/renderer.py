@@ -107,6 +107,13 @@ class _Layout:
         )
 
 
+def layout_geometry(seed: int) -> np.ndarray:
+    """The geometry nuisance seed ``seed`` gives a face, in canvas pixels:
+    (centre x, centre y, radius x, radius y, eye spacing, eye height, mouth height, mouth width)."""
+    L = _Layout.from_seed(seed, 64)
+    return np.array([L.cx, L.cy, L.rx, L.ry, L.eye_dx, L.eye_y, L.mouth_y, L.mouth_w])
+
+
 class _Pen:
     """ImageDraw wrapper that takes base-unit coordinates."""
 

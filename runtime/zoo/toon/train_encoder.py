@@ -5,8 +5,10 @@ as e4e does):
 
 - **toon-G samples**: ``w = G.mapping(z)`` and its image ``G(w)``; the encoder
   reads the image and is pulled toward ``w`` on every row (latent L2);
-- **renders** (the "photos" of this world): the phase-A code of the render
-  (``CodeNet``, which toon-G was trained to reconstruct), again on every row.
+- **renders** (the "photos" of this world, any layout): the w that toon-G's
+  rule gives the same attributes in the rule layout nearest to the render's
+  geometry (``G.mapping(z_for(attrs, layout))``), again on every row; so a
+  photo inverts to the sample that shows its attributes.
 
 Latent regression needs no synthesis, so a step costs only the encoder. The
 last ``image_steps`` steps add the e4e image loss on G samples (L1 between
@@ -29,8 +31,11 @@ import torch
 
 from ...models.e4e import E4EConfig, Encoder4Editing, save_e4e_checkpoint
 from ...models.stylegan2 import Generator
+from .attributes import Attributes
 from .pool import RenderPool
-from .train_generator import CodeNet, CurveLog, _load, _save, image_loss, lr_at, to_signed
+from .renderer import layout_geometry
+from .train_generator import (CurveLog, _load, _save, image_loss, lr_at, rule_nuisance_seeds, to_signed,
+                              z_for)
 
 TOON_E4E_CONFIG = E4EConfig(input_size=64, n_styles=10, style_dim=128, stage_units=(1, 1, 1, 1),
                             widths=(16, 32, 64, 128))
@@ -69,12 +74,25 @@ def generator_pool(gen: Generator, n: int, seed: int, batch: int = 100) -> tuple
     return images, w
 
 
+def nearest_rule_layout(seed: int, n_nuisance: int = 8) -> int:
+    """The index of the rule layout whose geometry is closest to nuisance seed ``seed``'s."""
+    rule = np.stack([layout_geometry(s) for s in rule_nuisance_seeds(n_nuisance)])
+    return int(np.abs(rule - layout_geometry(seed)).sum(1).argmin())
+
+
+@torch.no_grad()
+def rule_codes(gen: Generator, attrs: list[Attributes], seeds: list[int], generator: torch.Generator) -> torch.Tensor:
+    """(B, style_dim): the w toon-G's rule draws each face with, in its nearest rule layout."""
+    z = z_for(attrs, [nearest_rule_layout(s) for s in seeds], generator, style_dim=gen.style_dim)
+    return gen.mapping(z)
+
+
 def delta_penalty(codes: torch.Tensor) -> torch.Tensor:
     """Mean squared distance of W+ rows 1.. from row 0 (e4e's delta regulariser)."""
     return (codes[:, 1:] - codes[:, :1]).square().sum(-1).mean()
 
 
-def train_encoder(gen: Generator, code_net: CodeNet, work: Path, cfg: EncoderTraining = EncoderTraining(),
+def train_encoder(gen: Generator, work: Path, cfg: EncoderTraining = EncoderTraining(),
                   log: Callable[[str], None] = print) -> tuple[Encoder4Editing, torch.Tensor]:
     """Train; returns ``(encoder in eval mode, latent_avg (n_styles, style_dim))``. Resumes from ``work``."""
     work = Path(work)
@@ -83,7 +101,6 @@ def train_encoder(gen: Generator, code_net: CodeNet, work: Path, cfg: EncoderTra
     gen = gen.eval()
     for p in gen.parameters():
         p.requires_grad_(False)
-    code_net = code_net.eval()
     torch.manual_seed(cfg.seed)
     enc = Encoder4Editing(TOON_E4E_CONFIG)
     avg = gen.mean_latent(4096, seed=0).expand(TOON_E4E_CONFIG.n_styles, -1).clone()
@@ -112,10 +129,9 @@ def train_encoder(gen: Generator, code_net: CodeNet, work: Path, cfg: EncoderTra
         if step % 20 == 0 and step > start:
             pool.refresh(64)
         idx = torch.randint(0, cfg.n_g, (cfg.batch - n_r,), generator=rng)
-        r01, _ = pool.sample(n_r)
+        r01, r_attrs, r_seeds = pool.sample_with_seeds(n_r)
         r = to_signed(r01)
-        with torch.no_grad():
-            r_w = code_net(r)
+        r_w = rule_codes(gen, r_attrs, r_seeds, rng)
         x = torch.cat([g_img[idx], r])
         target = torch.cat([g_w[idx], r_w])
         codes = enc(x) + avg
@@ -150,23 +166,13 @@ def save_shipped_encoder(enc: Encoder4Editing, latent_avg: torch.Tensor, path: P
     save_e4e_checkpoint(half.half(), latent_avg.half(), path, opts={"dataset_type": "toon"})
 
 
-def load_code_net(work: Path) -> CodeNet:
-    """The phase-A encoder from ``work/phase_a.pt`` (float32, eval mode)."""
-    ckpt = _load(Path(work) / "phase_a.pt")
-    if ckpt is None:
-        raise FileNotFoundError(f"no phase-A checkpoint in {work}")
-    net = CodeNet()
-    net.load_state_dict(ckpt["enc"])
-    return net.eval()
-
-
 def main(argv: list[str] | None = None) -> None:
     import argparse
 
     from ...models.checkpoints import load_generator_checkpoint
 
     p = argparse.ArgumentParser(description="Train the toon e4e encoder on a trained toon-G.")
-    p.add_argument("--work", type=Path, required=True, help="the generator's work folder (phase_a.pt)")
+    p.add_argument("--work", type=Path, required=True, help="checkpoint folder")
     p.add_argument("--generator", type=Path, required=True)
     p.add_argument("--out", type=Path, required=True, help="encoder.safetensors to write")
     p.add_argument("--seed", type=int, default=0)
@@ -175,7 +181,7 @@ def main(argv: list[str] | None = None) -> None:
     args = p.parse_args(argv)
     gen, _ = load_generator_checkpoint(args.generator)
     cfg = EncoderTraining(seed=args.seed, steps=args.steps, image_steps=args.image_steps)
-    enc, avg = train_encoder(gen, load_code_net(args.work), args.work / "encoder", cfg)
+    enc, avg = train_encoder(gen, args.work, cfg)
     save_shipped_encoder(enc, avg, args.out)
 
 

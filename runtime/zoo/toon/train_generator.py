@@ -46,6 +46,7 @@ from torch import nn
 
 from ...models.stylegan2 import Generator, GeneratorConfig
 from .attributes import FAMILIES, Attributes
+from .detail_mask import detail_weights
 from .pool import RenderPool
 from .renderer import render_batch
 
@@ -80,6 +81,13 @@ class GeneratorTraining:
     lr_b: float = 2e-3
     n_pairs_b: int = 24_000
     n_nuisance: int = 8
+    rule_layouts_from: int | None = None  # from this phase-A step on, train only on the rule's layouts
+    lr_rule: float | None = None  # the peak learning rate of those steps (None: lr_a)
+    detail_weight: float = 0.0  # extra loss weight on eyes, brows and mouth (``detail_mask``) at 64 px
+    steps_c: int = 0
+    batch_c: int = 8
+    lr_c: float = 5e-4
+    clip_weight_c: float = 0.0  # toon-CLIP zero-shot attribute loss on phase-C samples (``clip_guidance``)
     ckpt_every: int = 50
     sample_every: int = 50
 
@@ -125,7 +133,37 @@ def z_rule(z: torch.Tensor, n_nuisance: int = 8) -> tuple[list[Attributes], list
     hue = (0.5 * (1 + torch.erf(z[:, sl["background"]][:, 0] / math.sqrt(2)))).clamp(0, 1 - 1e-6).tolist()
     attrs = [Attributes(**{f: FAMILIES[f][picks[f][i]] for f in FAMILIES}, background=float(hue[i]))
              for i in range(z.shape[0])]
-    return attrs, [NUISANCE_BASE + k for k in nuisance]
+    seeds = rule_nuisance_seeds(n_nuisance)
+    return attrs, [seeds[k] for k in nuisance]
+
+
+def rule_nuisance_seeds(n_nuisance: int = 8) -> tuple[int, ...]:
+    """The fixed nuisance seeds (layouts) the z rule picks from."""
+    return tuple(NUISANCE_BASE + k for k in range(n_nuisance))
+
+
+def z_for(attrs: list[Attributes], layouts: list[int], generator: torch.Generator | None = None,
+          n_nuisance: int = 8, style_dim: int = 128) -> torch.Tensor:
+    """The rule's inverse: a random z for each face that ``z_rule`` maps to ``attrs[i]``
+    in rule layout ``layouts[i]`` (an index into ``rule_nuisance_seeds``).
+
+    Each family's chosen coordinate is raised above the rest of its slice;
+    the background coordinate is solved so that, after pixel normalisation,
+    ``Phi(z_k)`` is the face's hue.
+    """
+    sl = rule_slices(n_nuisance)
+    z = torch.randn(len(attrs), style_dim, generator=generator)
+    for i, a in enumerate(attrs):
+        picks = {f: a.index(f) for f in FAMILIES} | {"nuisance": int(layouts[i])}
+        for key, k in picks.items():
+            part = z[i, sl[key]]
+            part[k] = part.abs().max() + 0.5
+        b = sl["background"].start
+        q = torch.tensor(min(max(a.background, 1e-4), 1 - 1e-4), dtype=torch.float64)
+        target = float(math.sqrt(2) * torch.erfinv(2 * q - 1))
+        rest = float(z[i].square().sum() - z[i, b].square())
+        z[i, b] = target * math.sqrt(rest / (style_dim - target**2))
+    return z
 
 
 # ------------------------------------------------------- phase-A encoder
@@ -170,14 +208,20 @@ def synthesize_to(gen: Generator, w: torch.Tensor, resolution: int) -> torch.Ten
 
 
 # ---------------------------------------------------------------- helpers
-def image_loss(fake: torch.Tensor, real: torch.Tensor, grad_weight: float) -> torch.Tensor:
-    """L1 + ``grad_weight`` * L1 between the horizontal and vertical differences."""
+def image_loss(fake: torch.Tensor, real: torch.Tensor, grad_weight: float,
+               weight: torch.Tensor | None = None) -> torch.Tensor:
+    """L1 + ``grad_weight`` * L1 between the horizontal and vertical differences.
+
+    ``weight`` (B, 1, H, W), optional: per-pixel weights of both terms.
+    """
     fake, real = fake.float(), real.float()
-    loss = (fake - real).abs().mean()
+    w = torch.ones_like(fake[:, :1]) if weight is None else weight.to(fake.device, torch.float32)
+    loss = ((fake - real).abs() * w).mean()
     if grad_weight > 0:
         dx = lambda t: t[..., :, 1:] - t[..., :, :-1]  # noqa: E731
         dy = lambda t: t[..., 1:, :] - t[..., :-1, :]  # noqa: E731
-        loss = loss + grad_weight * ((dx(fake) - dx(real)).abs().mean() + (dy(fake) - dy(real)).abs().mean())
+        loss = loss + grad_weight * (((dx(fake) - dx(real)).abs() * w[..., :, 1:]).mean()
+                                     + ((dy(fake) - dy(real)).abs() * w[..., 1:, :]).mean())
     return loss
 
 
@@ -249,23 +293,33 @@ def train_phase_a(work: Path, cfg: GeneratorTraining, log: Callable[[str], None]
     _channels_last(gen)
     if start >= cfg.steps_a:
         return gen.eval(), enc.eval()
-    pool = RenderPool(cfg.pool_size, np.random.default_rng([cfg.seed, 0xA, start]))
+    def make_pool(at: int) -> RenderPool:
+        rule_only = cfg.rule_layouts_from is not None and at >= cfg.rule_layouts_from
+        seeds = rule_nuisance_seeds(cfg.n_nuisance) if rule_only else None
+        return RenderPool(cfg.pool_size, np.random.default_rng([cfg.seed, 0xA, at]), nuisance_seeds=seeds)
+
+    pool = make_pool(start)
     torch.manual_seed(cfg.seed * 1_000 + start)
     curve = CurveLog(work / "phase_a.csv", ["step", "res", "loss", "l1", "lr", "seconds"])
     gen.train(), enc.train()
     t0 = time.time()
     for step in range(start, cfg.steps_a):
         res, first, last = cfg.stage_at(step)
-        lr = lr_at(step, last, cfg.lr_a, cfg.warmup_a, first)
+        rule_only = cfg.rule_layouts_from is not None and step >= cfg.rule_layouts_from
+        peak = cfg.lr_rule if rule_only and cfg.lr_rule is not None else cfg.lr_a
+        lr = lr_at(step, last, peak, cfg.warmup_a, first)
         for group in opt.param_groups:
             group["lr"] = lr
-        if step % cfg.refresh_every == 0 and step > start:
+        if step == cfg.rule_layouts_from and step > start:
+            pool = make_pool(step)
+        elif step % cfg.refresh_every == 0 and step > start:
             pool.refresh(cfg.refresh_count)
-        x01, _ = pool.sample(cfg.batch_64 if res >= gen.size else cfg.batch)
+        x01, _, seeds = pool.sample_with_seeds(cfg.batch_64 if res >= gen.size else cfg.batch)
         x = to_signed(x01).contiguous(memory_format=torch.channels_last)
         target = F.avg_pool2d(x, x.shape[-1] // res) if res < x.shape[-1] else x
         fake = synthesize_to(gen, enc(x), res)
-        loss = image_loss(fake, target, cfg.grad_weight)
+        weight = detail_weights(seeds, res, cfg.detail_weight) if cfg.detail_weight > 0 and res >= gen.size else None
+        loss = image_loss(fake, target, cfg.grad_weight, weight)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, cfg.clip_norm)
@@ -273,7 +327,7 @@ def train_phase_a(work: Path, cfg: GeneratorTraining, log: Callable[[str], None]
         if step % 10 == 0 or step == cfg.steps_a - 1:
             l1 = float((fake.detach().float() - target).abs().mean())
             curve.write(step=step, res=res, loss=float(loss.detach()), l1=l1, lr=lr, seconds=round(time.time() - t0, 1))
-            log(f"phase A step {step} res {res} loss {float(loss):.4f} l1 {l1:.4f} lr {lr:.2e} {time.time() - t0:.0f}s")
+            log(f"phase A step {step} res {res} loss {float(loss.detach()):.4f} l1 {l1:.4f} lr {lr:.2e} {time.time() - t0:.0f}s")
         done = step + 1
         if done % cfg.ckpt_every == 0 or done == cfg.steps_a:
             _save(work / "phase_a.pt", {"gen": gen.state_dict(), "enc": enc.state_dict(),
@@ -336,13 +390,78 @@ def train_phase_b(gen: Generator, enc: CodeNet, work: Path, cfg: GeneratorTraini
     return gen
 
 
+# ---------------------------------------------------------------- phase C
+def train_phase_c(gen: Generator, work: Path, cfg: GeneratorTraining,
+                  log: Callable[[str], None] = print, clip: torch.nn.Module | None = None) -> Generator:
+    """Fine-tune mapping and synthesis together so that a sample ``G(mapping(z))``
+    reproduces ``render(z_rule(z))`` itself (phase B only matched codes; this
+    matches pixels, which sharpens the small features: eyes, mouths).
+    With ``cfg.clip_weight_c > 0`` and a toon-CLIP ``clip``, toon-CLIP must also
+    read the rule's attributes from the sample (``CLIPAttributeLoss``).
+    Fresh rule faces every step; resumes from ``work/phase_c.pt``."""
+    if cfg.steps_c <= 0:
+        return gen
+    teacher = None
+    if cfg.clip_weight_c > 0:
+        if clip is None:
+            raise ValueError("phase C with clip_weight_c > 0 needs the toon-CLIP model")
+        from .clip_guidance import CLIPAttributeLoss
+
+        teacher = CLIPAttributeLoss(clip)
+    path = work / "phase_c.pt"
+    params = [p for n, p in gen.named_parameters()]
+    opt = torch.optim.Adam(params, lr=cfg.lr_c, betas=(0.9, 0.99))
+    start = 0
+    ckpt = _load(path)
+    if ckpt is not None:
+        gen.load_state_dict(ckpt["gen"])
+        opt.load_state_dict(ckpt["opt"])
+        start = int(ckpt["step"])
+        log(f"phase C: resuming at step {start}")
+    _channels_last(gen)
+    if start >= cfg.steps_c:
+        return gen.eval()
+    g = torch.Generator().manual_seed(cfg.seed * 7 + 17 + start)
+    curve = CurveLog(work / "phase_c.csv", ["step", "loss", "l1", "clip", "lr", "seconds"])
+    gen.train()
+    t0 = time.time()
+    for step in range(start, cfg.steps_c):
+        lr = lr_at(step, cfg.steps_c, cfg.lr_c, 50)
+        for group in opt.param_groups:
+            group["lr"] = lr
+        z = torch.randn(cfg.batch_c, TOON_G_CONFIG.style_dim, generator=g)
+        attrs, seeds = z_rule(z, cfg.n_nuisance)
+        target = to_signed(torch.from_numpy(render_batch(attrs, seeds)).permute(0, 3, 1, 2).float() / 255.0)
+        fake = gen(gen.mapping(z), noise_mode="const")
+        weight = detail_weights(seeds, gen.size, cfg.detail_weight) if cfg.detail_weight > 0 else None
+        loss = image_loss(fake, target.contiguous(memory_format=torch.channels_last), cfg.grad_weight, weight)
+        clip_l = teacher(fake, attrs) if teacher is not None else torch.zeros(())
+        loss = loss + cfg.clip_weight_c * clip_l
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, cfg.clip_norm)
+        opt.step()
+        if step % 10 == 0 or step == cfg.steps_c - 1:
+            l1 = float((fake.detach().float() - target).abs().mean())
+            curve.write(step=step, loss=float(loss.detach()), l1=l1, clip=float(clip_l.detach()), lr=lr,
+                        seconds=round(time.time() - t0, 1))
+            log(f"phase C step {step} loss {float(loss.detach()):.4f} l1 {l1:.4f} clip {float(clip_l.detach()):.3f} "
+                f"lr {lr:.2e} {time.time() - t0:.0f}s")
+        done = step + 1
+        if done % cfg.ckpt_every == 0 or done == cfg.steps_c:
+            _save(path, {"gen": gen.state_dict(), "opt": opt.state_dict(), "step": done})
+    return gen.eval()
+
+
 # ------------------------------------------------------------------ all
 def train_generator(work: Path, cfg: GeneratorTraining = GeneratorTraining(),
-                    log: Callable[[str], None] = print) -> Generator:
-    """Both phases; returns the trained generator (float32, eval mode)."""
+                    log: Callable[[str], None] = print, clip: torch.nn.Module | None = None) -> Generator:
+    """All phases; returns the trained generator (float32, eval mode). ``clip``:
+    the toon-CLIP model phase C learns from when ``cfg.clip_weight_c > 0``."""
     torch.set_num_threads(max(1, torch.get_num_threads()))
     gen, enc = train_phase_a(Path(work), cfg, log, sample_hook=_grid_hook(Path(work), cfg))
     gen = train_phase_b(gen, enc, Path(work), cfg, log)
+    gen = train_phase_c(gen, Path(work), cfg, log, clip)
     return gen.eval()
 
 

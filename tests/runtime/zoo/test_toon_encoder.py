@@ -12,7 +12,13 @@ from styleclip_runtime.models.e4e import Encoder4Editing, load_e4e_checkpoint, p
 from styleclip_runtime.zoo.toon.attributes import Attributes
 from styleclip_runtime.zoo.toon.evaluate_generator import agreement, psnr
 from styleclip_runtime.zoo.toon.renderer import render
-from styleclip_runtime.zoo.toon.train_encoder import TOON_E4E_CONFIG, delta_penalty, save_shipped_encoder
+from styleclip_runtime.zoo.toon.train_encoder import (
+    TOON_E4E_CONFIG,
+    delta_penalty,
+    nearest_rule_layout,
+    save_shipped_encoder,
+)
+from styleclip_runtime.zoo.toon.train_generator import rule_nuisance_seeds
 
 ROOT = Path(__file__).resolve().parents[3]
 TOON_DIR = ROOT / "runtime" / "modelsets" / "toon"
@@ -24,6 +30,13 @@ def test_delta_penalty_measures_rows_against_row_zero():
     codes[:, 2, :2] = 2.0  # row 2: 2^2 + 2^2 = 8
     assert float(delta_penalty(codes)) == pytest.approx((1.0 + 8.0) / 2)
     assert float(delta_penalty(codes[:, :1].expand(-1, 3, -1))) == 0.0
+
+
+def test_nearest_rule_layout_matches_geometry():
+    seeds = rule_nuisance_seeds()
+    assert [nearest_rule_layout(s) for s in seeds] == list(range(8))
+    # other seeds spread over several rule layouts (not all onto one)
+    assert len({nearest_rule_layout(s) for s in range(200)}) >= 5
 
 
 def test_shipped_file_is_fp16_and_round_trips(tmp_path):

@@ -7,18 +7,25 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
 from styleclip_runtime.models.stylegan2 import Generator, GeneratorConfig
-from styleclip_runtime.zoo.toon.attributes import FAMILIES
+from styleclip_runtime.zoo.toon.attributes import FAMILIES, Attributes, sample_attributes
+from styleclip_runtime.zoo.toon.detail_mask import detail_mask
 from styleclip_runtime.zoo.toon.evaluate_generator import confident_mask, judge_probabilities, psnr
+from styleclip_runtime.zoo.toon.pool import RenderPool
+from styleclip_runtime.zoo.toon.renderer import render_batch
 from styleclip_runtime.zoo.toon.train_generator import (
     TOON_G_CONFIG,
     GeneratorTraining,
+    image_loss,
     lr_at,
+    rule_nuisance_seeds,
     rule_slices,
     synthesize_to,
+    z_for,
     z_rule,
 )
 
@@ -59,6 +66,21 @@ def test_rule_frequencies_are_uniform_per_family():
     assert len(set(seeds)) == 8
 
 
+def test_z_for_inverts_the_rule():
+    rng = np.random.default_rng(3)
+    attrs = [sample_attributes(rng) for _ in range(300)]
+    layouts = [int(k) for k in rng.integers(0, 8, size=300)]
+    z = z_for(attrs, layouts, torch.Generator().manual_seed(0))
+    back, seeds = z_rule(z)
+    for a, b in zip(attrs, back):
+        assert {f: a.value(f) for f in FAMILIES} == {f: b.value(f) for f in FAMILIES}
+        assert b.background == pytest.approx(a.background, abs=1e-5)
+    assert seeds == [rule_nuisance_seeds()[k] for k in layouts]
+    # the free coordinates stay random: two draws for one face differ
+    again = z_for(attrs[:1], layouts[:1], torch.Generator().manual_seed(1))
+    assert not torch.allclose(again, z[:1])
+
+
 def test_rule_needs_enough_coordinates():
     with pytest.raises(ValueError, match="coordinates"):
         z_rule(torch.randn(2, 16))
@@ -75,6 +97,44 @@ def test_stage_schedule_and_learning_rate():
     assert lr_at(10, 30, 1.0, 4, first=10) == pytest.approx(0.25)
     assert lr_at(13, 30, 1.0, 4, first=10) == pytest.approx(1.0)
     assert lr_at(30, 30, 1.0, 4, first=10) == pytest.approx(0.1)
+
+
+def test_detail_mask_covers_what_expression_and_eyes_change():
+    seed = rule_nuisance_seeds()[2]
+    mask = detail_mask(seed)[0].bool()
+    assert 0.03 < float(mask.float().mean()) < 0.2  # eyes, brows and mouth: a small part of the face
+    base = Attributes(hair_style="curly", hair_color="red", expression="neutral", eyes="open", glasses="none",
+                      beard="beard", skin="dark", background=0.3)
+    for change in ({"expression": "smile"}, {"expression": "surprised"}, {"eyes": "closed"}):
+        a, b = render_batch([base, base.with_(**change)], [seed, seed]).astype(int)
+        changed = torch.from_numpy(np.abs(a - b).max(-1) > 24)
+        assert changed.any()
+        assert bool((changed & ~mask).sum() == 0), change  # every changed pixel is inside the mask
+    # hair, a beard or a new background never change inside-mask-only pixels: the mask is not everything
+    a, b = render_batch([base, base.with_(hair_style="long")], [seed, seed]).astype(int)
+    assert bool((torch.from_numpy(np.abs(a - b).max(-1) > 24) & ~mask).any())
+
+
+def test_weighted_image_loss_counts_masked_pixels_more():
+    real = torch.zeros(1, 3, 8, 8)
+    fake = real.clone()
+    fake[..., 2, 2] = 1.0
+    weight = torch.ones(1, 1, 8, 8)
+    weight[..., 2, 2] = 9.0
+    plain = image_loss(fake, real, 0.0)
+    assert float(image_loss(fake, real, 0.0, weight)) == pytest.approx(9 * float(plain))
+    assert float(image_loss(fake, real, 1.0, torch.ones(1, 1, 8, 8))) == pytest.approx(float(image_loss(fake, real, 1.0)))
+
+
+def test_pool_can_keep_to_the_rule_layouts():
+    pool = RenderPool(40, np.random.default_rng(0), nuisance_seeds=rule_nuisance_seeds())
+    pool.refresh(10)
+    _, attrs, seeds = pool.sample_with_seeds(30)
+    assert set(seeds) <= set(rule_nuisance_seeds())
+    # the pool's images are the renders of its (attributes, seed) pairs
+    i = 3
+    expected = render_batch([pool.attrs[i]], [pool.seeds[i]])[0]
+    assert np.array_equal(pool.images[i].permute(1, 2, 0).numpy(), expected)
 
 
 def test_partial_synthesis_is_the_skip_image_below_full_size():

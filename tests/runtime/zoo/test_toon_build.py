@@ -1,0 +1,41 @@
+"""`zoo build toon` end to end, at smoke size: every trainer runs, in order,
+and writes the files the model set is loaded from."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from styleclip_runtime.models.checkpoints import load_generator_checkpoint
+from styleclip_runtime.models.e4e import load_e4e_checkpoint
+from styleclip_runtime.zoo.toon.build import BuildSettings, build_toon, load_toon_clip
+from styleclip_runtime.zoo.toon.clip import CLIP_CONFIG
+from styleclip_runtime.zoo.toon.judge import load_judge
+
+
+@pytest.mark.slow
+def test_smoke_build_writes_a_loadable_model_set(tmp_path):
+    messages: list[str] = []
+    report = build_toon(tmp_path / "toon", seed=0, log=messages.append, settings=BuildSettings.smoke())
+    out = tmp_path / "toon"
+    assert set(report.seconds) == {"judge", "clip", "generator", "encoder", "global_stats"}
+    judge = load_judge(out / "judge.safetensors")
+    verdicts = judge.predict(torch.zeros(2, 3, 64, 64))
+    assert len(verdicts) == 2
+    assert json.loads((out / "clip_config.json").read_text()) == json.loads(json.dumps(CLIP_CONFIG))
+    clip = load_toon_clip(out)
+    assert clip.encode_text(["smile"]).shape == (1, CLIP_CONFIG["embed_dim"])
+    gen, _ = load_generator_checkpoint(out / "generator.safetensors")
+    assert gen.size == 64
+    enc, avg, _ = load_e4e_checkpoint(out / "encoder.safetensors")
+    assert avg.shape == (gen.n_latent, gen.style_dim)
+    from styleclip_runtime.engines.global_directions import GlobalStats
+
+    stats = GlobalStats.load(out / "global_stats.safetensors")
+    assert stats.fs3.shape[0] == 1_088  # every non-toRGB style channel of toon-G
+    assert torch.isfinite(stats.fs3).all()
+    # a second build resumes from the work folder instead of training again
+    again = build_toon(out, seed=0, log=messages.append, settings=BuildSettings.smoke(),
+                       steps=("generator", "encoder"))
+    assert again.seconds["generator"] < report.seconds["generator"]
