@@ -12,6 +12,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Collection
 from typing import Callable
 
 import torch
@@ -71,10 +72,13 @@ class Executor:
 
     # ------------------------------------------------------------------
     def run(self, plan: dict, recipe_text: str, base_dir: Path, out_dir: Path,
-            update_golden: bool = False, write_manifest: bool = True, incremental: bool = False) -> RunReport:
+            update_golden: bool = False, write_manifest: bool = True, incremental: bool = False,
+            rerun: Collection[str] = ()) -> RunReport:
         """Run every step of ``plan``. With ``incremental`` (the REPL), steps
         this executor already ran (same content hash) are skipped: a session
-        re-runs only what its new line added."""
+        re-runs only what its new line added. ``rerun``: step hashes that run
+        even so (the REPL's output steps of the line just typed, which must
+        write their files again)."""
         start = time.perf_counter()
         self.stop_requested = False
         seed = int(plan.get("seed") or 0)
@@ -86,7 +90,7 @@ class Executor:
         for step in plan["steps"]:
             by_id[step["id"]] = step
             h = step.get("hash") or step["id"]
-            if incremental and h in self.done:
+            if incremental and h in self.done and h not in rerun:
                 continue
             t0 = time.perf_counter()
             line = (step.get("span") or {}).get("line", 0)

@@ -233,10 +233,10 @@ class ReplSession:
 
     def _execute(self, plan: dict, text: str, offset: int) -> Any:
         executor = self.executor_for(plan)
-        for step in plan["steps"]:
-            if step["kind"] in _EFFECT_KINDS and step["span"]["line"] > offset:
-                executor.done.discard(step["hash"])
-        return executor.run(plan, text, self.base_dir, self.out_dir, write_manifest=False, incremental=True)
+        rerun = {step["hash"] for step in plan["steps"]
+                 if step["kind"] in _EFFECT_KINDS and step["span"]["line"] > offset}
+        return executor.run(plan, text, self.base_dir, self.out_dir, write_manifest=False, incremental=True,
+                            rerun=rerun)
 
     def undo(self) -> str:
         """Drop the last accepted entry (its results stay in memory, so redo is free)."""

@@ -201,3 +201,18 @@ def test_mapper_is_trained_once_then_cached(env, tmp_path) -> None:
     items = ex2.memo[plan["steps"][1]["hash"]]
     assert torch.equal(items[0].wplus, items[0].root.wplus)
     assert not torch.equal(items[1].wplus, items[1].root.wplus)
+
+
+def test_incremental_run_skips_done_steps_unless_asked_to_rerun(env, tmp_path) -> None:
+    ex = open_executor(str(env), "cpu", lambda e: None)
+    plan = edit_plan()
+    first = ex.run(plan, "# r\n", tmp_path, tmp_path, write_manifest=False, incremental=True)
+    assert len(first.timings) == 5
+    (tmp_path / "out" / "grid.png").unlink()
+    again = ex.run(plan, "# r\n", tmp_path, tmp_path, write_manifest=False, incremental=True)
+    assert again.timings == [] and not (tmp_path / "out" / "grid.png").exists()
+    grid_step = plan["steps"][3]
+    third = ex.run(plan, "# r\n", tmp_path, tmp_path, write_manifest=False, incremental=True,
+                   rerun={grid_step["hash"]})
+    assert [t["id"] for t in third.timings] == [grid_step["id"]]
+    assert (tmp_path / "out" / "grid.png").exists()

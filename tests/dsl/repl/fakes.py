@@ -94,13 +94,13 @@ class FakeExecutor:
         self.runs: list[dict] = []
 
     def run(self, plan: dict, recipe_text: str, base_dir: Path, out_dir: Path, update_golden: bool = False,
-            write_manifest: bool = True, incremental: bool = False) -> FakeReport:
+            write_manifest: bool = True, incremental: bool = False, rerun=()) -> FakeReport:
         report = FakeReport()
         ran: list[str] = []
         self.runs.append({"ran": ran, "text": recipe_text, "incremental": incremental})
         by_id = {s["id"]: s for s in plan["steps"]}
         for step in plan["steps"]:
-            if incremental and step["hash"] in self.done:
+            if incremental and step["hash"] in self.done and step["hash"] not in rerun:
                 continue
             line = step["span"]["line"]
             self.events({"event": "step_start", "id": step["id"], "kind": step["kind"], "line": line,
