@@ -84,6 +84,7 @@ def main() -> None:  # pragma: no cover - a measurement script
     ap.add_argument("--opt-steps", type=int, default=100)
     ap.add_argument("--alpha", type=float, default=4.1)
     ap.add_argument("--beta", type=float, default=0.15)
+    ap.add_argument("--strength", type=float, default=1.0, help="mapper strength")
     args = ap.parse_args()
     ms = ModelSet.load("toon")
     models = WarmModels(ms, Cache(results_cache_dir(ms)), "cpu", notify=print)
@@ -101,7 +102,7 @@ def main() -> None:  # pragma: no cover - a measurement script
             elif engine == "mapper":
                 m = models.mapper(prompt, None, print)
                 with torch.no_grad():
-                    ww = apply_strength(m, w, 1.0)
+                    ww = apply_strength(m, w, args.strength)
                 edited = [Item(it.name, "eval", it.index, ww[i]) for i, it in enumerate(items)]
             else:
                 res = opt.optimize(g, models.clip, w, models.text_embedding(prompt), steps=args.opt_steps)

@@ -117,6 +117,7 @@ def train_clip(
     init: Path | None = None,
     probe_weights: dict[str, float] | None = None,
     init_text: Path | None = None,
+    final_eval_count: int = 1000,
 ) -> dict[str, float]:
     """Train toon-CLIP; export ``clip_config.json`` + fp16 ``clip.safetensors``; returns metrics.
 
@@ -193,7 +194,7 @@ def train_clip(
     model.eval()
     export_fp16(model, out_dir / "clip.safetensors")
     (out_dir / "clip_config.json").write_text(json.dumps(CLIP_CONFIG, indent=2, sort_keys=True) + "\n")
-    metrics = evaluate_clip(out_dir, count=1000)
+    metrics = evaluate_clip(out_dir, count=final_eval_count)
     metrics.update({"train_seconds_this_run": train_seconds, "steps": stopped_at})
     (work_dir / "clip_metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
     if ckpt.exists():

@@ -1,6 +1,6 @@
 """Train toon-G: the project's StyleGAN2 generator at 64 px on toon faces.
 
-Two phases, both plain regression (no discriminator):
+Three phases, all plain regression (no discriminator):
 
 - **Phase A, autoencoding.** A small training-only conv encoder (``CodeNet``)
   maps a rendered face to ONE w (``style_dim``), which is broadcast to every
@@ -12,6 +12,9 @@ Two phases, both plain regression (no discriminator):
   function from z to attributes; no synthesis runs. Samples ``G(mapping(z))``
   then show faces whose attribute frequencies are those of the rule: every
   family uniform (argmax of iid normals), background hue uniform.
+- **Phase C, samples.** Mapping and synthesis together: ``G(mapping(z))`` is
+  pulled toward ``render(rule(z))`` pixel by pixel, and the frozen toon-CLIP
+  must read the rule's attributes from it (``clip_guidance``).
 
 The z rule (on the pixel-normalised z, as the mapping network sees it): the
 first coordinates are cut into one slice per attribute family (6, 6, 5, 2, 3,
@@ -50,19 +53,21 @@ from .detail_mask import detail_weights
 from .pool import RenderPool
 from .renderer import render_batch
 
-TOON_G_CONFIG = GeneratorConfig(size=64, style_dim=128, n_mlp=4, channel_multiplier=0.25, channel_max=128,
+TOON_G_CONFIG = GeneratorConfig(size=64, style_dim=128, n_mlp=8, channel_multiplier=0.25, channel_max=128,
                                 lr_mlp=1.0)
 NUISANCE_BASE = 7_000  # the fixed nuisance seeds are NUISANCE_BASE + k
 
 
 @dataclass(frozen=True)
 class GeneratorTraining:
-    """Hyper-parameters of both phases (the defaults are the shipped run).
+    """Hyper-parameters of the three phases (the defaults are the shipped run).
 
     Phase A grows the output resolution: ``stages`` lists (resolution, steps);
     at resolution r the loss compares the generator's skip image at r px
     (the sum of the toRGB outputs up to r) with the target average-pooled to
-    r px, so the layers above r cost nothing yet.
+    r px, so the layers above r cost nothing yet. From ``rule_layouts_from``
+    on it trains only on the z rule's layouts, at peak lr ``lr_rule``, with
+    ``detail_weight`` on the pixels expression and eyes change.
     """
 
     seed: int = 0
@@ -71,23 +76,24 @@ class GeneratorTraining:
     pool_size: int = 2_000
     refresh_every: int = 10
     refresh_count: int = 64
-    stages: tuple[tuple[int, int], ...] = ((16, 150), (32, 120), (64, 220))
+    stages: tuple[tuple[int, int], ...] = ((16, 150), (32, 120), (64, 4720), (64, 4000))
     lr_a: float = 2e-3
     warmup_a: int = 50
     grad_weight: float = 1.0
     clip_norm: float = 1.0
-    steps_b: int = 20_000
+    steps_b: int = 30_000
     batch_b: int = 512
     lr_b: float = 2e-3
-    n_pairs_b: int = 24_000
+    n_pairs_b: int = 60_000
+    n_val_b: int = 2_000
     n_nuisance: int = 8
-    rule_layouts_from: int | None = None  # from this phase-A step on, train only on the rule's layouts
-    lr_rule: float | None = None  # the peak learning rate of those steps (None: lr_a)
-    detail_weight: float = 0.0  # extra loss weight on eyes, brows and mouth (``detail_mask``) at 64 px
-    steps_c: int = 0
+    rule_layouts_from: int | None = 4_990  # from this phase-A step on, train only on the rule's layouts
+    lr_rule: float | None = 1e-3  # the peak learning rate of those steps (None: lr_a)
+    detail_weight: float = 8.0  # extra loss weight on eyes, brows and mouth (``detail_mask``) at 64 px
+    steps_c: int = 3_000
     batch_c: int = 8
     lr_c: float = 5e-4
-    clip_weight_c: float = 0.0  # toon-CLIP zero-shot attribute loss on phase-C samples (``clip_guidance``)
+    clip_weight_c: float = 0.5  # toon-CLIP zero-shot attribute loss on phase-C samples (``clip_guidance``)
     ckpt_every: int = 50
     sample_every: int = 50
 
@@ -244,6 +250,16 @@ def new_generator(seed: int, config: GeneratorConfig = TOON_G_CONFIG) -> Generat
     return Generator.from_config(config).set_impl("fast")
 
 
+def load_synthesis(gen: Generator, state: dict[str, torch.Tensor]) -> None:
+    """Load every weight but the mapping network's (``style.*``), which phase A
+    does not train, so a phase-A checkpoint serves any mapping depth."""
+    synthesis = {k: v for k, v in state.items() if not k.startswith("style.")}
+    missing, unexpected = gen.load_state_dict(synthesis, strict=False)
+    wrong = [k for k in missing if not k.startswith("style.")] + list(unexpected)
+    if wrong:
+        raise KeyError(f"phase-A checkpoint does not fit the generator: {wrong[:5]}")
+
+
 class CurveLog:
     """Append rows to a CSV file (header written once)."""
 
@@ -285,7 +301,7 @@ def train_phase_a(work: Path, cfg: GeneratorTraining, log: Callable[[str], None]
     start = 0
     ckpt = _load(work / "phase_a.pt")
     if ckpt is not None:
-        gen.load_state_dict(ckpt["gen"])
+        load_synthesis(gen, ckpt["gen"])
         enc.load_state_dict(ckpt["enc"])
         opt.load_state_dict(ckpt["opt"])
         start = int(ckpt["step"])
@@ -362,7 +378,7 @@ def train_phase_b(gen: Generator, enc: CodeNet, work: Path, cfg: GeneratorTraini
         return gen
     t0 = time.time()
     z, w = rule_pairs(enc, cfg.n_pairs_b, cfg, seed=cfg.seed * 7 + 11)
-    zv, wv = rule_pairs(enc, 2_000, cfg, seed=cfg.seed * 7 + 12)
+    zv, wv = rule_pairs(enc, cfg.n_val_b, cfg, seed=cfg.seed * 7 + 12)
     log(f"phase B: {len(z)} training pairs in {time.time() - t0:.0f}s")
     curve = CurveLog(work / "phase_b.csv", ["step", "mse", "val_mse", "lr", "seconds"])
     threads = torch.get_num_threads()
@@ -382,8 +398,8 @@ def train_phase_b(gen: Generator, enc: CodeNet, work: Path, cfg: GeneratorTraini
         if step % 1000 == 0 or step == cfg.steps_b - 1:
             with torch.no_grad():
                 val = float(F.mse_loss(gen.mapping(zv), wv))
-            curve.write(step=step, mse=float(loss), val_mse=val, lr=lr, seconds=round(time.time() - t0, 1))
-            log(f"phase B step {step} mse {float(loss):.4f} val {val:.4f}")
+            curve.write(step=step, mse=float(loss.detach()), val_mse=val, lr=lr, seconds=round(time.time() - t0, 1))
+            log(f"phase B step {step} mse {float(loss.detach()):.4f} val {val:.4f}")
     torch.set_num_threads(threads)
     gen.style.eval()
     _save(path, {"style": gen.style.state_dict(), "step": cfg.steps_b})
@@ -486,11 +502,15 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--steps-b", type=int, default=GeneratorTraining.steps_b)
     p.add_argument("--out", type=Path, default=None, help="write the fp16 generator.safetensors here")
+    p.add_argument("--clip", type=Path, default=Path(__file__).resolve().parents[2] / "modelsets" / "toon",
+                   help="folder of the toon-CLIP that teaches phase C (default: the shipped one)")
     args = p.parse_args(argv)
     cfg = GeneratorTraining(seed=args.seed, steps_b=args.steps_b)
     (args.work).mkdir(parents=True, exist_ok=True)
     (args.work / "config.json").write_text(str(asdict(cfg)))
-    gen = train_generator(args.work, cfg)
+    from .clip import load_clip
+
+    gen = train_generator(args.work, cfg, clip=load_clip(args.clip))
     if args.out is not None:
         save_shipped_generator(gen, args.out)
 

@@ -3,11 +3,11 @@ judge sees it: the target attribute appears where it was absent, and the
 other attribute families mostly stay as they were.
 
 The bars here are the ones the shipped toon models reach (measured figures
-in docs/toon.md), below the issue's 80 % / 85 %: toon-G is still blurry in
-fine details (eyes, mouth), toon-CLIP reads expression poorly, so 'smile' and
-'surprised' do not pass yet and are left out; the others are checked on 32
-generated subjects. Optimization, the costly engine on a CPU, runs on 12
-subjects and 60 steps.
+in docs/toon.md), below the issue's 80 % / 85 %: toon-G does not draw
+expressions legibly yet, so 'smile' and 'surprised' do not pass and are left
+out; the others are checked on 32 generated subjects (psi 0.7, the same
+subjects as ``edit_eval``). Optimization, the costly engine on a CPU, runs
+on 12 subjects and 60 steps.
 """
 from __future__ import annotations
 
@@ -18,8 +18,10 @@ from styleclip_runtime.zoo.toon.edit_eval import sample_subjects, score
 
 pytestmark = pytest.mark.slow
 
-WORKING_PROMPTS = ("curly hair", "purple hair", "glasses", "bald", "closed eyes", "beard")
-ALPHA, BETA = 2.0, 0.15  # toon's relevance scores are larger than FFHQ's: alpha 2 keeps more of the rest
+# toon's relevance scores are larger than FFHQ's: alpha 2 keeps more of the rest; shapes need more.
+# 'glasses' is left out here: 30 of the 32 subjects already wear them (psi 0.7 pulls toward the mean face).
+GLOBAL_ALPHAS = {"purple hair": 2.0, "closed eyes": 2.0, "beard": 2.0, "bald": 4.1, "curly hair": 4.1}
+ALPHA, BETA = 2.0, 0.15
 
 
 @pytest.fixture(scope="module")
@@ -48,11 +50,11 @@ def _with_codes(models, items, codes):
     return render(models.generator, [Item(it.name, "t", it.index, codes[i]) for i, it in enumerate(items)], "cpu")
 
 
-@pytest.mark.parametrize("prompt", WORKING_PROMPTS)
+@pytest.mark.parametrize("prompt", GLOBAL_ALPHAS)
 def test_global_direction_edits_what_the_text_says(toon, prompt) -> None:
     models, w, items, before = toon
     direction, _ = models.direction(prompt, "a face", BETA)
-    after = _with_offset(models, items, [ALPHA * d for d in direction.delta])
+    after = _with_offset(models, items, [GLOBAL_ALPHAS[prompt] * d for d in direction.delta])
     s = score(models.judge, before, after, prompt, "global")
     assert s.absent_before >= 5, "the sample should hold subjects without the attribute"
     assert s.success >= 0.7, s

@@ -83,22 +83,22 @@ def toon():
 
 def test_shipped_encoder_inverts_photos(toon):
     """Bars at what the shipped (blurry) toon-G allows: docs/toon.md has the figures
-    (mean PSNR 18.0 dB and judge agreement 0.50 on the four shipped photos)."""
+    (mean PSNR 19.8 dB and judge agreement 0.79 on the four shipped photos)."""
     photos = torch.stack([preprocess_image(p, 64) for p in _photos()])
     with torch.no_grad():
         codes = toon.encoder(photos)
         recon = toon.generator(codes, noise_mode="const").clamp(-1, 1)
     assert codes.shape == (len(photos), 10, 128)
-    assert float(psnr(recon, photos).mean()) > 16.0
+    assert float(psnr(recon, photos).mean()) > 17.5
     # a wrong pairing reconstructs much worse: the encoder reads the photo
     assert float(psnr(recon, photos.roll(1, 0)).mean()) < float(psnr(recon, photos).mean()) - 3.0
     if toon.spec.judge is None or not (TOON_DIR / "judge.safetensors").exists():
         pytest.skip("the toon judge is not shipped yet")
-    assert agreement(toon.judge, photos, recon)["all"] >= 0.4
+    assert agreement(toon.judge, photos, recon)["all"] >= 0.6
 
 
 def test_shipped_encoder_inverts_generator_samples(toon):
-    """The issue's bar: PSNR >= 24 dB on toon-G samples (measured 36.4 dB on 500)."""
+    """The issue's bar: PSNR >= 24 dB on toon-G samples (measured 31.1 dB on 300)."""
     gen = toon.generator
     z = torch.randn(8, gen.style_dim, generator=torch.Generator().manual_seed(3))
     with torch.no_grad():

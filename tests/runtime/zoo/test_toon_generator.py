@@ -190,10 +190,12 @@ def test_shipped_generator_loads_through_the_model_set(toon):
 
 
 def test_shipped_generator_samples_follow_the_z_rule(toon):
-    """What the shipped toon-G reliably does (docs/toon.md has the full figures,
-    which fall short of the issue's 90 % bar): the judge reads most samples as
-    confident faces, the background hue follows the rule closely, and skin and
-    hair colour follow it well above chance. Seeded, so the figures are fixed."""
+    """What the shipped toon-G reliably does (docs/toon.md has the full figures:
+    expression and eyes are not drawn legibly yet): the judge reads most samples
+    as confident faces, the background hue follows the rule closely, and hair
+    style, hair colour, glasses, beard and skin follow it well above chance
+    (measured on 500 samples: 76, 63, 82, 79 and 86 %). Seeded, so the figures
+    are fixed."""
     if toon.spec.judge is None or not (TOON_DIR / "judge.safetensors").exists():
         pytest.skip("the toon judge is not shipped yet")
     gen, judge = toon.generator, toon.judge
@@ -205,7 +207,9 @@ def test_shipped_generator_samples_follow_the_z_rule(toon):
     attrs, _ = z_rule(z)
     hue_error = (judge.background_hue(images) - torch.tensor([a.background for a in attrs]) + 0.5) % 1.0 - 0.5
     assert float(hue_error.abs().mean()) < 0.05  # uniform guessing: 0.25
-    for family, bar in (("skin", 0.4), ("hair_color", 0.25)):  # chance: 0.25 and 0.17
+    # chance: 0.17, 0.17, 0.33, 0.5 and 0.25
+    for family, bar in (("hair_style", 0.55), ("hair_color", 0.4), ("glasses", 0.6), ("beard", 0.65),
+                        ("skin", 0.6)):
         read = probs[family].argmax(1).tolist()
         hits = sum(r == FAMILIES[family].index(a.value(family)) for r, a in zip(read, attrs))
         assert hits / len(attrs) >= bar, (family, hits)
