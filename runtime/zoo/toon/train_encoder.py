@@ -148,10 +148,9 @@ def train_encoder(gen: Generator, work: Path, cfg: EncoderTraining = EncoderTrai
         torch.nn.utils.clip_grad_norm_(enc.parameters(), 1.0)
         opt.step()
         if step % 20 == 0 or step == cfg.steps - 1:
-            curve.write(step=step, latent=float(latent), image=float(img_l), delta=float(delta), lr=lr,
-                        seconds=round(time.time() - t0, 1))
-            log(f"encoder step {step} latent {float(latent):.4f} image {float(img_l):.4f} "
-                f"delta {float(delta):.3f} {time.time() - t0:.0f}s")
+            lat, img_v, dlt = float(latent.detach()), float(img_l.detach()), float(delta.detach())
+            curve.write(step=step, latent=lat, image=img_v, delta=dlt, lr=lr, seconds=round(time.time() - t0, 1))
+            log(f"encoder step {step} latent {lat:.4f} image {img_v:.4f} delta {dlt:.3f} {time.time() - t0:.0f}s")
         done = step + 1
         if done % cfg.ckpt_every == 0 or done == cfg.steps:
             _save(work / "encoder.pt", {"enc": enc.state_dict(), "opt": opt.state_dict(), "step": done})
