@@ -5,7 +5,7 @@ seed 7
 
 invert photos/ada.png photos/bo.png as friends
 apply 'curly hair' via global alpha=4 beta=0.15
-then mapper 'smile'
+then mapper 'smile' strength=2   # toon's smile mapper needs 2 (docs/toon.md)
 save out/demo/{name}_curly_smile.png
 save grid out/demo/curly_smile.png
 
