@@ -65,9 +65,10 @@ class GeneratorTraining:
     Phase A grows the output resolution: ``stages`` lists (resolution, steps);
     at resolution r the loss compares the generator's skip image at r px
     (the sum of the toRGB outputs up to r) with the target average-pooled to
-    r px, so the layers above r cost nothing yet. From ``rule_layouts_from``
-    on it trains only on the z rule's layouts, at peak lr ``lr_rule``, with
-    ``detail_weight`` on the pixels expression and eyes change.
+    r px, so the layers above r cost nothing yet. From the stage
+    ``rule_layouts_stage`` on it trains only on the z rule's layouts, at peak
+    lr ``lr_rule``, with ``detail_weight`` on the pixels expression and eyes
+    change.
     """
 
     seed: int = 0
@@ -87,7 +88,7 @@ class GeneratorTraining:
     n_pairs_b: int = 60_000
     n_val_b: int = 2_000
     n_nuisance: int = 8
-    rule_layouts_from: int | None = 4_990  # from this phase-A step on, train only on the rule's layouts
+    rule_layouts_stage: int | None = 3  # from this phase-A stage (index into stages) on, only the rule's layouts
     lr_rule: float | None = 1e-3  # the peak learning rate of those steps (None: lr_a)
     detail_weight: float = 8.0  # extra loss weight on eyes, brows and mouth (``detail_mask``) at 64 px
     steps_c: int = 3_000
@@ -100,6 +101,13 @@ class GeneratorTraining:
     @property
     def steps_a(self) -> int:
         return sum(n for _, n in self.stages)
+
+    @property
+    def rule_layouts_from(self) -> int | None:
+        """The first phase-A step of stage ``rule_layouts_stage`` (None: never)."""
+        if self.rule_layouts_stage is None:
+            return None
+        return sum(n for _, n in self.stages[:self.rule_layouts_stage])
 
     def stage_at(self, step: int) -> tuple[int, int, int]:
         """(resolution, first step, last step + 1) of the stage containing ``step``."""
@@ -425,7 +433,7 @@ def train_phase_c(gen: Generator, work: Path, cfg: GeneratorTraining,
 
         teacher = CLIPAttributeLoss(clip)
     path = work / "phase_c.pt"
-    params = [p for n, p in gen.named_parameters()]
+    params = list(gen.parameters())
     opt = torch.optim.Adam(params, lr=cfg.lr_c, betas=(0.9, 0.99))
     start = 0
     ckpt = _load(path)
