@@ -19,8 +19,10 @@ from styleclip_runtime.zoo.toon.edit_eval import sample_subjects, score
 pytestmark = pytest.mark.slow
 
 # toon's relevance scores are larger than FFHQ's: alpha 2 keeps more of the rest; shapes need more.
-# 'glasses' is left out here: 30 of the 32 subjects already wear them (psi 0.7 pulls toward the mean face).
-GLOBAL_ALPHAS = {"purple hair": 2.0, "closed eyes": 2.0, "beard": 2.0, "bald": 4.1, "curly hair": 4.1}
+# prompt: (alpha, success floor, kept floor), floors a little under the figures measured on these
+# subjects (docs/toon.md). 'glasses' is left out: 30 of the 32 subjects already wear them.
+GLOBAL_EDITS = {"purple hair": (2.0, 0.9, 0.8), "closed eyes": (2.0, 0.9, 0.7), "beard": (2.0, 0.9, 0.65),
+                "bald": (4.1, 0.85, 0.75), "curly hair": (4.1, 0.7, 0.55)}
 ALPHA, BETA = 2.0, 0.15
 
 
@@ -50,15 +52,16 @@ def _with_codes(models, items, codes):
     return render(models.generator, [Item(it.name, "t", it.index, codes[i]) for i, it in enumerate(items)], "cpu")
 
 
-@pytest.mark.parametrize("prompt", GLOBAL_ALPHAS)
+@pytest.mark.parametrize("prompt", GLOBAL_EDITS)
 def test_global_direction_edits_what_the_text_says(toon, prompt) -> None:
     models, w, items, before = toon
+    alpha, success, kept = GLOBAL_EDITS[prompt]
     direction, _ = models.direction(prompt, "a face", BETA)
-    after = _with_offset(models, items, [GLOBAL_ALPHAS[prompt] * d for d in direction.delta])
+    after = _with_offset(models, items, [alpha * d for d in direction.delta])
     s = score(models.judge, before, after, prompt, "global")
     assert s.absent_before >= 5, "the sample should hold subjects without the attribute"
-    assert s.success >= 0.7, s
-    assert s.kept >= 0.6, s
+    assert s.success >= success, s
+    assert s.kept >= kept, s
 
 
 def test_global_alpha_sign_and_beta(toon) -> None:
@@ -77,26 +80,29 @@ def test_global_alpha_sign_and_beta(toon) -> None:
 
 
 # The shipped mappers (L2 weight 40, docs/toon.md), each at the strength that
-# reaches its target on these subjects (strength 2 doubles the residual).
-# 'bald' at strength 2 keeps only 56 % of the rest, 'surprised' never appears
-# (toon-G cannot draw an open mouth yet); both are left out.
-MAPPER_STRENGTHS = {"curly hair": 1.0, "closed eyes": 1.0, "purple hair": 2.0, "beard": 2.0, "smile": 2.0}
+# reaches its target on these subjects (strength 2 doubles the residual):
+# prompt: (strength, success floor, kept floor). 'bald' and 'beard' at strength 2
+# keep under 60 % of the rest, 'surprised' never appears (toon-G cannot draw an
+# open mouth yet); they are left out.
+MAPPER_EDITS = {"curly hair": (1.0, 0.85, 0.7), "closed eyes": (1.0, 0.9, 0.8), "purple hair": (2.0, 0.9, 0.7),
+                "smile": (2.0, 0.75, 0.65)}
 
 
-@pytest.mark.parametrize("prompt", MAPPER_STRENGTHS)
+@pytest.mark.parametrize("prompt", MAPPER_EDITS)
 def test_shipped_mapper_edits_what_the_text_says(toon, prompt) -> None:
     from styleclip_runtime.engines.mapper import apply_strength
 
     models, w, items, before = toon
     assert models.modelset.mapper_path(prompt) is not None, "toon ships this mapper"
     mapper = models.mapper(prompt, None, lambda m: None)
+    strength, success, kept = MAPPER_EDITS[prompt]
     with torch.no_grad():
-        after = _with_codes(models, items, apply_strength(mapper, w, MAPPER_STRENGTHS[prompt]))
+        after = _with_codes(models, items, apply_strength(mapper, w, strength))
         none = _with_codes(models, items, apply_strength(mapper, w, 0.0))
     assert torch.equal(none, before)
     s = score(models.judge, before, after, prompt, "mapper")
-    assert s.success >= 0.75, s
-    assert s.kept >= 0.6, s
+    assert s.success >= success, s
+    assert s.kept >= kept, s
 
 
 @pytest.mark.parametrize("prompt", ["curly hair", "bald"])
@@ -118,3 +124,15 @@ def test_optimization_edits_and_l2_keeps_the_subject(toon, prompt) -> None:
     drift = lambda r: ((r.wplus - sub) ** 2).flatten(1).sum(1).mean()
     assert drift(tied) * 10 < drift(free)
     assert psnr(after_tied, sub_before).mean() > psnr(after_free, sub_before).mean()
+
+
+def test_subjects_without_the_target_lack_it(toon) -> None:
+    """edit_eval --without-target: every chosen subject can show success."""
+    from styleclip_runtime.state import Item, render
+    from styleclip_runtime.zoo.toon.edit_eval import has_value, subjects_without
+
+    models = toon[0]
+    w = subjects_without(models.generator, models.judge, "glasses", 6, pool=64)
+    assert len(w) == 6  # 30 of the 32 default subjects wear glasses; a pool of 64 still holds 6 without
+    seen = models.judge.predict(render(models.generator, [Item(f"s{i}", "t", i, w[i]) for i in range(6)], "cpu"))
+    assert not any(has_value(v, "glasses", "round") for v in seen)
