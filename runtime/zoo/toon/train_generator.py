@@ -109,6 +109,11 @@ class GeneratorTraining:
             return None
         return sum(n for _, n in self.stages[:self.rule_layouts_stage])
 
+    def in_rule_layouts(self, step: int) -> bool:
+        """Whether phase-A step ``step`` trains on the rule's layouts only."""
+        first = self.rule_layouts_from
+        return first is not None and step >= first
+
     def stage_at(self, step: int) -> tuple[int, int, int]:
         """(resolution, first step, last step + 1) of the stage containing ``step``."""
         first = 0
@@ -318,8 +323,7 @@ def train_phase_a(work: Path, cfg: GeneratorTraining, log: Callable[[str], None]
     if start >= cfg.steps_a:
         return gen.eval(), enc.eval()
     def make_pool(at: int) -> RenderPool:
-        rule_only = cfg.rule_layouts_from is not None and at >= cfg.rule_layouts_from
-        seeds = rule_nuisance_seeds(cfg.n_nuisance) if rule_only else None
+        seeds = rule_nuisance_seeds(cfg.n_nuisance) if cfg.in_rule_layouts(at) else None
         return RenderPool(cfg.pool_size, np.random.default_rng([cfg.seed, 0xA, at]), nuisance_seeds=seeds)
 
     pool = make_pool(start)
@@ -329,8 +333,7 @@ def train_phase_a(work: Path, cfg: GeneratorTraining, log: Callable[[str], None]
     t0 = time.time()
     for step in range(start, cfg.steps_a):
         res, first, last = cfg.stage_at(step)
-        rule_only = cfg.rule_layouts_from is not None and step >= cfg.rule_layouts_from
-        peak = cfg.lr_rule if rule_only and cfg.lr_rule is not None else cfg.lr_a
+        peak = cfg.lr_rule if cfg.in_rule_layouts(step) and cfg.lr_rule is not None else cfg.lr_a
         lr = lr_at(step, last, peak, cfg.warmup_a, first)
         for group in opt.param_groups:
             group["lr"] = lr

@@ -91,6 +91,7 @@ def test_stage_schedule_and_learning_rate():
     cfg = GeneratorTraining(stages=((16, 10), (32, 20), (64, 5)), rule_layouts_stage=2)
     assert cfg.steps_a == 35
     assert cfg.rule_layouts_from == 30
+    assert not cfg.in_rule_layouts(29) and cfg.in_rule_layouts(30)
     assert GeneratorTraining().rule_layouts_from == 4_990  # the shipped run's rule-layout stage
     assert GeneratorTraining(rule_layouts_stage=None).rule_layouts_from is None
     assert cfg.stage_at(0) == (16, 0, 10)
