@@ -134,6 +134,11 @@ def canonical_phrase(family: str, value: str) -> str:
     return PHRASES[family][value][0]
 
 
+def zero_shot_prompts(family: str) -> list[str]:
+    """One prompt per value of ``family``, in ``FAMILIES`` order: "a face with {phrase}"."""
+    return [f"a face with {canonical_phrase(family, v)}" for v in FAMILIES[family]]
+
+
 @dataclass(frozen=True)
 class Caption:
     """A text and what it asserts: each family -> the set of values it allows."""

@@ -17,9 +17,10 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .attributes import FAMILIES, Attributes, labels
-from .captions import canonical_phrase
+from .attributes import FAMILIES, Attributes
+from .captions import zero_shot_prompts
 from .clip import encode_texts, image_size, preprocess
+from .training import attribute_cross_entropy
 
 
 class CLIPAttributeLoss:
@@ -30,8 +31,7 @@ class CLIPAttributeLoss:
         for p in self.clip.parameters():
             p.requires_grad_(False)
         with torch.no_grad():
-            self.texts = {f: encode_texts(self.clip, [f"a face with {canonical_phrase(f, v)}" for v in values])
-                          for f, values in FAMILIES.items()}
+            self.texts = {f: encode_texts(self.clip, zero_shot_prompts(f)) for f in FAMILIES}
         self.scale = float(self.clip.logit_scale.exp())
 
     def logits(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -40,10 +40,4 @@ class CLIPAttributeLoss:
         return {f: self.scale * emb @ t.T for f, t in self.texts.items()}
 
     def __call__(self, images: torch.Tensor, attrs: list[Attributes]) -> torch.Tensor:
-        lab = {k: torch.from_numpy(v) for k, v in labels(attrs).items()}
-        seen = (lab["glasses"] != FAMILIES["glasses"].index("sunglasses")).float()
-        total = images.new_zeros(())
-        for f, logit in self.logits(images).items():
-            ce = F.cross_entropy(logit, lab[f], reduction="none")
-            total = total + ((ce * seen).sum() / seen.sum().clamp(min=1) if f == "eyes" else ce.mean())
-        return total / len(FAMILIES)
+        return attribute_cross_entropy(self.logits(images), attrs)

@@ -24,7 +24,7 @@ import torch
 
 from .attributes import FAMILIES, Attributes, labels
 from .augment import augment
-from .captions import canonical_phrase
+from .captions import zero_shot_prompts
 from .clip import encode_images, encode_texts, load_clip
 from .judge import load_judge
 from .pool import held_out
@@ -84,8 +84,8 @@ def evaluate_clip(directory: Path = DEFAULT_DIR, count: int = 1000, batch: int =
     images, attrs = held_out(count)
     feats = torch.cat([encode_images(model, images[i:i + batch] * 2 - 1) for i in range(0, count, batch)])
     preds = {}
-    for f, values in FAMILIES.items():
-        text = encode_texts(model, [f"a face with {canonical_phrase(f, v)}" for v in values])
+    for f in FAMILIES:
+        text = encode_texts(model, zero_shot_prompts(f))
         preds[f] = (feats @ text.T).argmax(-1).numpy()
     model.train(was_training)
     return {f"clip/{k}": v for k, v in accuracy_table(preds, attrs).items()}

@@ -32,12 +32,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .attributes import FAMILIES, Attributes, labels
+from .attributes import FAMILIES, Attributes
 from .augment import augment
 from .captions import Caption, describe
 from .clip import CLIP_CONFIG, build_clip, load_clip, preprocess, tokenize
 from .pool import RenderPool
-from .training import CurveLog, export_fp16, load_checkpoint, save_checkpoint, warmup_cosine
+from .training import (CurveLog, attribute_cross_entropy, export_fp16, load_checkpoint, save_checkpoint,
+                       warmup_cosine)
 
 DEFAULT_OUT = Path(__file__).resolve().parents[2] / "modelsets" / "toon"
 
@@ -63,16 +64,7 @@ def probe_loss(probes: torch.nn.ModuleDict, img: torch.Tensor, attrs: list[Attri
 
     ``weights``: per-family weights (default 1); hidden eyes are not scored.
     """
-    lab = {k: torch.from_numpy(v) for k, v in labels(attrs).items()}
-    seen = (lab["glasses"] != FAMILIES["glasses"].index("sunglasses")).float()
-    weights = weights or {}
-    total, norm = 0.0, 0.0
-    for f, probe in probes.items():
-        ce = F.cross_entropy(probe(img.float()), lab[f], reduction="none")
-        term = (ce * seen).sum() / seen.sum().clamp(min=1) if f == "eyes" else ce.mean()
-        w = weights.get(f, 1.0)
-        total, norm = total + w * term, norm + w
-    return total / norm
+    return attribute_cross_entropy({f: probe(img.float()) for f, probe in probes.items()}, attrs, weights)
 
 
 def copy_text_tower(source: torch.nn.Module, target: torch.nn.Module) -> list[str]:

@@ -297,6 +297,20 @@ def _load(path: Path) -> dict | None:
     return torch.load(str(path), map_location="cpu", weights_only=True) if path.exists() else None
 
 
+def _resume(path: Path, opt: torch.optim.Optimizer, restore: Callable[[dict], None],
+            log: Callable[[str], None], phase: str) -> int:
+    """Load a phase's checkpoint if there is one (``restore`` takes its modules,
+    the optimiser state follows); returns the step to start from."""
+    ckpt = _load(path)
+    if ckpt is None:
+        return 0
+    restore(ckpt)
+    opt.load_state_dict(ckpt["opt"])
+    start = int(ckpt["step"])
+    log(f"{phase}: resuming at step {start}")
+    return start
+
+
 def to_signed(x01: torch.Tensor) -> torch.Tensor:
     return x01 * 2 - 1
 
@@ -311,14 +325,11 @@ def train_phase_a(work: Path, cfg: GeneratorTraining, log: Callable[[str], None]
     enc = enc.to(memory_format=torch.channels_last)
     params = [p for n, p in gen.named_parameters() if not n.startswith("style.")] + list(enc.parameters())
     opt = torch.optim.Adam(params, lr=cfg.lr_a, betas=(0.9, 0.99))
-    start = 0
-    ckpt = _load(work / "phase_a.pt")
-    if ckpt is not None:
+    def restore(ckpt: dict) -> None:
         load_synthesis(gen, ckpt["gen"])
         enc.load_state_dict(ckpt["enc"])
-        opt.load_state_dict(ckpt["opt"])
-        start = int(ckpt["step"])
-        log(f"phase A: resuming at step {start}")
+
+    start = _resume(work / "phase_a.pt", opt, restore, log, "phase A")
     _channels_last(gen)
     if start >= cfg.steps_a:
         return gen.eval(), enc.eval()
@@ -438,13 +449,7 @@ def train_phase_c(gen: Generator, work: Path, cfg: GeneratorTraining,
     path = work / "phase_c.pt"
     params = list(gen.parameters())
     opt = torch.optim.Adam(params, lr=cfg.lr_c, betas=(0.9, 0.99))
-    start = 0
-    ckpt = _load(path)
-    if ckpt is not None:
-        gen.load_state_dict(ckpt["gen"])
-        opt.load_state_dict(ckpt["opt"])
-        start = int(ckpt["step"])
-        log(f"phase C: resuming at step {start}")
+    start = _resume(path, opt, lambda ckpt: gen.load_state_dict(ckpt["gen"]), log, "phase C")
     _channels_last(gen)
     if start >= cfg.steps_c:
         return gen.eval()

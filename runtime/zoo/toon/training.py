@@ -7,8 +7,11 @@ import os
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 from safetensors.torch import save_file
 from torch import nn
+
+from .attributes import FAMILIES, Attributes, labels
 
 
 def warmup_cosine(step: int, total: int, warmup: int, floor: float = 0.05) -> float:
@@ -59,3 +62,19 @@ class CurveLog:
     def write(self, **row: float) -> None:
         with self.path.open("a", newline="") as f:
             csv.writer(f).writerow([row.get(c, "") for c in self.columns])
+
+
+def attribute_cross_entropy(logits: dict[str, torch.Tensor], attrs: list[Attributes],
+                            weights: dict[str, float] | None = None) -> torch.Tensor:
+    """Weighted mean over families of the cross-entropy of per-family logits
+    (B, n_values) with the faces' values; eyes behind sunglasses are not scored."""
+    lab = {k: torch.from_numpy(v) for k, v in labels(attrs).items()}
+    seen = (lab["glasses"] != FAMILIES["glasses"].index("sunglasses")).float()
+    weights = weights or {}
+    total, norm = 0.0, 0.0
+    for f, logit in logits.items():
+        ce = F.cross_entropy(logit.float(), lab[f], reduction="none")
+        term = (ce * seen).sum() / seen.sum().clamp(min=1) if f == "eyes" else ce.mean()
+        w = weights.get(f, 1.0)
+        total, norm = total + w * term, norm + w
+    return total / norm

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import torch
 
 from styleclip_runtime.zoo.toon.attributes import FAMILIES
 from styleclip_runtime.zoo.toon.clip import load_clip
