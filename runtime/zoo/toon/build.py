@@ -62,9 +62,10 @@ class BuildSettings:
             judge={"steps": 3, "batch": 8, "pool_size": 32, "eval_count": 16, "threads": 1},
             clip={"steps": 3, "batch": 8, "pool_size": 32, "eval_every": 3, "eval_count": 16, "threads": 1,
                   "final_eval_count": 16},
-            generator=GeneratorTraining(batch=4, batch_64=2, pool_size=16, stages=((16, 2), (32, 2), (64, 2)),
-                                        steps_b=3, batch_b=16, n_pairs_b=32, n_val_b=16, steps_c=2, batch_c=2,
-                                        rule_layouts_stage=2, detail_weight=8.0, clip_weight_c=0.5),
+            generator=GeneratorTraining(batch=4, batch_64=2, pool_size=16,
+                                        stages=((16, 2), (32, 2), (64, 2), (64, 2)), steps_b=3, batch_b=16,
+                                        n_pairs_b=32, n_val_b=16, steps_c=2, batch_c=2, rule_layouts_stage=2,
+                                        face_code_stage=3, n_fit_face=64, detail_weight=8.0, clip_weight_c=0.5),
             encoder=EncoderTraining(steps=3, image_steps=1, batch=4, image_batch=2, n_g=8, pool_size=8),
             stats=GlobalStatsSettings(n_samples=64, n_images=1),
         )

@@ -12,6 +12,10 @@ Definitions (all images float32 in [-1, 1], networks in float32):
   renderer's training distribution draws them (``sample_attributes``), read
   by the same judge; ``worst_ratio`` is the largest factor between the two
   over all values (the bar: <= 2).
+- **rule agreement**: the share of samples in which the judge reads the
+  value the z rule (``train_generator.z_rule``) asks for, per family
+  (``eyes`` skipped where the rule asks for sunglasses); chance is one over
+  the family's size.
 - **PSNR** on toon-G samples: images mapped to [0, 1], MSE over pixels and
   channels, per image, averaged in dB.
 - **judge agreement** on renders: the share of (image, family) pairs where
@@ -50,12 +54,15 @@ def save_grid(images: torch.Tensor, path: Path, nrow: int = 8) -> None:
 
 
 @torch.no_grad()
+def sample_z(gen, count: int, seed: int = 2024) -> torch.Tensor:
+    """The z of ``generator_samples(gen, count, seed)``."""
+    return torch.randn(count, gen.style_dim, generator=torch.Generator().manual_seed(seed))
+
+
 def generator_samples(gen, count: int, seed: int = 2024, truncation: float = 1.0,
                       batch: int = 100) -> torch.Tensor:
     """``count`` samples ``G(mapping(z))`` (const noise), optionally truncated toward ``mean_latent``."""
-    g = torch.Generator().manual_seed(seed)
-    z = torch.randn(count, gen.style_dim, generator=g)
-    w = gen.mapping(z)
+    w = gen.mapping(sample_z(gen, count, seed))
     if truncation != 1.0:
         w = gen.truncate(w, truncation, gen.mean_latent(4096, seed=0))
     return torch.cat([gen(w[i:i + batch], noise_mode="const").clamp(-1, 1) for i in range(0, count, batch)])
@@ -110,7 +117,7 @@ def generator_figures(gen, judge: Judge, count: int = 1000, truncation: float = 
     ref = value_frequencies(judge_probabilities(judge, renders * 2 - 1))
     freqs = value_frequencies(probs)
     worst, which = worst_frequency_ratio(freqs, ref)
-    return {"count": count, "truncation": truncation,
+    return {"count": count, "truncation": truncation, "rule_agreement": rule_agreement(probs, sample_z(gen, count)),
             "confident_faces": float(confident_mask(probs).float().mean()),
             "confident_faces_renders": float(confident_mask(judge_probabilities(judge, renders * 2 - 1))
                                              .float().mean()),
@@ -119,6 +126,22 @@ def generator_figures(gen, judge: Judge, count: int = 1000, truncation: float = 
 
 
 @torch.no_grad()
+def rule_agreement(probs: dict[str, torch.Tensor], z: torch.Tensor) -> dict[str, float]:
+    """Per family, the share of samples ``G(mapping(z))`` (judged ``probs``)
+    showing the value that ``z_rule(z)`` asks for."""
+    from .train_generator import z_rule
+
+    attrs, _ = z_rule(z)
+    asked_sunglasses = torch.tensor([a.glasses == "sunglasses" for a in attrs])
+    out = {}
+    for family, values in FAMILIES.items():
+        hit = probs[family].argmax(1) == torch.tensor([values.index(a.value(family)) for a in attrs])
+        if family == "eyes":
+            hit = hit[~asked_sunglasses]
+        out[family] = float(hit.float().mean())
+    return out
+
+
 def psnr(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """Per-image PSNR in dB of images in [-1, 1] (peak 1 after mapping to [0, 1])."""
     mse = (((a.float().clamp(-1, 1) - b.float().clamp(-1, 1)) / 2) ** 2).flatten(1).mean(1)

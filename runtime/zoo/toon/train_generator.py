@@ -2,13 +2,18 @@
 
 Three phases, all plain regression (no discriminator):
 
-- **Phase A, autoencoding.** A small training-only conv encoder (``CodeNet``)
-  maps a rendered face to ONE w (``style_dim``), which is broadcast to every
-  W+ row; the generator's synthesis network reconstructs the face (L1 plus an
-  L1 on image gradients, which keeps features sharp). Because every layer
-  reads the same w, the generator's W space is the meaningful one.
+- **Phase A, autoencoding, then face codes.** A small training-only conv
+  encoder (``CodeNet``) maps a rendered face to ONE w (``style_dim``), which
+  is broadcast to every W+ row; the generator's synthesis network
+  reconstructs the face (L1 plus an L1 on image gradients, which keeps
+  features sharp). Because every layer reads the same w, the generator's W
+  space is the meaningful one. An autoencoder's code is free to drop what
+  costs few pixels, and this one dropped expression and eye state; so the
+  last stage replaces CodeNet by ``FaceCode``, a fixed vector per attribute
+  value and rule layout (plus a hue term), summed: the code now names every
+  family, and the generator must learn to draw each.
 - **Phase B, the mapping network.** ``mapping(z)`` is regressed onto the
-  phase-A code of ``render(rule(z))``, where ``rule`` (``z_rule``) is a fixed
+  phase-A code of ``rule(z)``, where ``rule`` (``z_rule``) is a fixed
   function from z to attributes; no synthesis runs. Samples ``G(mapping(z))``
   then show faces whose attribute frequencies are those of the rule: every
   family uniform (argmax of iid normals), background hue uniform.
@@ -77,7 +82,7 @@ class GeneratorTraining:
     pool_size: int = 2_000
     refresh_every: int = 10
     refresh_count: int = 64
-    stages: tuple[tuple[int, int], ...] = ((16, 150), (32, 120), (64, 4720), (64, 4000))
+    stages: tuple[tuple[int, int], ...] = ((16, 150), (32, 120), (64, 4720), (64, 4000), (64, 3000))
     lr_a: float = 2e-3
     warmup_a: int = 50
     grad_weight: float = 1.0
@@ -91,12 +96,21 @@ class GeneratorTraining:
     rule_layouts_stage: int | None = 3  # from this phase-A stage (index into stages) on, only the rule's layouts
     lr_rule: float | None = 1e-3  # the peak learning rate of those steps (None: lr_a)
     detail_weight: float = 8.0  # extra loss weight on eyes, brows and mouth (``detail_mask``) at 64 px
+    face_code_stage: int | None = 4  # from this phase-A stage on, w is the face code of the rule (``FaceCode``)
+    lr_face: float = 3e-3  # peak learning rate of the face-code table in that stage
+    n_fit_face: int = 4_000  # rule renders whose CodeNet codes initialise the face-code table
     steps_c: int = 3_000
     batch_c: int = 8
     lr_c: float = 5e-4
     clip_weight_c: float = 0.5  # toon-CLIP zero-shot attribute loss on phase-C samples (``clip_guidance``)
     ckpt_every: int = 50
     sample_every: int = 50
+
+    def __post_init__(self) -> None:
+        for name in ("rule_layouts_stage", "face_code_stage"):
+            index = getattr(self, name)
+            if index is not None and not 0 <= index < len(self.stages):
+                raise ValueError(f"{name}={index} names no stage of {self.stages}")
 
     @property
     def steps_a(self) -> int:
@@ -109,10 +123,22 @@ class GeneratorTraining:
             return None
         return sum(n for _, n in self.stages[:self.rule_layouts_stage])
 
+    @property
+    def face_code_from(self) -> int | None:
+        """The first phase-A step of stage ``face_code_stage`` (None: never)."""
+        if self.face_code_stage is None:
+            return None
+        return sum(n for _, n in self.stages[:self.face_code_stage])
+
+    def in_face_codes(self, step: int) -> bool:
+        """Whether phase-A step ``step`` decodes the face code instead of CodeNet's code."""
+        first = self.face_code_from
+        return first is not None and step >= first
+
     def in_rule_layouts(self, step: int) -> bool:
         """Whether phase-A step ``step`` trains on the rule's layouts only."""
         first = self.rule_layouts_from
-        return first is not None and step >= first
+        return (first is not None and step >= first) or self.in_face_codes(step)
 
     def stage_at(self, step: int) -> tuple[int, int, int]:
         """(resolution, first step, last step + 1) of the stage containing ``step``."""
@@ -204,6 +230,56 @@ class CodeNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x)).float()
+
+
+class FaceCode(nn.Module):
+    """Training-only code of a rule face: w = linear(features), where the
+    features are one indicator per attribute value (28), one per rule layout
+    (``n_nuisance``) and the background hue's first three Fourier pairs.
+
+    It is a table of one vector per attribute value and layout (plus a hue
+    term) that are summed, so every family has its own fixed direction in W
+    and the generator cannot drop a family the way an autoencoder's code
+    can. ``fit`` initialises it by least squares on codes that already decode
+    to faces (CodeNet's).
+    """
+
+    n_hue: int = 3
+
+    def __init__(self, style_dim: int = 128, n_nuisance: int = 8) -> None:
+        super().__init__()
+        self.layouts = rule_nuisance_seeds(n_nuisance)
+        self.n_values = sum(len(v) for v in FAMILIES.values())
+        self.linear = nn.Linear(self.n_values + len(self.layouts) + 2 * self.n_hue, style_dim)
+
+    def features(self, attrs: list[Attributes], seeds: list[int]) -> torch.Tensor:
+        """(B, n_features): the indicators and hue terms of each face (``seeds``: rule layouts)."""
+        out = torch.zeros(len(attrs), self.linear.in_features)
+        hue = torch.tensor([a.background for a in attrs], dtype=torch.float32)
+        for i, (a, seed) in enumerate(zip(attrs, seeds)):
+            offset = 0
+            for family, values in FAMILIES.items():
+                out[i, offset + a.index(family)] = 1.0
+                offset += len(values)
+            out[i, offset + self.layouts.index(int(seed))] = 1.0
+        k = torch.arange(1, self.n_hue + 1, dtype=torch.float32)
+        angle = 2 * math.pi * hue[:, None] * k[None]
+        out[:, -2 * self.n_hue:] = torch.cat([angle.cos(), angle.sin()], 1)
+        return out
+
+    def forward(self, attrs: list[Attributes], seeds: list[int]) -> torch.Tensor:
+        return self.linear(self.features(attrs, seeds))
+
+    @torch.no_grad()
+    def fit(self, attrs: list[Attributes], seeds: list[int], codes: torch.Tensor) -> float:
+        """Least-squares weights that map these faces' features to ``codes``;
+        returns the share of the codes' variance explained."""
+        a = torch.cat([self.features(attrs, seeds), torch.ones(len(attrs), 1)], 1).double()
+        solution = torch.linalg.lstsq(a, codes.double()).solution
+        self.linear.weight.copy_(solution[:-1].T.float())
+        self.linear.bias.copy_(solution[-1].float())
+        residual = (a @ solution - codes.double()).square().mean()
+        return float(1 - residual / codes.double().var(0).mean())
 
 
 def synthesize_to(gen: Generator, w: torch.Tensor, resolution: int) -> torch.Tensor:
@@ -316,23 +392,70 @@ def to_signed(x01: torch.Tensor) -> torch.Tensor:
 
 
 # ---------------------------------------------------------------- phase A
-def train_phase_a(work: Path, cfg: GeneratorTraining, log: Callable[[str], None] = print,
-                  sample_hook: Callable[[Generator, CodeNet, int], None] | None = None
-                  ) -> tuple[Generator, CodeNet]:
-    """Autoencode renders through ``CodeNet`` and the synthesis network; resumes from ``work/phase_a.pt``."""
-    work.mkdir(parents=True, exist_ok=True)
-    gen, enc = new_generator(cfg.seed), CodeNet(TOON_G_CONFIG.style_dim)
-    enc = enc.to(memory_format=torch.channels_last)
-    params = [p for n, p in gen.named_parameters() if not n.startswith("style.")] + list(enc.parameters())
-    opt = torch.optim.Adam(params, lr=cfg.lr_a, betas=(0.9, 0.99))
-    def restore(ckpt: dict) -> None:
-        load_synthesis(gen, ckpt["gen"])
-        enc.load_state_dict(ckpt["enc"])
+@dataclass
+class PhaseA:
+    """What phase A trains: the generator, CodeNet and the face-code table."""
 
-    start = _resume(work / "phase_a.pt", opt, restore, log, "phase A")
+    gen: Generator
+    enc: CodeNet
+    face: FaceCode
+
+    def code(self, step: int, cfg: GeneratorTraining, x: torch.Tensor, attrs: list[Attributes],
+             seeds: list[int]) -> torch.Tensor:
+        """The w that phase-A step ``step`` decodes for these renders."""
+        return self.face(attrs, seeds) if cfg.in_face_codes(step) else self.enc(x)
+
+    def optimizer(self, step: int, cfg: GeneratorTraining) -> torch.optim.Adam:
+        """Adam over what step ``step`` trains: synthesis + CodeNet, or, in the
+        face-code stage (a fresh optimiser), synthesis + the face-code table."""
+        synthesis = [p for n, p in self.gen.named_parameters() if not n.startswith("style.")]
+        if cfg.in_face_codes(step):
+            groups = [{"params": synthesis, "peak": cfg.lr_rule or cfg.lr_a},
+                      {"params": list(self.face.parameters()), "peak": cfg.lr_face}]
+        else:
+            groups = [{"params": synthesis + list(self.enc.parameters()), "peak": cfg.lr_a}]
+        return torch.optim.Adam(groups, lr=cfg.lr_a, betas=(0.9, 0.99))
+
+
+def fit_face_code(model: PhaseA, cfg: GeneratorTraining, log: Callable[[str], None]) -> None:
+    """Initialise the face-code table by least squares on CodeNet's codes of
+    ``cfg.n_fit_face`` rule-layout renders, so the stage starts from faces."""
+    pool = RenderPool(cfg.n_fit_face, np.random.default_rng([cfg.seed, 0xFC]),
+                      nuisance_seeds=rule_nuisance_seeds(cfg.n_nuisance))
+    assert pool.images is not None
+    model.enc.eval()
+    with torch.no_grad():
+        codes = torch.cat([model.enc(to_signed(pool.images[i:i + 500].float() / 255.0))
+                           for i in range(0, cfg.n_fit_face, 500)])
+    explained = model.face.fit(pool.attrs, pool.seeds, codes)
+    log(f"phase A: face codes fitted to CodeNet's codes of {cfg.n_fit_face} renders "
+        f"({100 * explained:.0f} % of their variance)")
+
+
+def train_phase_a(work: Path, cfg: GeneratorTraining, log: Callable[[str], None] = print,
+                  sample_hook: Callable[[PhaseA, int], None] | None = None) -> PhaseA:
+    """Autoencode renders through ``CodeNet`` and the synthesis network, then
+    (stage ``face_code_stage`` on) decode ``FaceCode`` instead; resumes from
+    ``work/phase_a.pt``."""
+    work.mkdir(parents=True, exist_ok=True)
+    model = PhaseA(new_generator(cfg.seed), CodeNet(TOON_G_CONFIG.style_dim),
+                   FaceCode(TOON_G_CONFIG.style_dim, cfg.n_nuisance))
+    model.enc = model.enc.to(memory_format=torch.channels_last)
+    gen = model.gen
+    ckpt = _load(work / "phase_a.pt")
+    start = 0 if ckpt is None else int(ckpt["step"])
+    if ckpt is not None:
+        load_synthesis(gen, ckpt["gen"])
+        model.enc.load_state_dict(ckpt["enc"])
+        if "face" in ckpt:
+            model.face.load_state_dict(ckpt["face"])
+        log(f"phase A: resuming at step {start}")
+    opt = model.optimizer(start, cfg)
+    if ckpt is not None and start != cfg.face_code_from:  # at that step the stage's fresh optimiser starts
+        opt.load_state_dict(ckpt["opt"])
     _channels_last(gen)
     if start >= cfg.steps_a:
-        return gen.eval(), enc.eval()
+        return _eval(model)
     def make_pool(at: int) -> RenderPool:
         seeds = rule_nuisance_seeds(cfg.n_nuisance) if cfg.in_rule_layouts(at) else None
         return RenderPool(cfg.pool_size, np.random.default_rng([cfg.seed, 0xA, at]), nuisance_seeds=seeds)
@@ -340,27 +463,33 @@ def train_phase_a(work: Path, cfg: GeneratorTraining, log: Callable[[str], None]
     pool = make_pool(start)
     torch.manual_seed(cfg.seed * 1_000 + start)
     curve = CurveLog(work / "phase_a.csv", ["step", "res", "loss", "l1", "lr", "seconds"])
-    gen.train(), enc.train()
+    gen.train(), model.enc.train()
     t0 = time.time()
     for step in range(start, cfg.steps_a):
         res, first, last = cfg.stage_at(step)
-        peak = cfg.lr_rule if cfg.in_rule_layouts(step) and cfg.lr_rule is not None else cfg.lr_a
-        lr = lr_at(step, last, peak, cfg.warmup_a, first)
+        if step == cfg.face_code_from:
+            fit_face_code(model, cfg, log)
+            if step > start:
+                opt = model.optimizer(step, cfg)
+        if not cfg.in_face_codes(step):
+            use_rule_lr = cfg.in_rule_layouts(step) and cfg.lr_rule is not None
+            opt.param_groups[0]["peak"] = cfg.lr_rule if use_rule_lr else cfg.lr_a
         for group in opt.param_groups:
-            group["lr"] = lr
-        if step == cfg.rule_layouts_from and step > start:
+            group["lr"] = lr_at(step, last, group["peak"], cfg.warmup_a, first)
+        lr = opt.param_groups[0]["lr"]
+        if step in (cfg.rule_layouts_from, cfg.face_code_from) and step > start:
             pool = make_pool(step)
         elif step % cfg.refresh_every == 0 and step > start:
             pool.refresh(cfg.refresh_count)
-        x01, _, seeds = pool.sample_with_seeds(cfg.batch_64 if res >= gen.size else cfg.batch)
+        x01, attrs, seeds = pool.sample_with_seeds(cfg.batch_64 if res >= gen.size else cfg.batch)
         x = to_signed(x01).contiguous(memory_format=torch.channels_last)
         target = F.avg_pool2d(x, x.shape[-1] // res) if res < x.shape[-1] else x
-        fake = synthesize_to(gen, enc(x), res)
+        fake = synthesize_to(gen, model.code(step, cfg, x, attrs, seeds), res)
         weight = detail_weights(seeds, res, cfg.detail_weight) if cfg.detail_weight > 0 and res >= gen.size else None
         loss = image_loss(fake, target, cfg.grad_weight, weight)
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, cfg.clip_norm)
+        torch.nn.utils.clip_grad_norm_([p for g in opt.param_groups for p in g["params"]], cfg.clip_norm)
         opt.step()
         if step % 10 == 0 or step == cfg.steps_a - 1:
             l1 = float((fake.detach().float() - target).abs().mean())
@@ -368,39 +497,51 @@ def train_phase_a(work: Path, cfg: GeneratorTraining, log: Callable[[str], None]
             log(f"phase A step {step} res {res} loss {float(loss.detach()):.4f} l1 {l1:.4f} lr {lr:.2e} {time.time() - t0:.0f}s")
         done = step + 1
         if done % cfg.ckpt_every == 0 or done == cfg.steps_a:
-            _save(work / "phase_a.pt", {"gen": gen.state_dict(), "enc": enc.state_dict(),
-                                        "opt": opt.state_dict(), "step": done})
+            payload = {"gen": gen.state_dict(), "enc": model.enc.state_dict(), "opt": opt.state_dict(), "step": done}
+            if cfg.in_face_codes(step):
+                payload["face"] = model.face.state_dict()
+            _save(work / "phase_a.pt", payload)
         if sample_hook is not None and (done % cfg.sample_every == 0 or done == cfg.steps_a):
-            sample_hook(gen, enc, done)
-    return gen.eval(), enc.eval()
+            sample_hook(model, done)
+    return _eval(model)
+
+
+def _eval(model: PhaseA) -> PhaseA:
+    model.gen.eval(), model.enc.eval(), model.face.eval()
+    return model
 
 
 # ---------------------------------------------------------------- phase B
 @torch.no_grad()
-def rule_pairs(enc: CodeNet, n: int, cfg: GeneratorTraining, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """``n`` pairs (z, phase-A code of render(z_rule(z)))."""
+def rule_pairs(model: PhaseA, n: int, cfg: GeneratorTraining, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """``n`` pairs (z, phase-A code of the face ``z_rule(z)``): its face code
+    when phase A ends in the face-code stage, else CodeNet's code of its render."""
     g = torch.Generator().manual_seed(seed)
     z = torch.randn(n, TOON_G_CONFIG.style_dim, generator=g)
     ws = []
-    enc.eval()
+    model.enc.eval(), model.face.eval()
     for i in range(0, n, 500):
         attrs, seeds = z_rule(z[i:i + 500], cfg.n_nuisance)
-        img = torch.from_numpy(render_batch(attrs, seeds)).permute(0, 3, 1, 2).float() / 255.0
-        ws.append(enc(to_signed(img)).float())
+        if cfg.face_code_stage is not None:
+            ws.append(model.face(attrs, seeds).float())
+        else:
+            img = torch.from_numpy(render_batch(attrs, seeds)).permute(0, 3, 1, 2).float() / 255.0
+            ws.append(model.enc(to_signed(img)).float())
     return z, torch.cat(ws)
 
 
-def train_phase_b(gen: Generator, enc: CodeNet, work: Path, cfg: GeneratorTraining,
+def train_phase_b(model: PhaseA, work: Path, cfg: GeneratorTraining,
                   log: Callable[[str], None] = print) -> Generator:
     """Regress ``gen.mapping(z)`` onto the phase-A codes of the rule's faces (no synthesis)."""
+    gen = model.gen
     path = work / "phase_b.pt"
     ckpt = _load(path)
     if ckpt is not None and int(ckpt["step"]) >= cfg.steps_b:
         gen.style.load_state_dict(ckpt["style"])
         return gen
     t0 = time.time()
-    z, w = rule_pairs(enc, cfg.n_pairs_b, cfg, seed=cfg.seed * 7 + 11)
-    zv, wv = rule_pairs(enc, cfg.n_val_b, cfg, seed=cfg.seed * 7 + 12)
+    z, w = rule_pairs(model, cfg.n_pairs_b, cfg, seed=cfg.seed * 7 + 11)
+    zv, wv = rule_pairs(model, cfg.n_val_b, cfg, seed=cfg.seed * 7 + 12)
     log(f"phase B: {len(z)} training pairs in {time.time() - t0:.0f}s")
     curve = CurveLog(work / "phase_b.csv", ["step", "mse", "val_mse", "lr", "seconds"])
     threads = torch.get_num_threads()
@@ -491,22 +632,24 @@ def train_generator(work: Path, cfg: GeneratorTraining = GeneratorTraining(),
     """All phases; returns the trained generator (float32, eval mode). ``clip``:
     the toon-CLIP model phase C learns from when ``cfg.clip_weight_c > 0``."""
     torch.set_num_threads(max(1, torch.get_num_threads()))
-    gen, enc = train_phase_a(Path(work), cfg, log, sample_hook=_grid_hook(Path(work), cfg))
-    gen = train_phase_b(gen, enc, Path(work), cfg, log)
+    model = train_phase_a(Path(work), cfg, log, sample_hook=_grid_hook(Path(work), cfg))
+    gen = train_phase_b(model, Path(work), cfg, log)
     gen = train_phase_c(gen, Path(work), cfg, log, clip)
     return gen.eval()
 
 
-def _grid_hook(work: Path, cfg: GeneratorTraining) -> Callable[[Generator, CodeNet, int], None]:
+def _grid_hook(work: Path, cfg: GeneratorTraining) -> Callable[[PhaseA, int], None]:
     from .evaluate_generator import save_grid
 
-    fixed = RenderPool(16, np.random.default_rng(123))
+    fixed = RenderPool(16, np.random.default_rng(123), nuisance_seeds=rule_nuisance_seeds(cfg.n_nuisance))
 
     @torch.no_grad()
-    def hook(gen: Generator, enc: CodeNet, step: int) -> None:
+    def hook(model: PhaseA, step: int) -> None:
+        assert fixed.images is not None
         x = to_signed(fixed.images.float() / 255.0)
         res = cfg.stage_at(step - 1)[0]
-        rec = F.interpolate(synthesize_to(gen, enc(x), res), size=64, mode="nearest")
+        w = model.code(step - 1, cfg, x, fixed.attrs, fixed.seeds)
+        rec = F.interpolate(synthesize_to(model.gen, w, res), size=64, mode="nearest")
         save_grid(torch.cat([x, rec]), work / f"phase_a_{step:05d}.png", nrow=16)
 
     return hook

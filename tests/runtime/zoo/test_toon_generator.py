@@ -14,11 +14,12 @@ import torch
 from styleclip_runtime.models.stylegan2 import Generator, GeneratorConfig
 from styleclip_runtime.zoo.toon.attributes import FAMILIES, Attributes, sample_attributes
 from styleclip_runtime.zoo.toon.detail_mask import detail_mask
-from styleclip_runtime.zoo.toon.evaluate_generator import confident_mask, judge_probabilities, psnr
+from styleclip_runtime.zoo.toon.evaluate_generator import confident_mask, judge_probabilities, psnr, rule_agreement
 from styleclip_runtime.zoo.toon.pool import RenderPool
 from styleclip_runtime.zoo.toon.renderer import render_batch
 from styleclip_runtime.zoo.toon.train_generator import (
     TOON_G_CONFIG,
+    FaceCode,
     GeneratorTraining,
     image_loss,
     lr_at,
@@ -88,12 +89,18 @@ def test_rule_needs_enough_coordinates():
 
 # ------------------------------------------------------- training helpers
 def test_stage_schedule_and_learning_rate():
-    cfg = GeneratorTraining(stages=((16, 10), (32, 20), (64, 5)), rule_layouts_stage=2)
+    cfg = GeneratorTraining(stages=((16, 10), (32, 20), (64, 5)), rule_layouts_stage=2, face_code_stage=None)
     assert cfg.steps_a == 35
     assert cfg.rule_layouts_from == 30
     assert not cfg.in_rule_layouts(29) and cfg.in_rule_layouts(30)
     assert GeneratorTraining().rule_layouts_from == 4_990  # the shipped run's rule-layout stage
+    assert GeneratorTraining().face_code_from == 8_990  # and its face-code stage
     assert GeneratorTraining(rule_layouts_stage=None).rule_layouts_from is None
+    face = GeneratorTraining(stages=((16, 10), (32, 20), (64, 5), (64, 5)), rule_layouts_stage=None, face_code_stage=3)
+    assert not face.in_face_codes(34) and face.in_face_codes(35)
+    assert not face.in_rule_layouts(34) and face.in_rule_layouts(35)  # face codes exist for the rule's layouts only
+    with pytest.raises(ValueError, match="face_code_stage"):
+        GeneratorTraining(stages=((16, 10),), rule_layouts_stage=None, face_code_stage=1)
     assert cfg.stage_at(0) == (16, 0, 10)
     assert cfg.stage_at(10) == (32, 10, 30)
     assert cfg.stage_at(34) == (64, 30, 35)
@@ -101,6 +108,41 @@ def test_stage_schedule_and_learning_rate():
     assert lr_at(10, 30, 1.0, 4, first=10) == pytest.approx(0.25)
     assert lr_at(13, 30, 1.0, 4, first=10) == pytest.approx(1.0)
     assert lr_at(30, 30, 1.0, 4, first=10) == pytest.approx(0.1)
+
+
+def test_face_code_features_name_each_value_layout_and_hue():
+    face = FaceCode(128, n_nuisance=8)
+    layouts = rule_nuisance_seeds(8)
+    a = Attributes(hair_style="mohawk", expression="surprised", glasses="round", background=0.25)
+    f = face.features([a], [layouts[3]])[0]
+    assert f.shape == (28 + 8 + 6,)
+    offset = 0
+    for family, values in FAMILIES.items():  # one indicator per family, at the face's value
+        block = f[offset:offset + len(values)]
+        assert block.sum() == 1.0 and int(block.argmax()) == values.index(a.value(family))
+        offset += len(values)
+    assert f[offset:offset + 8].tolist() == [0, 0, 0, 1, 0, 0, 0, 0]
+    assert f[-6:].tolist() == pytest.approx([0.0, -1.0, 0.0, 1.0, 0.0, -1.0], abs=1e-6)  # cos, sin of 2 pi k / 4
+    with pytest.raises(ValueError):
+        face.features([a], [123])  # not a rule layout: no code
+
+
+def test_face_code_fit_recovers_a_linear_code():
+    """``fit`` is least squares: codes that are a sum of per-value vectors are
+    reproduced exactly, and a face's code changes with its expression alone."""
+    rng = np.random.default_rng(0)
+    attrs = [sample_attributes(rng) for _ in range(300)]
+    seeds = [int(s) for s in rng.choice(rule_nuisance_seeds(8), size=300)]
+    truth = FaceCode(16, 8)
+    with torch.no_grad():
+        codes = truth(attrs, seeds)
+    face = FaceCode(16, 8)
+    assert face.fit(attrs, seeds, codes) == pytest.approx(1.0, abs=1e-6)
+    with torch.no_grad():
+        assert torch.allclose(face(attrs, seeds), codes, atol=1e-4)
+        smile = face([attrs[0].with_(expression="smile")], seeds[:1])
+        sad = face([attrs[0].with_(expression="sad")], seeds[:1])
+    assert float((smile - sad).abs().max()) > 1e-3
 
 
 def test_detail_mask_covers_what_expression_and_eyes_change():
@@ -128,6 +170,21 @@ def test_weighted_image_loss_counts_masked_pixels_more():
     plain = image_loss(fake, real, 0.0)
     assert float(image_loss(fake, real, 0.0, weight)) == pytest.approx(9 * float(plain))
     assert float(image_loss(fake, real, 1.0, torch.ones(1, 1, 8, 8))) == pytest.approx(float(image_loss(fake, real, 1.0)))
+
+
+def test_rule_agreement_counts_the_values_the_rule_asked_for():
+    z = torch.randn(60, 128, generator=torch.Generator().manual_seed(3))
+    attrs, _ = z_rule(z)
+    probs = {f: torch.nn.functional.one_hot(torch.tensor([v.index(a.value(f)) for a in attrs]), len(v)).float()
+             for f, v in FAMILIES.items()}
+    assert all(x == 1.0 for x in rule_agreement(probs, z).values())
+    wrong = dict(probs, expression=probs["expression"].roll(1, dims=1))  # every face read one value off
+    assert rule_agreement(probs | wrong, z)["expression"] == 0.0
+    # eyes are not scored where the rule asked for sunglasses
+    hidden = [i for i, a in enumerate(attrs) if a.glasses == "sunglasses"]
+    blind = probs["eyes"].clone()
+    blind[hidden] = blind[hidden].flip(1)
+    assert rule_agreement(dict(probs, eyes=blind), z)["eyes"] == 1.0 and hidden
 
 
 def test_pool_can_keep_to_the_rule_layouts():
