@@ -252,11 +252,11 @@ def test_shipped_generator_loads_through_the_model_set(toon):
 
 def test_shipped_generator_samples_follow_the_z_rule(toon):
     """What the shipped toon-G reliably does (docs/toon.md has the full figures:
-    expression and eyes are not drawn legibly yet): the judge reads most samples
-    as confident faces, the background hue follows the rule closely, and hair
-    style, hair colour, glasses, beard and skin follow it well above chance
-    (measured on 500 samples: 76, 63, 82, 79 and 86 %). Seeded, so the figures
-    are fixed."""
+    expression and eyes follow the rule only weakly): the judge reads most
+    samples as confident faces, the background hue follows the rule closely,
+    and hair style, hair colour, glasses, beard and skin follow it well above
+    chance (measured on 500 samples: 86, 82, 94, 85 and 92 %; on these 32:
+    84, 72, 84, 84 and 91 %). Seeded, so the figures are fixed."""
     if toon.spec.judge is None or not (TOON_DIR / "judge.safetensors").exists():
         pytest.skip("the toon judge is not shipped yet")
     gen, judge = toon.generator, toon.judge
@@ -264,13 +264,29 @@ def test_shipped_generator_samples_follow_the_z_rule(toon):
     with torch.no_grad():
         images = gen(gen.mapping(z), noise_mode="const").clamp(-1, 1)
     probs = judge_probabilities(judge, images)
-    assert float(confident_mask(probs).float().mean()) >= 0.5
+    assert float(confident_mask(probs).float().mean()) >= 0.8
     attrs, _ = z_rule(z)
     hue_error = (judge.background_hue(images) - torch.tensor([a.background for a in attrs]) + 0.5) % 1.0 - 0.5
     assert float(hue_error.abs().mean()) < 0.05  # uniform guessing: 0.25
+    agreement = rule_agreement(probs, z)
     # chance: 0.17, 0.17, 0.33, 0.5 and 0.25
-    for family, bar in (("hair_style", 0.55), ("hair_color", 0.4), ("glasses", 0.6), ("beard", 0.65),
-                        ("skin", 0.6)):
-        read = probs[family].argmax(1).tolist()
-        hits = sum(r == FAMILIES[family].index(a.value(family)) for r, a in zip(read, attrs))
-        assert hits / len(attrs) >= bar, (family, hits)
+    for family, bar in (("hair_style", 0.7), ("hair_color", 0.6), ("glasses", 0.75), ("beard", 0.75),
+                        ("skin", 0.8)):
+        assert agreement[family] >= bar, (family, agreement[family])
+
+
+def test_shipped_generator_draws_more_than_one_expression(toon):
+    """The face codes carry expression, so samples show mouths: the judge
+    reads smile, sad and surprised faces among them (500 samples: 41, 25 and
+    15 %; the toon-G before the face codes: 7, 8 and 0 %, neutral 83 %)."""
+    if toon.spec.judge is None or not (TOON_DIR / "judge.safetensors").exists():
+        pytest.skip("the toon judge is not shipped yet")
+    gen, judge = toon.generator, toon.judge
+    z = torch.randn(64, gen.style_dim, generator=torch.Generator().manual_seed(78))
+    with torch.no_grad():
+        images = gen(gen.mapping(z), noise_mode="const").clamp(-1, 1)
+    read = judge_probabilities(judge, images)["expression"].argmax(1)
+    shares = {v: float((read == i).float().mean()) for i, v in enumerate(FAMILIES["expression"])}
+    assert shares["neutral"] <= 0.4, shares
+    for value in ("smile", "sad", "surprised"):
+        assert shares[value] >= 0.05, shares
