@@ -5,9 +5,9 @@ seed 7
 
 invert photos/ada.png photos/bo.png as friends
 apply 'curly hair' via global alpha=4 beta=0.15
-then mapper 'smile' strength=2   # toon's smile mapper needs 2 (docs/toon.md)
-save out/demo/{name}_curly_smile.png
-save grid out/demo/curly_smile.png
+then mapper 'surprised'
+save out/demo/{name}_curly_surprised.png
+save grid out/demo/curly_surprised.png
 
 # a sweep: the same global edit at four strengths, one row per photo
 global 'purple hair' alpha=0..6 count 4
