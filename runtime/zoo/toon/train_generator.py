@@ -73,7 +73,8 @@ class GeneratorTraining:
     r px, so the layers above r cost nothing yet. From the stage
     ``rule_layouts_stage`` on it trains only on the z rule's layouts, at peak
     lr ``lr_rule``, with ``detail_weight`` on the pixels expression and eyes
-    change.
+    change. From the stage ``face_code_stage`` on (every stage after it
+    too), the decoded code is ``FaceCode``'s instead of CodeNet's.
     """
 
     seed: int = 0
