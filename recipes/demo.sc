@@ -5,7 +5,7 @@ seed 7
 
 invert photos/ada.png photos/bo.png as friends
 apply 'curly hair' via global alpha=4 beta=0.15
-then mapper 'surprised'
+then mapper 'surprised' strength=2   # toon's surprised mapper: 1.00 at strength 2 (docs/toon.md)
 save out/demo/{name}_curly_surprised.png
 save grid out/demo/curly_surprised.png
 

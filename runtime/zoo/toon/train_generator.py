@@ -9,7 +9,7 @@ Three phases, all plain regression (no discriminator):
   features sharp). Because every layer reads the same w, the generator's W
   space is the meaningful one. An autoencoder's code is free to drop what
   costs few pixels, and this one dropped expression and eye state; so the
-  last stage replaces CodeNet by ``FaceCode``, a fixed vector per attribute
+  last stages replace CodeNet by ``FaceCode``, a fixed vector per attribute
   value and rule layout (plus a hue term), summed: the code now names every
   family, and the generator must learn to draw each.
 - **Phase B, the mapping network.** ``mapping(z)`` is regressed onto the
@@ -83,7 +83,7 @@ class GeneratorTraining:
     pool_size: int = 2_000
     refresh_every: int = 10
     refresh_count: int = 64
-    stages: tuple[tuple[int, int], ...] = ((16, 150), (32, 120), (64, 4720), (64, 4000), (64, 3000))
+    stages: tuple[tuple[int, int], ...] = ((16, 150), (32, 120), (64, 4720), (64, 4000), (64, 3000), (64, 3000))
     lr_a: float = 2e-3
     warmup_a: int = 50
     grad_weight: float = 1.0

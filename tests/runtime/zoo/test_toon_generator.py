@@ -94,7 +94,8 @@ def test_stage_schedule_and_learning_rate():
     assert cfg.rule_layouts_from == 30
     assert not cfg.in_rule_layouts(29) and cfg.in_rule_layouts(30)
     assert GeneratorTraining().rule_layouts_from == 4_990  # the shipped run's rule-layout stage
-    assert GeneratorTraining().face_code_from == 8_990  # and its face-code stage
+    assert GeneratorTraining().face_code_from == 8_990  # and its two face-code stages
+    assert GeneratorTraining().steps_a == 14_990 and GeneratorTraining().in_face_codes(14_989)
     assert GeneratorTraining(rule_layouts_stage=None).rule_layouts_from is None
     face = GeneratorTraining(stages=((16, 10), (32, 20), (64, 5), (64, 5)), rule_layouts_stage=None, face_code_stage=3)
     assert not face.in_face_codes(34) and face.in_face_codes(35)
@@ -252,11 +253,12 @@ def test_shipped_generator_loads_through_the_model_set(toon):
 
 def test_shipped_generator_samples_follow_the_z_rule(toon):
     """What the shipped toon-G reliably does (docs/toon.md has the full figures:
-    expression and eyes follow the rule only weakly): the judge reads most
-    samples as confident faces, the background hue follows the rule closely,
-    and hair style, hair colour, glasses, beard and skin follow it well above
-    chance (measured on 500 samples: 86, 82, 94, 85 and 92 %; on these 32:
-    84, 72, 84, 84 and 91 %). Seeded, so the figures are fixed."""
+    eyes follow the rule only weakly, 73 %, and are not checked here): the
+    judge reads most samples as confident faces, the background hue follows
+    the rule closely, and hair style, hair colour, glasses, beard, skin and
+    expression follow it well above chance (measured on 500 samples: 84, 74,
+    96, 86, 95 and 43 %; on these 32: 81, 75, 91, 91, 94 and 47 %). Seeded,
+    so the figures are fixed."""
     if toon.spec.judge is None or not (TOON_DIR / "judge.safetensors").exists():
         pytest.skip("the toon judge is not shipped yet")
     gen, judge = toon.generator, toon.judge
@@ -269,16 +271,17 @@ def test_shipped_generator_samples_follow_the_z_rule(toon):
     hue_error = (judge.background_hue(images) - torch.tensor([a.background for a in attrs]) + 0.5) % 1.0 - 0.5
     assert float(hue_error.abs().mean()) < 0.05  # uniform guessing: 0.25
     agreement = rule_agreement(probs, z)
-    # chance: 0.17, 0.17, 0.33, 0.5 and 0.25
+    # chance: 0.17, 0.17, 0.33, 0.5, 0.25 and 0.2
     for family, bar in (("hair_style", 0.7), ("hair_color", 0.6), ("glasses", 0.75), ("beard", 0.75),
-                        ("skin", 0.8)):
+                        ("skin", 0.8), ("expression", 0.35)):
         assert agreement[family] >= bar, (family, agreement[family])
 
 
 def test_shipped_generator_draws_more_than_one_expression(toon):
     """The face codes carry expression, so samples show mouths: the judge
-    reads smile, sad and surprised faces among them (500 samples: 41, 25 and
-    15 %; the toon-G before the face codes: 7, 8 and 0 %, neutral 83 %)."""
+    reads every expression among them, smile, sad and surprised often (500
+    samples: 26, 24 and 13 %, angry 6 %; the toon-G before the face codes:
+    7, 8, 0 and 1 %, neutral 83 %)."""
     if toon.spec.judge is None or not (TOON_DIR / "judge.safetensors").exists():
         pytest.skip("the toon judge is not shipped yet")
     gen, judge = toon.generator, toon.judge
@@ -290,3 +293,4 @@ def test_shipped_generator_draws_more_than_one_expression(toon):
     assert shares["neutral"] <= 0.4, shares
     for value in ("smile", "sad", "surprised"):
         assert shares[value] >= 0.05, shares
+    assert min(shares.values()) > 0, shares
