@@ -251,6 +251,16 @@ def test_shipped_generator_loads_through_the_model_set(toon):
     assert torch.isfinite(img).all()
 
 
+def _judged_samples(toon, count: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(z, G(mapping(z))) for ``count`` seeded z; skips when the judge is not shipped."""
+    if toon.spec.judge is None or not (TOON_DIR / "judge.safetensors").exists():
+        pytest.skip("the toon judge is not shipped yet")
+    gen = toon.generator
+    z = torch.randn(count, gen.style_dim, generator=torch.Generator().manual_seed(seed))
+    with torch.no_grad():
+        return z, gen(gen.mapping(z), noise_mode="const").clamp(-1, 1)
+
+
 def test_shipped_generator_samples_follow_the_z_rule(toon):
     """What the shipped toon-G reliably does (docs/toon.md has the full figures:
     eyes follow the rule only weakly, 73 %, and are not checked here): the
@@ -259,12 +269,8 @@ def test_shipped_generator_samples_follow_the_z_rule(toon):
     expression follow it well above chance (measured on 500 samples: 84, 74,
     96, 86, 95 and 43 %; on these 32: 81, 75, 91, 91, 94 and 47 %). Seeded,
     so the figures are fixed."""
-    if toon.spec.judge is None or not (TOON_DIR / "judge.safetensors").exists():
-        pytest.skip("the toon judge is not shipped yet")
-    gen, judge = toon.generator, toon.judge
-    z = torch.randn(32, gen.style_dim, generator=torch.Generator().manual_seed(77))
-    with torch.no_grad():
-        images = gen(gen.mapping(z), noise_mode="const").clamp(-1, 1)
+    z, images = _judged_samples(toon, 32, seed=77)
+    judge = toon.judge
     probs = judge_probabilities(judge, images)
     assert float(confident_mask(probs).float().mean()) >= 0.8
     attrs, _ = z_rule(z)
@@ -282,13 +288,8 @@ def test_shipped_generator_draws_more_than_one_expression(toon):
     reads every expression among them, smile, sad and surprised often (500
     samples: 26, 24 and 13 %, angry 6 %; the toon-G before the face codes:
     7, 8, 0 and 1 %, neutral 83 %)."""
-    if toon.spec.judge is None or not (TOON_DIR / "judge.safetensors").exists():
-        pytest.skip("the toon judge is not shipped yet")
-    gen, judge = toon.generator, toon.judge
-    z = torch.randn(64, gen.style_dim, generator=torch.Generator().manual_seed(78))
-    with torch.no_grad():
-        images = gen(gen.mapping(z), noise_mode="const").clamp(-1, 1)
-    read = judge_probabilities(judge, images)["expression"].argmax(1)
+    _, images = _judged_samples(toon, 64, seed=78)
+    read = judge_probabilities(toon.judge, images)["expression"].argmax(1)
     shares = {v: float((read == i).float().mean()) for i, v in enumerate(FAMILIES["expression"])}
     assert shares["neutral"] <= 0.4, shares
     for value in ("smile", "sad", "surprised"):
