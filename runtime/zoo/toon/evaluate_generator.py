@@ -53,12 +53,12 @@ def save_grid(images: torch.Tensor, path: Path, nrow: int = 8) -> None:
     Image.fromarray(np.ascontiguousarray(grid.permute(1, 2, 0).numpy())).save(path)
 
 
-@torch.no_grad()
 def sample_z(gen, count: int, seed: int = 2024) -> torch.Tensor:
     """The z of ``generator_samples(gen, count, seed)``."""
     return torch.randn(count, gen.style_dim, generator=torch.Generator().manual_seed(seed))
 
 
+@torch.no_grad()
 def generator_samples(gen, count: int, seed: int = 2024, truncation: float = 1.0,
                       batch: int = 100) -> torch.Tensor:
     """``count`` samples ``G(mapping(z))`` (const noise), optionally truncated toward ``mean_latent``."""
@@ -125,7 +125,6 @@ def generator_figures(gen, judge: Judge, count: int = 1000, truncation: float = 
             "render_frequencies": ref}
 
 
-@torch.no_grad()
 def rule_agreement(probs: dict[str, torch.Tensor], z: torch.Tensor) -> dict[str, float]:
     """Per family, the share of samples ``G(mapping(z))`` (judged ``probs``)
     showing the value that ``z_rule(z)`` asks for."""
@@ -142,6 +141,7 @@ def rule_agreement(probs: dict[str, torch.Tensor], z: torch.Tensor) -> dict[str,
     return out
 
 
+@torch.no_grad()
 def psnr(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """Per-image PSNR in dB of images in [-1, 1] (peak 1 after mapping to [0, 1])."""
     mse = (((a.float().clamp(-1, 1) - b.float().clamp(-1, 1)) / 2) ** 2).flatten(1).mean(1)
