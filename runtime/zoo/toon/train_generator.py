@@ -14,7 +14,9 @@ Three phases, all plain regression (no discriminator):
   family, and the generator must learn to draw each.
 - **Phase B, the mapping network.** ``mapping(z)`` is regressed onto the
   phase-A code of ``rule(z)``, where ``rule`` (``z_rule``) is a fixed
-  function from z to attributes; no synthesis runs. Samples ``G(mapping(z))``
+  function from z to attributes; no synthesis runs. A margin term
+  (``FaceCode.margin_loss``) makes the mapping hit every family's value, not
+  only those with large codes. Samples ``G(mapping(z))``
   then show faces whose attribute frequencies are those of the rule: every
   family uniform (argmax of iid normals), background hue uniform.
 - **Phase C, samples.** Mapping and synthesis together: ``G(mapping(z))`` is
@@ -83,16 +85,19 @@ class GeneratorTraining:
     pool_size: int = 2_000
     refresh_every: int = 10
     refresh_count: int = 64
-    stages: tuple[tuple[int, int], ...] = ((16, 150), (32, 120), (64, 4720), (64, 4000), (64, 3000), (64, 3000))
+    stages: tuple[tuple[int, int], ...] = ((16, 150), (32, 120), (64, 4720), (64, 4000),
+                                          (64, 3000), (64, 3000), (64, 3000), (64, 3000), (64, 3000))
     lr_a: float = 2e-3
     warmup_a: int = 50
     grad_weight: float = 1.0
     clip_norm: float = 1.0
-    steps_b: int = 30_000
+    steps_b: int = 60_000
     batch_b: int = 512
     lr_b: float = 2e-3
     n_pairs_b: int = 60_000
     n_val_b: int = 2_000
+    margin_weight_b: float = 0.03  # weight of ``FaceCode.margin_loss`` in phase B (face-code runs)
+    margin_sharpness_b: float = 4.0
     n_nuisance: int = 8
     rule_layouts_stage: int | None = 3  # from this phase-A stage (index into stages) on, only the rule's layouts
     lr_rule: float | None = 1e-3  # the peak learning rate of those steps (None: lr_a)
@@ -270,6 +275,52 @@ class FaceCode(nn.Module):
 
     def forward(self, attrs: list[Attributes], seeds: list[int]) -> torch.Tensor:
         return self.linear(self.features(attrs, seeds))
+
+    def family_blocks(self) -> list[slice]:
+        """The columns of each family's indicators in ``features`` (``FAMILIES`` order)."""
+        blocks, offset = [], 0
+        for values in FAMILIES.values():
+            blocks.append(slice(offset, offset + len(values)))
+            offset += len(values)
+        return blocks
+
+    def margin_loss(self, error: torch.Tensor, features: torch.Tensor, sharpness: float = 4.0) -> torch.Tensor:
+        """How far codes ``target + error`` stray toward another value of a family.
+
+        For each family and each other value v, the code of the same face with
+        v instead of the target's value t lies ``d = W_v - W_t`` away; the code
+        is nearer the target's than v's while ``e.d < |d|^2 / 2``. The loss is
+        the cross-entropy of the target value against the logits
+        ``sharpness * (2 e.d / |d|^2 - 1)`` (0 for t), averaged over the
+        families. Each family counts the same whatever its share of the
+        code's norm, unlike the plain squared error, in which the small
+        footprints (expression, hair colour) hardly register. The table is
+        not trained by it.
+        """
+        per_family = self._family_logits(error, features, sharpness)
+        return sum(F.cross_entropy(logits, target) for logits, target in per_family) / len(per_family)
+
+    @torch.no_grad()
+    def family_accuracy(self, error: torch.Tensor, features: torch.Tensor) -> list[float]:
+        """Per family, the share of codes ``target + error`` that lie nearer the
+        target's code than the code of any other value of that family."""
+        return [float((logits.argmax(1) == target).float().mean())
+                for logits, target in self._family_logits(error, features, 1.0)]
+
+    def _family_logits(self, error: torch.Tensor, features: torch.Tensor,
+                       sharpness: float) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        table = self.linear.weight.detach()  # (style_dim, n_features)
+        along = error @ table  # e . W_v
+        gram = table.T @ table
+        out = []
+        for block in self.family_blocks():
+            target = features[:, block].argmax(1) + block.start
+            e_d = along[:, block] - along.gather(1, target[:, None])
+            d_d = gram.diagonal()[block][None] - 2 * gram[target][:, block] + gram[target, target][:, None]
+            logits = sharpness * (2 * e_d / d_d.clamp_min(1e-8) - 1)
+            is_target = torch.arange(block.start, block.stop)[None] == target[:, None]
+            out.append((torch.where(is_target, torch.zeros_like(logits), logits), target - block.start))
+        return out
 
     @torch.no_grad()
     def fit(self, attrs: list[Attributes], seeds: list[int], codes: torch.Tensor) -> float:
@@ -514,26 +565,33 @@ def _eval(model: PhaseA) -> PhaseA:
 
 # ---------------------------------------------------------------- phase B
 @torch.no_grad()
-def rule_pairs(model: PhaseA, n: int, cfg: GeneratorTraining, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """``n`` pairs (z, phase-A code of the face ``z_rule(z)``): its face code
-    when phase A ends in the face-code stage, else CodeNet's code of its render."""
+def rule_pairs(model: PhaseA, n: int, cfg: GeneratorTraining,
+               seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """``n`` triples (z, phase-A code of the face ``z_rule(z)``, its ``FaceCode``
+    features): the face code when phase A ends in the face-code stage, else
+    CodeNet's code of its render (and no features)."""
     g = torch.Generator().manual_seed(seed)
     z = torch.randn(n, TOON_G_CONFIG.style_dim, generator=g)
-    ws = []
+    ws, xs = [], []
     model.enc.eval(), model.face.eval()
     for i in range(0, n, 500):
         attrs, seeds = z_rule(z[i:i + 500], cfg.n_nuisance)
         if cfg.face_code_stage is not None:
             ws.append(model.face(attrs, seeds).float())
+            xs.append(model.face.features(attrs, seeds))
         else:
             img = torch.from_numpy(render_batch(attrs, seeds)).permute(0, 3, 1, 2).float() / 255.0
             ws.append(model.enc(to_signed(img)).float())
-    return z, torch.cat(ws)
+    return z, torch.cat(ws), (torch.cat(xs) if xs else None)
 
 
 def train_phase_b(model: PhaseA, work: Path, cfg: GeneratorTraining,
                   log: Callable[[str], None] = print) -> Generator:
-    """Regress ``gen.mapping(z)`` onto the phase-A codes of the rule's faces (no synthesis)."""
+    """Regress ``gen.mapping(z)`` onto the phase-A codes of the rule's faces (no
+    synthesis). On face codes the loss adds ``cfg.margin_weight_b`` times
+    ``FaceCode.margin_loss``, so every family's value is hit, not only the
+    ones with large codes; the curve logs the validation share per family
+    (``FaceCode.family_accuracy``)."""
     gen = model.gen
     path = work / "phase_b.pt"
     ckpt = _load(path)
@@ -541,10 +599,11 @@ def train_phase_b(model: PhaseA, work: Path, cfg: GeneratorTraining,
         gen.style.load_state_dict(ckpt["style"])
         return gen
     t0 = time.time()
-    z, w = rule_pairs(model, cfg.n_pairs_b, cfg, seed=cfg.seed * 7 + 11)
-    zv, wv = rule_pairs(model, cfg.n_val_b, cfg, seed=cfg.seed * 7 + 12)
+    z, w, x = rule_pairs(model, cfg.n_pairs_b, cfg, seed=cfg.seed * 7 + 11)
+    zv, wv, xv = rule_pairs(model, cfg.n_val_b, cfg, seed=cfg.seed * 7 + 12)
+    margin = x is not None and cfg.margin_weight_b > 0
     log(f"phase B: {len(z)} training pairs in {time.time() - t0:.0f}s")
-    curve = CurveLog(work / "phase_b.csv", ["step", "mse", "val_mse", "lr", "seconds"])
+    curve = CurveLog(work / "phase_b.csv", ["step", "mse", "val_mse", "val_family_accuracy", "lr", "seconds"])
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # small matrices: one thread is several times faster on a busy machine
     opt = torch.optim.Adam(gen.style.parameters(), lr=cfg.lr_b, betas=(0.9, 0.99))
@@ -555,15 +614,21 @@ def train_phase_b(model: PhaseA, work: Path, cfg: GeneratorTraining,
         for group in opt.param_groups:
             group["lr"] = lr
         idx = torch.randint(0, len(z), (cfg.batch_b,), generator=g)
-        loss = F.mse_loss(gen.mapping(z[idx]), w[idx])
+        error = gen.mapping(z[idx]) - w[idx]
+        mse = error.square().mean()
+        loss = mse + cfg.margin_weight_b * model.face.margin_loss(error, x[idx], cfg.margin_sharpness_b) \
+            if margin else mse
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         if step % 1000 == 0 or step == cfg.steps_b - 1:
             with torch.no_grad():
-                val = float(F.mse_loss(gen.mapping(zv), wv))
-            curve.write(step=step, mse=float(loss.detach()), val_mse=val, lr=lr, seconds=round(time.time() - t0, 1))
-            log(f"phase B step {step} mse {float(loss.detach()):.4f} val {val:.4f}")
+                val_error = gen.mapping(zv) - wv
+            val = float(val_error.square().mean())
+            accuracy = " ".join(f"{a:.3f}" for a in model.face.family_accuracy(val_error, xv)) if xv is not None else ""
+            curve.write(step=step, mse=float(mse.detach()), val_mse=val, val_family_accuracy=accuracy, lr=lr,
+                        seconds=round(time.time() - t0, 1))
+            log(f"phase B step {step} mse {float(mse.detach()):.4f} val {val:.4f} families {accuracy}")
     torch.set_num_threads(threads)
     gen.style.eval()
     _save(path, {"style": gen.style.state_dict(), "step": cfg.steps_b})

@@ -94,8 +94,8 @@ def test_stage_schedule_and_learning_rate():
     assert cfg.rule_layouts_from == 30
     assert not cfg.in_rule_layouts(29) and cfg.in_rule_layouts(30)
     assert GeneratorTraining().rule_layouts_from == 4_990  # the shipped run's rule-layout stage
-    assert GeneratorTraining().face_code_from == 8_990  # and its two face-code stages
-    assert GeneratorTraining().steps_a == 14_990 and GeneratorTraining().in_face_codes(14_989)
+    assert GeneratorTraining().face_code_from == 8_990  # and its five face-code stages
+    assert GeneratorTraining().steps_a == 23_990 and GeneratorTraining().in_face_codes(23_989)
     assert GeneratorTraining(rule_layouts_stage=None).rule_layouts_from is None
     face = GeneratorTraining(stages=((16, 10), (32, 20), (64, 5), (64, 5)), rule_layouts_stage=None, face_code_stage=3)
     assert not face.in_face_codes(34) and face.in_face_codes(35)
@@ -144,6 +144,49 @@ def test_face_code_fit_recovers_a_linear_code():
         smile = face([attrs[0].with_(expression="smile")], seeds[:1])
         sad = face([attrs[0].with_(expression="sad")], seeds[:1])
     assert float((smile - sad).abs().max()) > 1e-3
+
+
+def _faces_and_table(n: int = 64) -> tuple[FaceCode, list[Attributes], list[int], torch.Tensor]:
+    rng = np.random.default_rng(1)
+    attrs = [sample_attributes(rng) for _ in range(n)]
+    seeds = [int(s) for s in rng.choice(rule_nuisance_seeds(8), size=n)]
+    torch.manual_seed(0)
+    face = FaceCode(128, 8)
+    return face, attrs, seeds, face.features(attrs, seeds)
+
+
+def _step_to(face: FaceCode, attrs: list[Attributes], seeds: list[int], **change: str) -> torch.Tensor:
+    """The code difference from each face to the same face with ``change``."""
+    with torch.no_grad():
+        return face([a.with_(**change) for a in attrs], seeds) - face(attrs, seeds)
+
+
+def test_family_accuracy_reads_which_value_a_code_is_nearest():
+    face, attrs, seeds, x = _faces_and_table()
+    assert face.family_accuracy(torch.zeros(len(attrs), 128), x) == [1.0] * len(FAMILIES)
+    # past the bisector toward red hair: the faces not already red now read red; the other families hold
+    toward = _step_to(face, attrs, seeds, hair_color="red")
+    not_red = sum(a.hair_color != "red" for a in attrs) / len(attrs)
+    accuracy = dict(zip(FAMILIES, face.family_accuracy(0.6 * toward, x)))
+    assert accuracy["hair_color"] == pytest.approx(1 - not_red)
+    assert all(accuracy[f] == 1.0 for f in FAMILIES if f != "hair_color")
+    assert face.family_accuracy(0.4 * toward, x) == [1.0] * len(FAMILIES)  # not yet past it
+
+
+def test_margin_loss_grows_toward_another_value_and_weighs_families_alike():
+    face, attrs, seeds, x = _faces_and_table()
+    toward = _step_to(face, attrs, seeds, expression="sad")
+    losses = [float(face.margin_loss(t * toward, x)) for t in (0.0, 0.3, 0.6, 1.0)]
+    assert losses == sorted(losses) and losses[3] > 2 * losses[0]
+    # a family whose vectors are 10x smaller (a small footprint in the image) loses as much
+    # from the same relative step: the squared error would barely see it
+    before = float(face.margin_loss(0.6 * toward, x))
+    block = face.family_blocks()[list(FAMILIES).index("expression")]
+    with torch.no_grad():
+        face.linear.weight[:, block] *= 0.1
+    small = _step_to(face, attrs, seeds, expression="sad")
+    assert float(small.square().mean()) < 0.05 * float(toward.square().mean())
+    assert float(face.margin_loss(0.6 * small, x)) == pytest.approx(before, rel=0.05)
 
 
 def test_detail_mask_covers_what_expression_and_eyes_change():
@@ -262,12 +305,11 @@ def _judged_samples(toon, count: int, seed: int) -> tuple[torch.Tensor, torch.Te
 
 
 def test_shipped_generator_samples_follow_the_z_rule(toon):
-    """What the shipped toon-G reliably does (docs/toon.md has the full figures:
-    eyes follow the rule only weakly, 73 %, and are not checked here): the
+    """What the shipped toon-G does (docs/toon.md has the full figures): the
     judge reads most samples as confident faces, the background hue follows
-    the rule closely, and hair style, hair colour, glasses, beard, skin and
-    expression follow it well above chance (measured on 500 samples: 84, 74,
-    96, 86, 95 and 43 %; on these 32: 81, 75, 91, 91, 94 and 47 %). Seeded,
+    the rule closely, and every family follows it (measured on 500 samples:
+    hair style 88, hair colour 88, expression 84, eyes 96, glasses 98, beard
+    96 and skin 96 %; on these 32: 81, 91, 84, 95, 94, 100 and 97 %). Seeded,
     so the figures are fixed."""
     z, images = _judged_samples(toon, 32, seed=77)
     judge = toon.judge
@@ -277,21 +319,20 @@ def test_shipped_generator_samples_follow_the_z_rule(toon):
     hue_error = (judge.background_hue(images) - torch.tensor([a.background for a in attrs]) + 0.5) % 1.0 - 0.5
     assert float(hue_error.abs().mean()) < 0.05  # uniform guessing: 0.25
     agreement = rule_agreement(probs, z)
-    # chance: 0.17, 0.17, 0.33, 0.5, 0.25 and 0.2
-    for family, bar in (("hair_style", 0.7), ("hair_color", 0.6), ("glasses", 0.75), ("beard", 0.75),
-                        ("skin", 0.8), ("expression", 0.35)):
+    # chance: 0.17, 0.17, 0.33, 0.5, 0.25, 0.2 and 0.5
+    for family, bar in (("hair_style", 0.7), ("hair_color", 0.8), ("glasses", 0.85), ("beard", 0.9),
+                        ("skin", 0.85), ("expression", 0.7), ("eyes", 0.85)):
         assert agreement[family] >= bar, (family, agreement[family])
 
 
-def test_shipped_generator_draws_more_than_one_expression(toon):
+def test_shipped_generator_draws_every_expression(toon):
     """The face codes carry expression, so samples show mouths: the judge
-    reads every expression among them, smile, sad and surprised often (500
-    samples: 26, 24 and 13 %, angry 6 %; the toon-G before the face codes:
-    7, 8, 0 and 1 %, neutral 83 %)."""
+    reads every expression among them about as often as the rule asks (500
+    samples: neutral 20, smile 19, sad 17, surprised 22 and angry 22 %; on
+    these 64: 14, 17, 19, 28 and 22 %; the toon-G before the face codes:
+    neutral 83 %, surprised 0 %)."""
     _, images = _judged_samples(toon, 64, seed=78)
     read = judge_probabilities(toon.judge, images)["expression"].argmax(1)
     shares = {v: float((read == i).float().mean()) for i, v in enumerate(FAMILIES["expression"])}
-    assert shares["neutral"] <= 0.4, shares
-    for value in ("smile", "sad", "surprised"):
-        assert shares[value] >= 0.05, shares
-    assert min(shares.values()) > 0, shares
+    for value in FAMILIES["expression"]:  # uniform: 0.2 each
+        assert 0.1 <= shares[value] <= 0.35, shares
