@@ -4,10 +4,10 @@ use toon
 seed 7
 
 invert photos/ada.png photos/bo.png as friends
-apply 'curly hair' via global alpha=4 beta=0.15
-then mapper 'surprised' strength=2   # toon's surprised mapper: 1.00 at strength 2 (docs/toon.md)
-save out/demo/{name}_curly_surprised.png
-save grid out/demo/curly_surprised.png
+apply 'beard' via global alpha=2 beta=0.15  # toon: 1.00 success, 0.90 kept (docs/toon.md)
+then mapper 'smile' strength=3  # toon's smile mapper: 0.94 / 0.94 at strength 3
+save out/demo/{name}_beard_smile.png
+save grid out/demo/beard_smile.png
 
 # a sweep: the same global edit at four strengths, one row per photo
 global 'purple hair' alpha=0..6 count 4

@@ -96,7 +96,7 @@ def test_readme_demo_on_toon_then_cached(tmp_path) -> None:
     first = styleclip(["run", str(ROOT / "recipes" / "demo.sc"), "--out", "a"], tmp_path, cache)
     assert first.returncode == 0, first.stderr
     outs = sorted(p.name for p in (tmp_path / "a" / "out" / "demo").glob("*.png"))
-    assert outs == ["ada_curly_surprised.png", "bo_curly_surprised.png", "curly_surprised.png", "purple_sweep.png"]
+    assert outs == ["ada_beard_smile.png", "beard_smile.png", "bo_beard_smile.png", "purple_sweep.png"]
     second = styleclip(["run", str(ROOT / "recipes" / "demo.sc"), "--out", "b"], tmp_path, cache)
     assert second.returncode == 0, second.stderr
     manifest = json.loads((tmp_path / "b" / "out" / "demo" / "run.json").read_text())
@@ -107,6 +107,6 @@ def test_readme_demo_on_toon_then_cached(tmp_path) -> None:
         if s["kind"] == "edit" and "direction_cache_hits" in s:
             assert s["direction_cache_hits"] >= 1, s
     assert manifest["cache"]["by_kind"].get("mapper", {}).get("misses", 0) == 0
-    for name in ("ada_curly_surprised.png", "curly_surprised.png"):
+    for name in ("ada_beard_smile.png", "beard_smile.png"):
         assert (tmp_path / "a/out/demo" / name).read_bytes() == (tmp_path / "b/out/demo" / name).read_bytes()
     assert steps

@@ -3,11 +3,10 @@ judge sees it: the target attribute appears where it was absent, and the
 other attribute families mostly stay as they were.
 
 The bars here are the ones the shipped toon models reach (measured figures
-in docs/toon.md), some below the issue's 80 % / 85 %: toon-G's mouths are
-blurred and the judge reads smiles on them unsteadily, so 'smile' is checked
-only through its mapper, at a low floor; the pairs listed are checked on 32
-generated subjects (psi 0.7, the same subjects as ``edit_eval``).
-Optimization, the costly engine on a CPU, runs on 12 subjects and 60 steps.
+in docs/toon.md), some below the issue's 80 % / 85 %; the pairs listed are
+checked on 32 generated subjects (psi 0.7, the same subjects as
+``edit_eval``). Optimization, the costly engine on a CPU, runs on 12
+subjects and 60 steps.
 """
 from __future__ import annotations
 
@@ -20,10 +19,10 @@ pytestmark = pytest.mark.slow
 
 # toon's relevance scores are larger than FFHQ's: alpha 2 keeps more of the rest; shapes need more.
 # prompt: (alpha, success floor, kept floor), floors a little under the figures measured on these
-# subjects (docs/toon.md). 'glasses' is scored on the 7 of the 32 subjects without them.
-GLOBAL_EDITS = {"closed eyes": (2.0, 0.9, 0.6), "beard": (2.0, 0.9, 0.75), "surprised": (2.0, 0.9, 0.6),
-                "glasses": (2.0, 0.8, 0.75), "purple hair": (4.1, 0.9, 0.65), "curly hair": (4.1, 0.8, 0.75),
-                "bald": (4.1, 0.9, 0.7)}
+# subjects (docs/toon.md). 'glasses' is scored on the 8 of the 32 subjects without them.
+GLOBAL_EDITS = {"closed eyes": (1.5, 0.9, 0.85), "beard": (2.0, 0.9, 0.85), "surprised": (2.0, 0.9, 0.85),
+                "glasses": (2.0, 0.85, 0.85), "smile": (2.0, 0.65, 0.9), "purple hair": (4.1, 0.9, 0.65),
+                "curly hair": (4.1, 0.55, 0.85), "bald": (4.1, 0.9, 0.8)}
 ALPHA, BETA = 2.0, 0.15
 
 
@@ -80,12 +79,13 @@ def test_global_alpha_sign_and_beta(toon) -> None:
     assert counts == sorted(counts, reverse=True) and counts[0] > counts[-1]
 
 
-# The shipped mappers (L2 weight 40, docs/toon.md), each at the strength that
-# reaches its target on these subjects (strength 2 doubles the residual):
-# prompt: (strength, success floor, kept floor). 'purple hair' (73 % at strength 2,
-# keeping 63 %) and 'glasses' (43 %) are left out.
-MAPPER_EDITS = {"closed eyes": (1.0, 0.9, 0.85), "surprised": (2.0, 0.9, 0.85), "curly hair": (2.0, 0.8, 0.7),
-                "bald": (2.0, 0.7, 0.7), "beard": (2.0, 0.8, 0.75), "smile": (2.0, 0.4, 0.85)}
+# The shipped mappers (L2 weight 40, docs/toon.md), each at a strength that
+# reaches its target on these subjects (strength k multiplies the residual by k):
+# prompt: (strength, success floor, kept floor). 'purple hair' (74 % at strength 4,
+# keeping 73 %) is left out; 'glasses' is scored on the 8 subjects without them.
+MAPPER_EDITS = {"closed eyes": (3.0, 0.9, 0.9), "surprised": (2.0, 0.9, 0.9), "curly hair": (4.0, 0.75, 0.85),
+                "glasses": (3.0, 0.75, 0.9), "bald": (4.0, 0.6, 0.85), "beard": (2.0, 0.9, 0.9),
+                "smile": (3.0, 0.9, 0.9)}
 
 
 @pytest.mark.parametrize("prompt", MAPPER_EDITS)
@@ -105,7 +105,7 @@ def test_shipped_mapper_edits_what_the_text_says(toon, prompt) -> None:
     assert s.kept >= kept, s
 
 
-@pytest.mark.parametrize(("prompt", "floor"), [("curly hair", 0.4), ("bald", 0.5)])
+@pytest.mark.parametrize(("prompt", "floor"), [("curly hair", 0.6), ("bald", 0.6)])
 def test_optimization_edits_and_l2_keeps_the_subject(toon, prompt, floor) -> None:
     """The text's attribute appears; with the default l2 the result stays
     near the subject, with l2 = 0 it drifts much further (code and image)."""
@@ -120,7 +120,9 @@ def test_optimization_edits_and_l2_keeps_the_subject(toon, prompt, floor) -> Non
     after_tied = _with_codes(models, sub_items, tied.wplus)
     after_free = _with_codes(models, sub_items, free.wplus)
     s = score(models.judge, sub_before, after_tied, prompt, "optimize")
-    assert s.success >= floor, s  # with l2 = 0.008 here: curly hair 0.45 (5 of 11)
+    # with l2 = 0.008 here: curly hair 0.73 (8 of 11) with two threads, 1.00 with one (the
+    # optimisation's path depends on the float summation order), bald 0.83 (10 of 12)
+    assert s.success >= floor, s
     drift = lambda r: ((r.wplus - sub) ** 2).flatten(1).sum(1).mean()
     assert drift(tied) * 10 < drift(free)
     assert psnr(after_tied, sub_before).mean() > psnr(after_free, sub_before).mean()

@@ -11,6 +11,7 @@ from PIL import Image
 from styleclip_runtime.models.e4e import Encoder4Editing, load_e4e_checkpoint, preprocess_image
 from styleclip_runtime.zoo.toon.attributes import Attributes
 from styleclip_runtime.zoo.toon.evaluate_generator import agreement, psnr
+from styleclip_runtime.zoo.toon.pool import held_out
 from styleclip_runtime.zoo.toon.renderer import render
 from styleclip_runtime.zoo.toon.train_encoder import (
     TOON_E4E_CONFIG,
@@ -83,7 +84,7 @@ def toon():
 
 def test_shipped_encoder_inverts_photos(toon):
     """Bars at what the shipped (blurry) toon-G allows: docs/toon.md has the figures
-    (mean PSNR 20.4 dB and judge agreement 0.86 on the four shipped photos)."""
+    (mean PSNR 21.0 dB and judge agreement 0.96 on the four shipped photos)."""
     photos = torch.stack([preprocess_image(p, 64) for p in _photos()])
     with torch.no_grad():
         codes = toon.encoder(photos)
@@ -94,14 +95,27 @@ def test_shipped_encoder_inverts_photos(toon):
     assert float(psnr(recon, photos.roll(1, 0)).mean()) < float(psnr(recon, photos).mean()) - 3.0
     if toon.spec.judge is None or not (TOON_DIR / "judge.safetensors").exists():
         pytest.skip("the toon judge is not shipped yet")
-    assert agreement(toon.judge, photos, recon)["all"] >= 0.6
+    assert agreement(toon.judge, photos, recon)["all"] >= 0.85
 
 
 def test_shipped_encoder_inverts_generator_samples(toon):
-    """The issue's bar: PSNR >= 24 dB on toon-G samples (measured 29.3 dB on 300)."""
+    """The issue's bar: PSNR >= 24 dB on toon-G samples (measured 28.7 dB on 300; 26.9 dB on these 8)."""
     gen = toon.generator
     z = torch.randn(8, gen.style_dim, generator=torch.Generator().manual_seed(3))
     with torch.no_grad():
         images = gen(gen.mapping(z), noise_mode="const").clamp(-1, 1)
         recon = gen(toon.encoder(images), noise_mode="const").clamp(-1, 1)
     assert float(psnr(recon, images).mean()) >= 24.0
+
+
+def test_shipped_encoder_keeps_the_attributes_of_renders(toon):
+    """The issue's other bar: the judge agrees on >= 90 % of attributes
+    between a render (a "photo" of the toon world) and its reconstruction
+    (measured 94.5 % on 300 held-out renders; on these 48: 91.6 %)."""
+    if toon.spec.judge is None or not (TOON_DIR / "judge.safetensors").exists():
+        pytest.skip("the toon judge is not shipped yet")
+    renders, _ = held_out(48)
+    renders = renders * 2 - 1
+    with torch.no_grad():
+        recon = toon.generator(toon.encoder(renders), noise_mode="const").clamp(-1, 1)
+    assert agreement(toon.judge, renders, recon)["all"] >= 0.9
