@@ -84,7 +84,7 @@ def test_global_alpha_sign_and_beta(toon) -> None:
 # prompt: (strength, success floor, kept floor). 'purple hair' (74 % at strength 4,
 # keeping 73 %) is left out; 'glasses' is scored on the 8 subjects without them.
 MAPPER_EDITS = {"closed eyes": (3.0, 0.9, 0.9), "surprised": (2.0, 0.9, 0.9), "curly hair": (4.0, 0.75, 0.85),
-                "glasses": (3.0, 0.75, 0.9), "bald": (4.0, 0.6, 0.85), "beard": (2.0, 0.9, 0.9),
+                "glasses": (3.0, 0.75, 0.9), "bald": (5.0, 0.75, 0.85), "beard": (2.0, 0.9, 0.9),
                 "smile": (3.0, 0.9, 0.9)}
 
 
