@@ -262,12 +262,11 @@ class FaceCode(nn.Module):
         """(B, n_features): the indicators and hue terms of each face (``seeds``: rule layouts)."""
         out = torch.zeros(len(attrs), self.linear.in_features)
         hue = torch.tensor([a.background for a in attrs], dtype=torch.float32)
+        blocks = self.family_blocks()
         for i, (a, seed) in enumerate(zip(attrs, seeds)):
-            offset = 0
-            for family, values in FAMILIES.items():
-                out[i, offset + a.index(family)] = 1.0
-                offset += len(values)
-            out[i, offset + self.layouts.index(int(seed))] = 1.0
+            for family, block in zip(FAMILIES, blocks):
+                out[i, block.start + a.index(family)] = 1.0
+            out[i, self.n_values + self.layouts.index(int(seed))] = 1.0
         k = torch.arange(1, self.n_hue + 1, dtype=torch.float32)
         angle = 2 * math.pi * hue[:, None] * k[None]
         out[:, -2 * self.n_hue:] = torch.cat([angle.cos(), angle.sin()], 1)
@@ -616,8 +615,9 @@ def train_phase_b(model: PhaseA, work: Path, cfg: GeneratorTraining,
         idx = torch.randint(0, len(z), (cfg.batch_b,), generator=g)
         error = gen.mapping(z[idx]) - w[idx]
         mse = error.square().mean()
-        loss = mse + cfg.margin_weight_b * model.face.margin_loss(error, x[idx], cfg.margin_sharpness_b) \
-            if margin else mse
+        loss = mse
+        if margin:
+            loss = loss + cfg.margin_weight_b * model.face.margin_loss(error, x[idx], cfg.margin_sharpness_b)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
