@@ -119,11 +119,18 @@ def _optimize(models, step, inputs, params, device, info, progress, should_stop)
         identity = models.identity
         if float(params["id"]) > 0 and identity is None:
             info["note"] = "this model set has no identity network: id weight ignored"
+        beta = float(params.get("beta", 0.0))
+        mask = None
+        if beta > 0:  # the channels a global direction from the model set's neutral text keeps at beta
+            neutral = models.modelset.defaults.get("neutral", "a face")
+            direction, _ = models.direction(text, neutral, beta)
+            mask = [(d != 0).float() for d in direction.delta]
+            info["optimized_channels"] = int(sum(int(m.sum()) for m in mask))
         res = opt_engine.optimize(
             g, models.clip, stack_wplus(batch, device), models.text_embedding(text),
             steps=int(params["steps"]), lr=float(params["lr"]), l2=float(params["l2"]),
             id_weight=float(params["id"]), identity=identity, space=params.get("space", "wplus"),
-            s_offset_src=stack_offsets(batch, g.layout, device),
+            s_offset_src=stack_offsets(batch, g.layout, device), s_mask=mask,
             progress=(lambda d, t, loss: progress(d, t, f"loss {loss:.3f}")) if progress else None,
             should_stop=should_stop)
         if should_stop and should_stop():

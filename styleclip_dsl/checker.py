@@ -200,6 +200,8 @@ class Checker:
         else:
             by_key = self._check_params(node.params, ENGINE_PARAMS[engine], f"engine '{engine}'")
             swept = next((k for k, p in by_key.items() if is_sweep(p.value)), None)
+            if engine == "optimize":
+                self._check_channel_mask(by_key)
         if not node.text.value.strip():
             self.sink.error("E-empty-text", "the edit's text is empty", node.text.span, "e.g. 'curly hair'")
         subject = self._subject("edit", node.span)
@@ -216,6 +218,17 @@ class Checker:
             self.scope.continue_branch(key, swept)
         else:
             self.scope.start_branch(key, swept)
+
+    def _check_channel_mask(self, by_key: dict[str, ast.Param]) -> None:
+        """``optimize beta=...`` masks StyleSpace channels, so it needs ``space=s``."""
+        beta, space = by_key.get("beta"), by_key.get("space")
+        if beta is None or (isinstance(beta.value, ast.Number) and beta.value.value == 0):
+            return
+        if space is None or getattr(space.value, "value", None) != "s":
+            self.sink.error(
+                "E-beta-needs-s", "optimize's beta masks StyleSpace channels: it needs space=s",
+                beta.key.span, "add space=s, or drop beta to optimise W+",
+            )
 
     def _check_params(
         self, params: tuple[ast.Param, ...], specs: dict[str, ParamSpec], owner: str,

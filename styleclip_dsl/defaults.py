@@ -38,6 +38,10 @@ ENGINE_PARAMS: dict[str, dict[str, ParamSpec]] = {
         "l2": ParamSpec("number", 0.008, Bound(low=0.0), "weight of the L2 distance to the source latent"),
         "id": ParamSpec("number", 0.0, Bound(low=0.0), "weight of the identity loss"),
         "space": ParamSpec("string", "wplus", OneOf(("wplus", "s")), "latent space optimized"),
+        "beta": ParamSpec(
+            "number", 0.0, Bound(low=0.0),
+            "with space=s, move only the channels a global direction keeps at this beta (0: all)",
+        ),
     },
 }
 

@@ -12,6 +12,11 @@ loss = CLIP(G(w), t) + l2 * sum((w - w_src)^2) + id * (1 - <R(G(w)), R(G(w_src))
   is a per-subject sum, so each subject's gradient is what it would be alone.
 - ``space="s"`` optimises offsets on the non-toRGB StyleSpace layers instead
   of W+ (the paper's S-space variant); L2 then sums over the offsets.
+- ``s_mask`` (S space only) limits the offsets to chosen channels: per layer
+  a 0/1 vector, 1 where the channel may move. The runtime builds it from the
+  global-direction relevance (the channels a direction keeps at ``beta``), so
+  CLIP's gradient cannot reach channels unrelated to the text. On toon this
+  is what keeps the rest of the face (docs/toon.md).
 """
 from __future__ import annotations
 
@@ -44,11 +49,13 @@ class OptimizeResult:
 def optimize(generator, clip, wplus_src: torch.Tensor, text_emb: torch.Tensor, *, steps: int = 300,
              lr: float = 0.1, l2: float = 0.008, id_weight: float = 0.0, identity=None,
              space: str = "wplus", s_offset_src: list[torch.Tensor] | None = None,
+             s_mask: list[torch.Tensor] | None = None,
              progress: Callable[[int, int, float], None] | None = None,
              should_stop: Callable[[], bool] | None = None) -> OptimizeResult:
     """Optimise each subject of ``wplus_src`` (B, L, C) toward ``text_emb``
     ((D,) or (B, D), unit norm). ``s_offset_src`` is the subject's existing
-    StyleSpace offset (kept fixed, added before rendering)."""
+    StyleSpace offset (kept fixed, added before rendering). ``s_mask`` (per
+    layer, (C,) of 0/1) confines ``space="s"`` to the channels marked 1."""
     device = wplus_src.device
     text = text_emb.to(device).float()
     text = text.expand(wplus_src.shape[0], -1) if text.ndim == 1 else text
@@ -68,6 +75,8 @@ def optimize(generator, clip, wplus_src: torch.Tensor, text_emb: torch.Tensor, *
     with torch.no_grad():
         ref_id = identity.embed(render(src, None)) if use_id else None
 
+    if s_mask is not None and space != "s":
+        raise ValueError("a channel mask needs space='s'")
     if space == "wplus":
         w = src.clone().requires_grad_(True)
         params = [w]
@@ -77,6 +86,10 @@ def optimize(generator, clip, wplus_src: torch.Tensor, text_emb: torch.Tensor, *
         offsets = [torch.zeros(src.shape[0], layer.width, device=device, requires_grad=not layer.is_torgb)
                    for layer in layout]
         params = [o for o, layer in zip(offsets, layout) if not layer.is_torgb]
+        if s_mask is not None:  # masked channels get no gradient, so Adam never moves them off 0
+            for o, mask in zip(offsets, s_mask):
+                if o.requires_grad:
+                    o.register_hook(lambda grad, m=mask.to(device).float(): grad * m)
     else:
         raise ValueError(f"unknown optimisation space {space!r} (use 'wplus' or 's')")
 

@@ -25,6 +25,10 @@ CASES = [
     (HEAD + "optimize 'x' lr=0\n", "E-range", 2, 17, 18, "lr must be > 0, got 0", None),
     (HEAD + "optimize 'x' space=wplsu\n", "E-range", 2, 20, 25,
      "space must be one of 'wplus', 's', got 'wplsu'", "did you mean 'wplus'?"),
+    (HEAD + "optimize 'x' beta=0.15\n", "E-beta-needs-s", 2, 14, 18,
+     "optimize's beta masks StyleSpace channels: it needs space=s", "add space=s, or drop beta to optimise W+"),
+    (HEAD + "optimize 'x' space=wplus beta=0.1..0.2 count 2\n", "E-beta-needs-s", 2, 26, 30,
+     "optimize's beta masks StyleSpace channels: it needs space=s", "add space=s, or drop beta to optimise W+"),
     ("generate seeds=1..2 truncation=1.5\n", "E-range", 1, 32, 35,
      "truncation must be 0 < x <= 1, got 1.5", None),
     (HEAD + "global 'x' neutral=3\n", "E-type", 2, 20, 21, "neutral must be a string, got a number (3)", None),
@@ -176,7 +180,7 @@ def test_valid_recipe_has_no_diagnostics():
         "use toon; seed 7; device cuda:0\n"
         "invert photo.jpg; apply 'curly hair' via global alpha=4 beta=0.15; then mapper 'smile'\n"
         "generate seeds=[1, 5, 9] truncation=0.5 as trio\n"
-        "optimize 'glasses' steps=20 space=s\n"
+        "optimize 'glasses' steps=20 space=s beta=0.15\n"
         "save out/{subject}_{index}_{text}_{engine}.png\n"
         "expect golden('gold.png', tol=0.05) < 0.1\n"
         "expect attribute(glasses) != 'none'\n"

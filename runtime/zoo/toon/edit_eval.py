@@ -108,6 +108,11 @@ def main() -> None:  # pragma: no cover - a measurement script
     ap.add_argument("--engines", default="global,mapper,optimize")
     ap.add_argument("--prompts", default=",".join(ENGINE_PROMPTS))
     ap.add_argument("--opt-steps", type=int, default=100)
+    ap.add_argument("--opt-lr", type=float, default=0.1)
+    ap.add_argument("--opt-l2", type=float, default=0.008)
+    ap.add_argument("--opt-space", choices=("wplus", "s"), default="wplus")
+    ap.add_argument("--opt-beta", type=float, default=0.0,
+                    help="with --opt-space s, optimise only the channels a direction keeps at this beta")
     ap.add_argument("--alpha", type=float, default=4.1)
     ap.add_argument("--beta", type=float, default=0.15)
     ap.add_argument("--strength", type=float, default=1.0, help="mapper strength")
@@ -137,8 +142,15 @@ def main() -> None:  # pragma: no cover - a measurement script
                     ww = apply_strength(m, w, args.strength)
                 edited = [Item(it.name, "eval", it.index, ww[i]) for i, it in enumerate(items)]
             else:
-                res = opt.optimize(g, models.clip, w, models.text_embedding(prompt), steps=args.opt_steps)
-                edited = [Item(it.name, "eval", it.index, res.wplus[i]) for i, it in enumerate(items)]
+                mask = None
+                if args.opt_beta > 0:
+                    d, _ = models.direction(prompt, "a face", args.opt_beta)
+                    mask = [(x != 0).float() for x in d.delta]
+                res = opt.optimize(g, models.clip, w, models.text_embedding(prompt), steps=args.opt_steps,
+                                   lr=args.opt_lr, l2=args.opt_l2, space=args.opt_space, s_mask=mask)
+                edited = [Item(it.name, "eval", it.index, res.wplus[i],
+                               [o[i] for o in res.s_offset] if res.s_offset is not None else None)
+                          for i, it in enumerate(items)]
             after = render(g, edited, "cpu")
             s = score(judge, before, after, prompt, engine)
             s.seconds = time.perf_counter() - t0

@@ -62,3 +62,24 @@ def test_stylespace_variant_only_moves_non_torgb_offsets(tiny_generator, tiny_cl
     assert (after > before).all()
     with pytest.raises(ValueError, match="space"):
         opt.optimize(tiny_generator, tiny_clip, w, tiny_clip.encode_text(["x"])[0], steps=1, space="z")
+
+
+def test_channel_mask_confines_stylespace_optimisation(tiny_generator, tiny_clip) -> None:
+    """With ``s_mask`` only the marked channels move, and they still move toward the text."""
+    w = sample_wplus(tiny_generator, 2, seed=4, truncation=0.7)
+    text = tiny_clip.encode_text(["a face with purple hair"])[0]
+    gen = torch.Generator().manual_seed(0)
+    mask = [(torch.rand(layer.width, generator=gen) < 0.3).float() * (not layer.is_torgb)
+            for layer in tiny_generator.layout]
+    res = opt.optimize(tiny_generator, tiny_clip, w, text, steps=30, l2=0.0, space="s", s_mask=mask)
+    moved = 0
+    for off, m in zip(res.s_offset, mask):
+        assert torch.count_nonzero(off[:, m == 0]) == 0
+        moved += torch.count_nonzero(off[:, m == 1])
+    assert moved > 0
+    styles = [s + o for s, o in zip(tiny_generator.styles(w), res.s_offset)]
+    before = tiny_clip.encode_images(tiny_generator(w)) @ text
+    after = tiny_clip.encode_images(tiny_generator.synthesize(styles)) @ text
+    assert (after > before).all(), (before, after)
+    with pytest.raises(ValueError, match="space='s'"):
+        opt.optimize(tiny_generator, tiny_clip, w, text, steps=1, s_mask=mask)
