@@ -124,8 +124,8 @@ def _optimize(models, step, inputs, params, device, info, progress, should_stop)
         if beta > 0:  # the channels a global direction from the model set's neutral text keeps at beta
             neutral = models.modelset.defaults.get("neutral", "a face")
             direction, _ = models.direction(text, neutral, beta)
-            mask = [(d != 0).float() for d in direction.delta]
-            info["optimized_channels"] = int(sum(int(m.sum()) for m in mask))
+            mask = direction.channel_mask()
+            info["optimized_channels"] = direction.n_channels
         res = opt_engine.optimize(
             g, models.clip, stack_wplus(batch, device), models.text_embedding(text),
             steps=int(params["steps"]), lr=float(params["lr"]), l2=float(params["l2"]),

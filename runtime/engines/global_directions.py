@@ -258,6 +258,11 @@ class Direction:
     max_relevance: float
     channels_per_layer: dict[int, int]
 
+    def channel_mask(self) -> list[torch.Tensor]:
+        """Per layer, 1.0 on the channels this direction changes and 0.0 elsewhere
+        (``optimize space=s beta=B`` moves only these)."""
+        return [(d != 0).float() for d in self.delta]
+
     def to_bytes(self) -> bytes:
         tensors = {f"delta_{i:02d}": d.contiguous().float() for i, d in enumerate(self.delta)}
         meta = {"n_channels": self.n_channels, "beta": self.beta, "max_relevance": self.max_relevance,

@@ -144,8 +144,7 @@ def main() -> None:  # pragma: no cover - a measurement script
             else:
                 mask = None
                 if args.opt_beta > 0:
-                    d, _ = models.direction(prompt, "a face", args.opt_beta)
-                    mask = [(x != 0).float() for x in d.delta]
+                    mask = models.direction(prompt, "a face", args.opt_beta)[0].channel_mask()
                 res = opt.optimize(g, models.clip, w, models.text_embedding(prompt), steps=args.opt_steps,
                                    lr=args.opt_lr, l2=args.opt_l2, space=args.opt_space, s_mask=mask)
                 edited = [Item(it.name, "eval", it.index, res.wplus[i],

@@ -158,8 +158,7 @@ def test_channel_mask_keeps_what_the_text_does_not_mention(toon, prompt) -> None
     models, w, items, before = toon
     sub, sub_items, sub_before = w[:12], items[:12], before[:12]
     text = models.text_embedding(prompt)
-    direction, _ = models.direction(prompt, "a face", BETA)
-    mask = [(d != 0).float() for d in direction.delta]
+    mask = models.direction(prompt, "a face", BETA)[0].channel_mask()
     scores = {}
     for name, m in (("masked", mask), ("free", None)):
         res = opt.optimize(models.generator, models.clip, sub, text, steps=100, lr=0.02, space="s", s_mask=m)
