@@ -121,9 +121,8 @@ def _optimize(models, step, inputs, params, device, info, progress, should_stop)
             info["note"] = "this model set has no identity network: id weight ignored"
         beta = float(params.get("beta", 0.0))
         mask = None
-        if beta > 0:  # the channels a global direction from the model set's neutral text keeps at beta
-            neutral = models.modelset.defaults.get("neutral", "a face")
-            direction, _ = models.direction(text, neutral, beta)
+        if beta > 0:  # the channels that the global direction neutral -> text keeps at beta
+            direction, _ = models.direction(text, params["neutral"], beta)
             mask = direction.channel_mask()
             info["optimized_channels"] = direction.n_channels
         res = opt_engine.optimize(

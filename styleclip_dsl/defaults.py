@@ -42,6 +42,7 @@ ENGINE_PARAMS: dict[str, dict[str, ParamSpec]] = {
             "number", 0.0, Bound(low=0.0),
             "with space=s, move only the channels a global direction keeps at this beta (0: all)",
         ),
+        "neutral": ParamSpec("string", "a face", None, "with beta, the neutral text of that global direction"),
     },
 }
 

@@ -220,8 +220,8 @@ def test_incremental_run_skips_done_steps_unless_asked_to_rerun(env, tmp_path) -
 
 def test_optimize_with_beta_moves_only_the_directions_channels(env, tmp_path) -> None:
     """``optimize space=s beta=B``: the offset is zero outside the channels that
-    the global direction (model set's neutral text -> the edit's text) keeps at B."""
-    params = {"steps": 8, "lr": 0.1, "l2": 0.008, "id": 0.0, "space": "s", "beta": 0.1}
+    the global direction (``neutral`` -> the edit's text) keeps at B."""
+    params = {"steps": 8, "lr": 0.1, "l2": 0.008, "id": 0.0, "space": "s", "beta": 0.1, "neutral": "a face"}
     plan = make_plan([
         {"kind": "source", "op": "generate", "subject": "samples", "params": {"seeds": [5], "truncation": 0.7}},
         {"kind": "edit", "input": "s1", "engine": "optimize", "edits": [{"text": "curly hair", "params": params}],
@@ -230,7 +230,7 @@ def test_optimize_with_beta_moves_only_the_directions_channels(env, tmp_path) ->
     ])
     ex, _ = run(env, plan, tmp_path)
     item = ex.memo[plan["steps"][1]["hash"]][0]
-    direction, _ = ex.models.direction("curly hair", ex.models.modelset.defaults.get("neutral", "a face"), 0.1)
+    direction, _ = ex.models.direction("curly hair", "a face", 0.1)
     kept = [d != 0 for d in direction.delta]
     assert 0 < sum(int(k.sum()) for k in kept) < sum(k.numel() for k in kept)
     assert all(torch.count_nonzero(o[~k]) == 0 for o, k in zip(item.s_offset, kept))
