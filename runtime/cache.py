@@ -97,6 +97,11 @@ class Cache:
             raise ValueError(f"bad cache kind {kind!r}")
         return self.root / kind / key[:2] / f"{key}.entry"
 
+    def has(self, kind: str, key: str) -> bool:
+        """Whether an entry is filed under ``key`` (read nothing, count nothing, touch nothing: for
+        ``plan --explain``; a corrupt entry still counts here and is recomputed when read)."""
+        return self.enabled and self._entry_path(kind, key).is_file()
+
     # -- raw bytes -----------------------------------------------------------
     def get_bytes(self, kind: str, key: str, count_miss: bool = True) -> bytes | None:
         if not self.enabled:

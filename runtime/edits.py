@@ -16,7 +16,7 @@ import torch
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
-from .cache import make_key
+from .cache_keys import optimization_key
 from .engines import global_directions as gd
 from .engines import mapper as mapper_engine
 from .engines import optimization as opt_engine
@@ -104,8 +104,7 @@ def _optimize(models, step, inputs, params, device, info, progress, should_stop)
     for i, it in enumerate(inputs):
         state = st_save({"w": it.wplus.contiguous().float(),
                          **{f"o{j}": o.contiguous().float() for j, o in enumerate(it.s_offset or [])}})
-        key = make_key(opt_engine.ENGINE_VERSION, text, params, hashlib.sha256(state).hexdigest(),
-                       fps.get("generator"), fps.get("clip"), fps.get("identity"))
+        key = optimization_key(fps, text, params, hashlib.sha256(state).hexdigest())
         keys.append(key)
         payload = models.cache.get_bytes("optimization", key)
         if payload is not None:

@@ -13,12 +13,11 @@ from PIL import Image, UnidentifiedImageError
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
-from .cache import make_key
+from .cache_keys import inversion_key
 from .errors import StepError
 from .latents import LatentFileError, load_latents
 from .state import Item
 
-INVERT_VERSION = "invert-1"
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp"}
 
 
@@ -70,8 +69,7 @@ def invert(models, step: dict, base: Path, cache, device) -> tuple[list[Item], d
     stats = {"hits": 0, "misses": 0}
     for i, path in enumerate(paths):
         pixels = read_image(path, size, step)
-        key = make_key(INVERT_VERSION, hashlib.sha256(pixels.tobytes()).hexdigest(), pixels.shape,
-                       fps.get("encoder"), fps.get("generator"))
+        key = inversion_key(hashlib.sha256(pixels.tobytes()).hexdigest(), pixels.shape, fps)
         payload = cache.get_bytes("inversion", key)
         if payload is not None:
             stats["hits"] += 1

@@ -13,12 +13,11 @@ from typing import Callable
 
 import torch
 
-from .cache import Cache, make_key
+from .cache import Cache
+from .cache_keys import direction_key, mapper_key, stats_key
 from .engines import global_directions as gd
 from .engines import mapper as mapper_engine
 from .errors import StepError
-
-STATS_VERSION = "global-stats-1"
 
 
 class WarmModels:
@@ -109,7 +108,7 @@ class WarmModels:
         n_images = int(settings.get("n_images", 16))
         k = float(settings.get("k", 5.0))
         fps = self.fingerprints()
-        key = make_key(STATS_VERSION, fps.get("generator"), fps.get("clip"), n_samples, n_images, k, 5)
+        key = stats_key(fps, n_samples, n_images, k)
 
         def compute() -> bytes:
             self.notify(f"computing global-direction statistics for '{self.name}' "
@@ -133,7 +132,7 @@ class WarmModels:
         if memo_key in self._directions:
             return self._directions[memo_key], True
         fps = self.fingerprints()
-        key = make_key(gd.ENGINE_VERSION, fps.get("generator"), fps.get("clip"), text, neutral, beta)
+        key = direction_key(fps, text, neutral, beta)
 
         def compute() -> bytes:
             stats = self.global_stats()
@@ -181,8 +180,7 @@ class WarmModels:
 
         cfg = training or mapper_engine.MapperTraining(**dict(self.modelset.defaults.get("mapper_training") or {}))
         fps = self.fingerprints()
-        key = make_key(mapper_engine.ENGINE_VERSION, fps.get("generator"), fps.get("clip"), fps.get("identity"),
-                       text, cfg.as_opts(text))
+        key = mapper_key(fps, text, cfg.as_opts(text))
 
         def compute() -> bytes:
             notify(f"no mapper for {text!r} in '{self.name}': training one now ({cfg.steps} steps); "

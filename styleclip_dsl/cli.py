@@ -11,7 +11,7 @@ import typer
 from . import __version__
 
 COMMANDS: tuple[str, ...] = (
-    "check", "plan", "fmt", "run", "test", "repl", "models", "cache", "zoo", "train",
+    "check", "plan", "diff", "fmt", "run", "test", "repl", "models", "cache", "zoo", "train",
 )
 
 app = typer.Typer(

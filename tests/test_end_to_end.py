@@ -88,13 +88,29 @@ def test_runtime_failure_names_the_line(tiny, tmp_path) -> None:
     assert "r.sc:1:1" in res.stderr and "no image matches" in res.stderr
 
 
+def test_explain_names_the_line_that_would_fail(tiny, tmp_path) -> None:
+    (tmp_path / "r.sc").write_text("invert missing.png\napply 'smile' via global alpha=1\nsave out/{name}.png\n")
+    res = styleclip(["plan", "r.sc", "--explain", "--models", str(tiny)], tmp_path, tmp_path / "cache")
+    assert res.returncode == 3
+    assert "r.sc:1:1" in res.stderr and "missing.png" in res.stderr
+    assert "direction" in res.stdout and "compute" in res.stdout
+
+
 @pytest.mark.slow
 def test_readme_demo_on_toon_then_cached(tmp_path) -> None:
     """The README's demo on the shipped toon set writes edited images and a
     manifest; a second run hits the cache for every inversion and direction."""
     cache = tmp_path / "cache"
+    explain = ["plan", str(ROOT / "recipes" / "demo.sc"), "--explain", "--json", "--device", "cpu"]
+    before = styleclip(explain, tmp_path, cache)
+    assert before.returncode == 0, before.stderr
+    needs = [n for s in json.loads(before.stdout)["steps"] for n in s["needs"]]
+    assert {(n["kind"], n["status"]) for n in needs} == {
+        ("inversion", "compute"), ("direction", "compute"), ("global-stats", "shipped"), ("mapper", "shipped")}
     first = styleclip(["run", str(ROOT / "recipes" / "demo.sc"), "--out", "a"], tmp_path, cache)
     assert first.returncode == 0, first.stderr
+    after = styleclip(explain[:-3], tmp_path, cache)  # the table, for people
+    assert after.returncode == 0 and "everything this plan needs is shipped or cached" in after.stdout
     outs = sorted(p.name for p in (tmp_path / "a" / "out" / "demo").glob("*.png"))
     assert outs == ["ada_beard_smile.png", "beard_smile.png", "bo_beard_smile.png", "purple_sweep.png"]
     second = styleclip(["run", str(ROOT / "recipes" / "demo.sc"), "--out", "b"], tmp_path, cache)

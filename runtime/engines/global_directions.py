@@ -26,7 +26,9 @@ import torch
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
-ENGINE_VERSION = "global-1"
+from ..cache_keys import GLOBAL_VERSION
+
+ENGINE_VERSION = GLOBAL_VERSION  # the cache keys carry it: runtime/cache_keys.py
 
 Progress = Callable[[int, int], None]  # (done, total)
 

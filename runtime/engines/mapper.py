@@ -20,7 +20,9 @@ from typing import Callable
 
 import torch
 
-ENGINE_VERSION = "mapper-1"
+from ..cache_keys import MAPPER_VERSION
+
+ENGINE_VERSION = MAPPER_VERSION  # the cache keys carry it: runtime/cache_keys.py
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,9 @@ from typing import Callable
 
 import torch
 
-ENGINE_VERSION = "optimize-1"
+from ..cache_keys import OPTIMIZE_VERSION
+
+ENGINE_VERSION = OPTIMIZE_VERSION  # the cache keys carry it: runtime/cache_keys.py
 
 
 def published_lr(step: int, total: int, initial_lr: float, rampdown: float = 0.25,

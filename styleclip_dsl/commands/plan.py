@@ -1,8 +1,17 @@
-"""`styleclip plan FILE [--json] [--set k=v]`: compile a recipe and show its plan."""
+"""`styleclip plan FILE [--json] [--set k=v] [--explain]`: compile a recipe and show its plan.
+
+With ``--explain`` it also says what each step will cost: which expensive
+results (inversions, statistics, directions, mappers) are shipped, cached or
+to compute, with rough times (``styleclip_runtime.explain``). Exit codes: 0,
+2 the recipe is invalid, 3 (``--explain``) the run would fail: a model file
+or an input image is missing, or a mapper cannot be had.
+"""
 from __future__ import annotations
 
+import json
 import sys
-from typing import Any
+from pathlib import Path
+from typing import Any, Optional
 
 import typer
 from rich.console import Console
@@ -59,18 +68,122 @@ def print_plan_summary(plan: dict[str, Any], console: Console) -> None:
     console.print(table)
 
 
+STATUS_STYLE = {"shipped": "green", "cached": "green", "compute": "yellow", "train": "yellow",
+                "on-input": "cyan", "missing": "red"}
+
+
+def format_seconds(seconds: float) -> str:
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def print_explanation(explanation, plan: dict[str, Any], console: Console) -> None:
+    """The per-step table of ``--explain`` and its summary (``explanation``: a runtime ``Explanation``)."""
+    from styleclip_runtime.explain import STATUS_MEANING
+
+    by_id = {s["id"]: s for s in plan["steps"]}
+    table = Table(title=f"cost of {plan['source_name']}: model set {explanation.modelset}, estimates for "
+                        f"{explanation.device}", title_justify="left")
+    for column in ("step", "line", "what", "images", "needs", "status", "estimate"):
+        table.add_column(column, overflow="fold")
+    for cost in explanation.steps:
+        rows = list(cost.needs) or [None]
+        for i, need in enumerate(rows):
+            head = (cost.step_id, str(cost.line), describe_step(by_id[cost.step_id]), str(cost.items)) if i == 0 \
+                else ("", "", "", "")
+            if need is None:
+                table.add_row(*head, "", "", "")
+                continue
+            style = STATUS_STYLE.get(need.status, "")
+            estimate = format_seconds(need.seconds) if need.seconds is not None else ""
+            table.add_row(*head, f"{need.kind}: {need.what}", f"[{style}]{need.status}[/{style}]", estimate)
+    console.print(table)
+    counts = explanation.counts()
+    used = [s for s in STATUS_MEANING if s in counts]
+    for status in used:
+        console.print(f"  {status:>8}  {counts[status]:>3}  {STATUS_MEANING[status]}")
+    total = explanation.estimated_seconds()
+    unknown = [n for n in explanation.needs if n.status in ("compute", "train", "on-input") and n.seconds is None]
+    if total is not None:
+        more = f" plus {len(unknown)} result(s) without an estimate" if unknown else ""
+        console.print(f"estimated time of what is not cached: about {format_seconds(total)}{more} "
+                      f"({explanation.estimates_basis or 'the model set estimates'})")
+    elif unknown:
+        console.print(f"{len(unknown)} result(s) to compute; model set '{explanation.modelset}' gives no time "
+                      f"estimates for {explanation.device}")
+    else:
+        console.print("everything this plan needs is shipped or cached")
+
+
+def explain(plan_dict: dict[str, Any], base: Path, models: Optional[str], device: Optional[str],
+            as_json: bool, err: Console, text: str = "") -> int:
+    """Print the cost of a compiled plan; returns the exit code (3 when the run would fail)."""
+    from styleclip_runtime.cache import Cache
+    from styleclip_runtime.explain import explain_plan
+    from styleclip_runtime.models.modelset import ModelSet
+    from styleclip_runtime.modelsets.registry import ModelSetError
+    from styleclip_runtime.session import pick_device, results_cache_dir
+
+    try:
+        modelset = ModelSet.load(models or plan_dict.get("modelset") or "toon")
+        kind = pick_device(device or plan_dict.get("device")).type
+    except (ModelSetError, RuntimeError) as exc:
+        err.print(f"[bold red]error[/]: {exc}")
+        return 3
+    explanation = explain_plan(plan_dict, modelset, Cache(results_cache_dir(modelset)), base, kind)
+    if as_json:
+        sys.stdout.write(json.dumps(explanation.to_dict(), indent=2) + "\n")
+    else:
+        print_explanation(explanation, plan_dict, Console(highlight=False))
+    for problem in explanation.missing_files:
+        err.print(f"[bold red]error[/]: {problem}")
+    spans = {s["id"]: s["span"] for s in plan_dict["steps"]}
+    render_diagnostics([_problem_diagnostic(problem, spans[cost.step_id], plan_dict["source_name"])
+                        for cost in explanation.steps for problem in cost.problems], text, err)
+    return 3 if explanation.problems else 0
+
+
+def _problem_diagnostic(message: str, span: dict[str, int], source_name: str):
+    from ..diagnostics import Diagnostic
+    from ..spans import Span
+
+    return Diagnostic(message=message, hint=None, span=Span.from_dict(span), source_name=source_name, severity="error",
+                      code="E-explain")
+
+
 def plan(
     file: str = typer.Argument(..., help="Recipe file, or - for standard input."),
-    as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON (the runtime's input)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the plan (or, with --explain, the costs) as JSON."),
     set_: list[str] = typer.Option([], "--set", help="Override a setting: seed=N, use=MODELSET, device=D."),
+    explain_costs: bool = typer.Option(False, "--explain", help="Also say what each step costs: which results "
+                                       "are shipped, cached or to compute, with rough times. Loads no network."),
+    models: Optional[str] = typer.Option(None, "--models", help="With --explain: model set name or YAML path "
+                                         "(overrides `use`)."),
+    device: Optional[str] = typer.Option(None, "--device", help="With --explain: the device whose estimates to use "
+                                         "(default: cuda if present)."),
 ) -> None:
-    """Check and compile a recipe; show the steps the runtime would run. Exit 2 on errors."""
+    """Check and compile a recipe; show the steps the runtime would run.
+
+    Exit codes: 0 ok, 2 invalid recipe, 3 (--explain) the run would fail.
+    """
     err = Console(stderr=True, highlight=False)
     text, source_name = read_recipe_or_exit(file, err)
-    compiled, diagnostics = compile_recipe(text, source_name, parse_set_options(set_))
+    sets = parse_set_options(set_)
+    if models and not (models.endswith((".yaml", ".yml")) or "/" in models):
+        sets = {**sets, "use": models}
+    compiled, diagnostics = compile_recipe(text, source_name, sets)
     render_diagnostics(diagnostics, text, err)
     if compiled is None:
         raise typer.Exit(2)
+    if explain_costs:
+        base = Path.cwd() if file == "-" else Path(file).resolve().parent
+        plan_dict = compiled.to_dict()
+        raise typer.Exit(explain(plan_dict, base, models, device, as_json, err, text))
     if as_json:
         sys.stdout.write(compiled.to_json(indent=2) + "\n")
     else:

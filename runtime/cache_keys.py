@@ -1,0 +1,51 @@
+"""Every key the runtime files results under, in one place and without torch.
+
+A key is ``make_key`` of everything that determines the result: the
+version of the computation (bump it when the code's output changes), the
+sha256 fingerprints of the model files involved and the parameters. The
+executor uses these functions to store and find results, and
+``styleclip plan --explain`` uses the same functions to say, before
+anything runs, which results are already cached: the two cannot drift.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+from .cache import make_key
+
+INVERT_VERSION = "invert-1"
+STATS_VERSION = "global-stats-1"
+GLOBAL_VERSION = "global-1"
+MAPPER_VERSION = "mapper-1"
+OPTIMIZE_VERSION = "optimize-1"
+
+STATS_SEED = 5  # the sampling seed of the global-direction statistics
+
+Fingerprints = Mapping[str, str]
+
+
+def inversion_key(pixels_sha256: str, shape: Sequence[int], fps: Fingerprints) -> str:
+    """An image (its decoded, cropped and resized pixels) through this encoder and generator."""
+    return make_key(INVERT_VERSION, pixels_sha256, tuple(shape), fps.get("encoder"), fps.get("generator"))
+
+
+def stats_key(fps: Fingerprints, n_samples: int, n_images: int, k: float) -> str:
+    """StyleSpace means/stds and the fs3 relevance table of this generator + CLIP."""
+    return make_key(STATS_VERSION, fps.get("generator"), fps.get("clip"), n_samples, n_images, k, STATS_SEED)
+
+
+def direction_key(fps: Fingerprints, text: str, neutral: str, beta: float) -> str:
+    """A global direction neutral -> text at threshold beta."""
+    return make_key(GLOBAL_VERSION, fps.get("generator"), fps.get("clip"), text, neutral, beta)
+
+
+def mapper_key(fps: Fingerprints, text: str, opts: Mapping[str, Any]) -> str:
+    """A mapper trained on first use for ``text`` with the options ``opts`` (the checkpoint's ``opts``)."""
+    return make_key(MAPPER_VERSION, fps.get("generator"), fps.get("clip"), fps.get("identity"), text, opts)
+
+
+def optimization_key(fps: Fingerprints, text: str, params: Mapping[str, Any], state_sha256: str) -> str:
+    """One subject's latent optimization from the state (W+ code and S offset) whose bytes hash to
+    ``state_sha256``."""
+    return make_key(OPTIMIZE_VERSION, text, params, state_sha256,
+                    fps.get("generator"), fps.get("clip"), fps.get("identity"))

@@ -1,0 +1,306 @@
+"""What a plan will cost before it runs (``styleclip plan --explain``).
+
+For every step: the expensive results it needs (inversions, the
+global-direction statistics, directions, mappers, optimizations), whether
+each is shipped with the model set, already in the result cache, or must be
+computed or trained, and a rough time for what must be computed. Nothing is
+loaded but the model set's YAML, the input images and the cache's index:
+keys come from ``cache_keys``, the functions the executor files results
+under, so what this says is cached is what the run will find.
+
+Estimates come from the model set's ``defaults.estimates`` (seconds per
+unit on a ``cpu`` or a ``cuda`` device, measured by the benchmarks or taken
+from the paper; see the YAML's comments). A set without them gets no times.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from .cache import Cache
+from .cache_keys import direction_key, inversion_key, mapper_key, stats_key
+
+Status = Literal["shipped", "cached", "compute", "train", "on-input", "missing"]
+
+#: what each status means, for the legend under the table
+STATUS_MEANING: dict[str, str] = {
+    "shipped": "a file of the model set",
+    "cached": "in the result cache: reused",
+    "compute": "not cached: computed on this run, then cached",
+    "train": "not cached: a mapper is trained on this run, then cached",
+    "on-input": "cached per input code: reused when the step's input is unchanged",
+    "missing": "cannot run: see the problem",
+}
+
+
+@dataclass(frozen=True)
+class Need:
+    """One expensive result a step needs."""
+
+    kind: str  # inversion | global-stats | direction | mapper | optimization
+    what: str
+    status: Status
+    seconds: float | None = None  # estimated cost when it must be computed; None: no estimate or nothing to do
+    key: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "what": self.what, "status": self.status, "seconds": self.seconds,
+                "key": self.key}
+
+
+@dataclass(frozen=True)
+class StepCost:
+    step_id: str
+    line: int
+    items: int  # how many images the step produces (subjects x sweep variants)
+    needs: tuple[Need, ...] = ()
+    problems: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"step": self.step_id, "line": self.line, "items": self.items,
+                "needs": [n.to_dict() for n in self.needs], "problems": list(self.problems)}
+
+
+@dataclass(frozen=True)
+class Explanation:
+    modelset: str
+    device: str  # "cpu" or "cuda": which estimates were used
+    steps: tuple[StepCost, ...]
+    estimates_basis: str | None = None
+    missing_files: tuple[str, ...] = ()  # files of the set the run needs that are not on this machine
+
+    @property
+    def needs(self) -> list[Need]:
+        return [n for s in self.steps for n in s.needs]
+
+    @property
+    def problems(self) -> list[str]:
+        return list(self.missing_files) + [p for s in self.steps for p in s.problems]
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for n in self.needs:
+            out[n.status] = out.get(n.status, 0) + 1
+        return out
+
+    def estimated_seconds(self) -> float | None:
+        """Sum of the estimates of what must be computed; None when the set gives none."""
+        times = [n.seconds for n in self.needs if n.seconds is not None]
+        return sum(times) if times else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"modelset": self.modelset, "device": self.device, "estimates_basis": self.estimates_basis,
+                "missing_files": list(self.missing_files),
+                "estimated_seconds": self.estimated_seconds(), "counts": self.counts(),
+                "steps": [s.to_dict() for s in self.steps]}
+
+
+@dataclass
+class _Context:
+    modelset: Any  # runtime.models.modelset.ModelSet (only its spec, paths and fingerprints are used)
+    cache: Cache
+    base: Path
+    estimates: dict[str, float]
+    fps: dict[str, str] = field(default_factory=dict)
+    stats_counted: bool = False  # the statistics are needed once per run, whatever the number of steps
+
+
+def estimates_for(defaults: dict[str, Any], device: str) -> tuple[dict[str, float], str | None]:
+    """(seconds per unit, where they come from) from a set's ``defaults.estimates``."""
+    table = (defaults.get("estimates") or {}).get(device) or {}
+    basis = table.get("basis") if isinstance(table.get("basis"), str) else None
+    return {k: float(v) for k, v in table.items() if isinstance(v, (int, float))}, basis
+
+
+def explain_plan(plan: dict, modelset, cache: Cache, base: Path, device: str = "cpu") -> Explanation:
+    """Explain ``plan`` (as ``Plan.to_dict()`` gives it) against a model set and a result cache."""
+    estimates, basis = estimates_for(modelset.spec.defaults, device)
+    ctx = _Context(modelset, cache, Path(base), estimates, fps=dict(modelset.fingerprints()))
+    counts: dict[str, int] = {}
+    out: list[StepCost] = []
+    for step in plan["steps"]:
+        line = int(step.get("span", {}).get("line", 0))
+        kind = step["kind"]
+        if kind == "source":
+            cost = _source(ctx, step, line)
+        elif kind == "edit":
+            cost = _edit(ctx, step, line, counts.get(step["input"], 0))
+        else:
+            cost = StepCost(step["id"], line, counts.get(step.get("input", ""), 0))
+        counts[step["id"]] = cost.items
+        out.append(cost)
+    return Explanation(modelset.name, device, tuple(out), basis, _missing_files(modelset, plan))
+
+
+def _missing_files(modelset, plan: dict) -> tuple[str, ...]:
+    """The set's networks this plan needs whose files are not on this machine."""
+    from .modelsets import registry
+
+    roles = ["generator"]
+    kinds = {(s["kind"], s.get("op"), s.get("engine")) for s in plan["steps"]}
+    if ("source", "invert", None) in kinds:
+        roles.append("encoder")
+    if any(k[0] == "edit" for k in kinds):
+        roles.append("clip")
+    spec = modelset.spec
+    out = []
+    for role in roles:
+        comp = spec.component(role)
+        if comp is None:
+            if role == "generator":
+                out.append(f"model set '{spec.name}' has no generator")
+            continue
+        if registry.locate(spec, comp.file, getattr(modelset, "_env", None)) is None:
+            places = ", ".join(str(p) for p in registry.candidates(spec, comp.file, getattr(modelset, "_env", None)))
+            out.append(f"the {role} file {comp.file.filename} is not on this machine (looked in: {places}); "
+                       f"put it there, or `styleclip models prefetch {spec.name} --from DIR` copies it in")
+    return tuple(out)
+
+
+# -- sources -------------------------------------------------------------------------------------
+
+def _source(ctx: _Context, step: dict, line: int) -> StepCost:
+    params = step["params"]
+    if step["op"] == "generate":
+        seeds = params.get("seeds")
+        return StepCost(step["id"], line, len(seeds) if isinstance(seeds, list) else 1)
+    if step["op"] == "load":
+        return StepCost(step["id"], line, _latent_count(ctx.base, params["path"]))
+    return _invert(ctx, step, line)
+
+
+def _latent_count(base: Path, path: str) -> int:
+    """Codes in a latent file, read from its header where the format allows; 1 when unknown."""
+    full = Path(path) if Path(path).is_absolute() else base / path
+    if full.suffix == ".safetensors" and full.exists():
+        import json
+        import struct
+
+        with open(full, "rb") as fh:
+            size = struct.unpack("<Q", fh.read(8))[0]
+            header = json.loads(fh.read(size))
+        shapes = [v["shape"] for k, v in header.items() if k != "__metadata__" and v.get("shape")]
+        if shapes:
+            return int(shapes[0][0])
+    return 1
+
+
+def _invert(ctx: _Context, step: dict, line: int) -> StepCost:
+    from .errors import StepError
+    from .sources import expand_paths, read_image
+
+    spec = ctx.modelset.spec
+    if spec.encoder is None:
+        return StepCost(step["id"], line, 0, problems=(f"model set '{spec.name}' has no encoder: it cannot invert",))
+    size = int(spec.encoder.config.get("input_size", 256))
+    paths: list[Path] = []
+    problems: list[str] = []
+    for pattern in step["params"]["paths"]:  # one at a time, so that one missing file hides no other
+        try:
+            paths.extend(expand_paths([pattern], ctx.base, step))
+        except StepError as exc:
+            problems.append(exc.message)
+    needs: list[Need] = []
+    for path in paths:
+        try:
+            pixels = read_image(path, size, step)
+        except StepError as exc:
+            problems.append(exc.message)
+            continue
+        key = inversion_key(hashlib.sha256(pixels.tobytes()).hexdigest(), pixels.shape, ctx.fps)
+        needs.append(_cached_or(ctx, "inversion", key, path.name, "compute", ctx.estimates.get("invert_per_image")))
+    return StepCost(step["id"], line, len(paths), tuple(needs), tuple(problems))
+
+
+# -- edits ---------------------------------------------------------------------------------------
+
+def _edit(ctx: _Context, step: dict, line: int, n_inputs: int) -> StepCost:
+    from .edits import variants
+
+    engine = step["engine"]
+    runs = variants(step)
+    items = n_inputs * len(runs)
+    needs: list[Need] = []
+    problems: list[str] = []
+    if engine == "global":
+        for params_list, _ in runs:
+            for entry, params in zip(step["edits"], params_list):
+                needs.extend(_direction(ctx, entry["text"], params["neutral"], float(params["beta"])))
+    elif engine == "mapper":
+        needs.append(_mapper(ctx, step["edits"][0]["text"], problems))
+    elif engine == "optimize":
+        text = step["edits"][0]["text"]
+        for params, _ in runs:
+            p = params[0]
+            if p.get("space") == "s" and float(p.get("beta", 0)) > 0:
+                needs.extend(_direction(ctx, text, p["neutral"], float(p["beta"])))
+            per_step = ctx.estimates.get("optimize_step_per_image")
+            seconds = per_step * int(p["steps"]) * n_inputs if per_step is not None else None
+            what = f"{text!r}, {int(p['steps'])} steps x {n_inputs} subject(s)"
+            needs.append(Need("optimization", what, "on-input", seconds))
+    return StepCost(step["id"], line, items, tuple(_unique(needs)), tuple(problems))
+
+
+def _unique(needs: list[Need]) -> list[Need]:
+    seen: set[tuple[str, str | None, str]] = set()
+    out = []
+    for n in needs:
+        ident = (n.kind, n.key, n.what)
+        if ident not in seen:
+            seen.add(ident)
+            out.append(n)
+    return out
+
+
+def _stats(ctx: _Context) -> Need | None:
+    """The statistics need, the first time a step needs them (None afterwards)."""
+    if ctx.stats_counted:
+        return None
+    ctx.stats_counted = True
+    spec = ctx.modelset.spec
+    shipped = [k for k in ("stats", "fs3") if k in spec.global_stats]
+    if shipped:
+        return Need("global-stats", "statistics and relevance table (fs3)", "shipped")
+    settings = dict(spec.defaults.get("global_stats") or {})
+    n_samples, n_images = int(settings.get("n_samples", 20000)), int(settings.get("n_images", 16))
+    key = stats_key(ctx.fps, n_samples, n_images, float(settings.get("k", 5.0)))
+    return _cached_or(ctx, "global-stats", key, f"{n_samples} samples, {n_images} images per channel", "compute",
+                      ctx.estimates.get("global_stats"))
+
+
+def _direction(ctx: _Context, text: str, neutral: str, beta: float) -> list[Need]:
+    out = [n for n in [_stats(ctx)] if n is not None]
+    key = direction_key(ctx.fps, text, neutral, beta)
+    out.append(_cached_or(ctx, "direction", key, f"{neutral!r} -> {text!r} at beta {beta:g}", "compute",
+                          ctx.estimates.get("direction")))
+    return out
+
+
+def _mapper(ctx: _Context, text: str, problems: list[str]) -> Need:
+    from .engines.mapper import MapperTraining
+    from .modelsets.registry import prompt_key
+
+    spec = ctx.modelset.spec
+    for prompt in spec.mappers:
+        if prompt_key(prompt) == prompt_key(text):
+            return Need("mapper", repr(text), "shipped")
+    user = Path(ctx.modelset.cache_dir) / "mappers" / f"{prompt_key(text)}.pt"
+    if user.exists():
+        return Need("mapper", f"{text!r} (trained with `styleclip train mapper`)", "cached")
+    if not spec.defaults.get("auto_train_mappers", False):
+        problems.append(f"model set '{spec.name}' has no mapper for {text!r}: train one with "
+                        f"`styleclip train mapper {text!r} --models {spec.name}`")
+        return Need("mapper", repr(text), "missing")
+    cfg = MapperTraining(**dict(spec.defaults.get("mapper_training") or {}))
+    per_step = ctx.estimates.get("mapper_training_step")
+    return _cached_or(ctx, "mapper", mapper_key(ctx.fps, text, cfg.as_opts(text)),
+                      f"{text!r} ({cfg.steps} training steps)", "train",
+                      per_step * cfg.steps if per_step is not None else None)
+
+
+def _cached_or(ctx: _Context, kind: str, key: str, what: str, otherwise: Status, seconds: float | None) -> Need:
+    if ctx.cache.has(kind, key):
+        return Need(kind, what, "cached", None, key)
+    return Need(kind, what, otherwise, seconds, key)

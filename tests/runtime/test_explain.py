@@ -1,0 +1,153 @@
+"""`plan --explain` (runtime.explain): what it says is cached is what a run then finds.
+
+The point of the feature is to tell, before anything runs, which expensive
+results a run will reuse and which it must compute. So the tests run the
+executor on the tiny model set and check that the explanation before the
+run says "compute"/"train" and the one after says "cached", for the same
+keys; that problems (a missing image, a mapper a set cannot train) come
+with their step; and that estimates follow the model set's table.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from PIL import Image
+from styleclip_runtime.cache import Cache
+from styleclip_runtime.explain import explain_plan
+from styleclip_runtime.models.modelset import ModelSet
+from styleclip_runtime.session import open_executor, results_cache_dir
+from typer.testing import CliRunner
+
+from styleclip_dsl.api import compile_recipe
+from styleclip_dsl.cli import app
+
+from .test_executor import GLOBAL, make_plan
+from .tiny_modelset import write_tiny_modelset
+
+
+@pytest.fixture(scope="module")
+def modelset_yaml(tmp_path_factory) -> Path:
+    return write_tiny_modelset(tmp_path_factory.mktemp("models"))
+
+
+@pytest.fixture()
+def env(tmp_path, monkeypatch, modelset_yaml):
+    monkeypatch.setenv("STYLECLIP_CACHE", str(tmp_path / "cache"))
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    rng = np.random.default_rng(0)
+    for name in ("a", "b"):
+        Image.fromarray(rng.integers(0, 255, (24, 24, 3), dtype=np.uint8)).save(photos / f"{name}.png")
+    return modelset_yaml
+
+
+def explain(yaml_path: Path, plan: dict, base: Path, device: str = "cpu"):
+    ms = ModelSet.load(str(yaml_path))
+    return explain_plan(plan, ms, Cache(results_cache_dir(ms)), base, device)
+
+
+def statuses(explanation, kind: str) -> list[str]:
+    return [n.status for n in explanation.needs if n.kind == kind]
+
+
+def chain_plan() -> dict:
+    return make_plan([
+        {"kind": "source", "op": "invert", "subject": "p", "params": {"paths": ["photos/*.png"]}},
+        {"kind": "edit", "input": "s1", "engine": "global", "edits": [{"text": "curly hair", "params": GLOBAL}],
+         "sweep": {"param": "beta", "values": [0.0, 0.05]}},
+        {"kind": "edit", "input": "s2", "engine": "mapper", "edits": [{"text": "smile", "params": {"strength": 1.0}}],
+         "sweep": None},
+        {"kind": "save", "input": "s3", "mode": "grid", "path": "out/grid.png"},
+    ])
+
+
+def test_what_is_explained_as_cached_is_what_the_run_reuses(env, tmp_path) -> None:
+    plan = chain_plan()
+    before = explain(env, plan, tmp_path)
+    assert statuses(before, "inversion") == ["compute", "compute"]
+    assert statuses(before, "direction") == ["compute", "compute"]  # one per beta of the sweep
+    assert statuses(before, "global-stats") == ["shipped"]          # once, though two directions need it
+    assert statuses(before, "mapper") == ["train"]                 # the tiny set trains mappers on first use
+    assert [s.items for s in before.steps] == [2, 4, 4, 4]         # 2 photos x 2 sweep values
+    assert not before.problems
+
+    executor = open_executor(str(env), "cpu", lambda e: None)
+    report = executor.run(plan, "# recipe\n", tmp_path, tmp_path)
+    assert report.timings[0]["inversion_cache_misses"] == 2
+
+    after = explain(env, plan, tmp_path)
+    assert statuses(after, "inversion") == ["cached", "cached"]
+    assert statuses(after, "direction") == ["cached", "cached"]
+    assert statuses(after, "mapper") == ["cached"]
+    # the keys are the executor's: each one explained is a file in the cache
+    cache = executor.models.cache
+    assert all(cache.has(n.kind, n.key) for n in after.needs if n.key)
+    assert after.estimated_seconds() is None  # nothing left to compute (and the tiny set has no estimates)
+
+    # a new image and a new beta are all that a changed recipe must compute
+    Image.fromarray(np.full((24, 24, 3), 7, dtype=np.uint8)).save(tmp_path / "photos" / "c.png")
+    plan["steps"][1]["sweep"]["values"] = [0.0, 0.1]
+    changed = explain(env, plan, tmp_path)
+    assert sorted(statuses(changed, "inversion")) == ["cached", "cached", "compute"]
+    assert statuses(changed, "direction") == ["cached", "compute"]
+
+
+def test_problems_name_their_step_and_a_set_that_cannot_train_says_so(env, tmp_path) -> None:
+    spec = yaml.safe_load(env.read_text())
+    spec["name"] = "tiny-fixed"
+    spec["defaults"]["auto_train_mappers"] = False
+    fixed = env.parent / "tiny-fixed.yaml"
+    fixed.write_text(yaml.safe_dump(spec))
+    plan = make_plan([
+        {"kind": "source", "op": "invert", "subject": "p", "params": {"paths": ["photos/a.png", "photos/gone.png"]}},
+        {"kind": "edit", "input": "s1", "engine": "mapper", "edits": [{"text": "smile", "params": {"strength": 1.0}}],
+         "sweep": None},
+    ], modelset="tiny-fixed")
+    explanation = explain(fixed, plan, tmp_path)
+    source, mapper = explanation.steps
+    assert source.items == 1 and statuses(explanation, "inversion") == ["compute"]  # a.png is still explained
+    assert len(source.problems) == 1 and "gone.png" in source.problems[0]
+    assert [n.status for n in mapper.needs] == ["missing"]
+    assert "styleclip train mapper 'smile'" in mapper.problems[0]
+
+
+def test_estimates_come_from_the_model_sets_table(env, tmp_path) -> None:
+    spec = yaml.safe_load(env.read_text())
+    spec["name"] = "tiny-timed"
+    spec["defaults"]["estimates"] = {"cpu": {"basis": "made up for the test", "invert_per_image": 2.0,
+                                             "direction": 0.5, "mapper_training_step": 10.0,
+                                             "optimize_step_per_image": 0.25}}
+    timed = env.parent / "tiny-timed.yaml"
+    timed.write_text(yaml.safe_dump(spec))
+    plan = chain_plan()
+    plan["modelset"] = "tiny-timed"
+    plan["steps"].insert(3, {**plan["steps"][2], "id": "s9", "engine": "optimize",
+                             "edits": [{"text": "smile", "params": {"steps": 40, "lr": 0.1, "l2": 0.0, "id": 0.0,
+                                                                     "space": "wplus", "beta": 0.0,
+                                                                     "neutral": "a face"}}]})
+    explanation = explain(timed, plan, tmp_path)
+    # 2 inversions x 2 s + 2 directions x 0.5 s + 3 training steps x 10 s + 40 steps x 4 subjects x 0.25 s
+    assert explanation.estimated_seconds() == pytest.approx(4.0 + 1.0 + 30.0 + 40.0)
+    assert explanation.estimates_basis == "made up for the test"
+    assert statuses(explanation, "optimization") == ["on-input"]
+    assert explain(timed, plan, tmp_path, device="cuda").estimated_seconds() is None  # no table for cuda
+
+
+def test_diff_results_lists_what_the_second_recipe_must_compute(env, tmp_path) -> None:
+    first = "invert photos/a.png as p\nglobal 'curly hair' alpha=1 beta=0.0\nsave out/{name}.png\n"
+    (tmp_path / "a.sc").write_text(first)
+    (tmp_path / "b.sc").write_text(first.replace("beta=0.0", "beta=0.05").replace("a.png", "*.png"))
+    plan, _ = compile_recipe(first, "a.sc", {"use": "tiny"})
+    open_executor(str(env), "cpu", lambda e: None).run(json.loads(plan.to_json()), first, tmp_path, tmp_path)
+    result = CliRunner().invoke(app, ["diff", str(tmp_path / "a.sc"), str(tmp_path / "b.sc"), "--results",
+                                      "--models", str(env), "--json"])
+    assert result.exit_code == 1, result.output
+    data = json.loads(result.stdout)
+    new = sorted((n["kind"], n["what"], n["cached"]) for n in data["results"]["new"])
+    assert new == [("direction", "'a face' -> 'curly hair' at beta 0.05", False), ("inversion", "b.png", False)]
+    assert data["results"]["reused"] == 1  # a.png's inversion
+    assert data["results"]["dropped"] == [{"kind": "direction", "what": "'a face' -> 'curly hair' at beta 0"}]
