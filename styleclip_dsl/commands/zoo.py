@@ -1,4 +1,4 @@
-"""`styleclip zoo build toon --seed N [--out DIR]`: rebuild the embedded model set.
+"""`styleclip zoo build toon --seed N [--out DIR] [--steps A,B]`: rebuild the embedded model set.
 
 The runtime (torch) is imported inside the command, so that the CLI starts
 fast for every other command.
@@ -20,17 +20,26 @@ def build(
     name: str = typer.Argument(..., help="The model set to build (only 'toon')."),
     seed: int = typer.Option(0, "--seed", help="Seed of every trainer."),
     out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: the shipped "
-                                       "runtime/modelsets/toon/)."),
+                                       "runtime/modelsets/toon/, whose toon.yaml is then updated)."),
+    steps: Optional[str] = typer.Option(None, "--steps", help="Comma-separated steps to run (default: all, in "
+                                        "order: judge,clip,generator,encoder,global_stats,mappers)."),
 ) -> None:
-    """Train the judge, CLIP, generator and encoder, then the global-direction statistics."""
+    """Train the judge, CLIP, generator and encoder, the global-direction statistics and the mappers,
+    then write the model-set YAML (DIR/toon.yaml with --out). An interrupted build resumes from
+    DIR/work."""
     if name not in BUILDABLE:
         typer.echo(f"error: cannot build model set {name!r}; buildable: {', '.join(BUILDABLE)}", err=True)
         raise typer.Exit(2)
-    import styleclip_runtime
-    from styleclip_runtime.zoo.toon.build import build_toon
+    from styleclip_runtime.zoo.toon.build import BUILD_STEPS, build_toon
+    from styleclip_runtime.zoo.toon.modelset_yaml import SHIPPED_DIR
 
-    target = out if out is not None else Path(styleclip_runtime.__file__).resolve().parent / "modelsets" / "toon"
-    report = build_toon(target, seed=seed, log=typer.echo)
+    chosen = tuple(s.strip() for s in steps.split(",") if s.strip()) if steps else BUILD_STEPS
+    unknown = [s for s in chosen if s not in BUILD_STEPS]
+    if unknown:
+        typer.echo(f"error: unknown step(s) {', '.join(unknown)}; steps: {', '.join(BUILD_STEPS)}", err=True)
+        raise typer.Exit(2)
+    target = out if out is not None else SHIPPED_DIR
+    report = build_toon(target, seed=seed, log=typer.echo, steps=chosen)
     for step, seconds in report.seconds.items():
         typer.echo(f"{step}: {seconds:.0f}s")
     typer.echo(f"wrote {target}")

@@ -9,7 +9,13 @@ Order (each step reads what the previous ones wrote into ``out_dir``):
 4. the toon encoder (``train_encoder``, against the fp16 generator as
    shipped) -> ``encoder.safetensors`` (fp16),
 5. the global-direction statistics (``warm.compute_global_stats`` with toon-G
-   and toon-CLIP) -> ``global_stats.safetensors``.
+   and toon-CLIP) -> ``global_stats.safetensors``,
+6. the shipped mappers (``train_mappers.train_toon_mappers``, one per prompt
+   of ``SHIPPED_PROMPTS``) -> ``mappers/<prompt>.safetensors``,
+
+and finally the model-set YAML with the new files' digests
+(``modelset_yaml.write_toon_yaml``: the shipped ``toon.yaml`` when building
+into the shipped folder, else ``out_dir/toon.yaml``).
 
 Work files (checkpoints, CSV curves, sample grids) go to ``work_dir``
 (default ``out_dir/work``); an interrupted build resumes from them. Every
@@ -39,6 +45,14 @@ class GlobalStatsSettings:
 
 
 @dataclass(frozen=True)
+class MapperSettings:
+    prompts: tuple[str, ...] | None = None  # None: train_mappers.SHIPPED_PROMPTS
+    steps: int = 300
+    batch: int = 8
+    l2: float = 40.0
+
+
+@dataclass(frozen=True)
 class BuildSettings:
     """Every knob of a build (the defaults are the shipped recipe).
 
@@ -52,6 +66,7 @@ class BuildSettings:
     generator: "GeneratorTraining | None" = None  # None: GeneratorTraining(seed=seed)
     encoder: "EncoderTraining | None" = None  # None: EncoderTraining(seed=seed)
     stats: GlobalStatsSettings = GlobalStatsSettings()
+    mappers: MapperSettings = MapperSettings()
 
     @staticmethod
     def smoke() -> "BuildSettings":
@@ -68,6 +83,7 @@ class BuildSettings:
                                         face_code_stage=3, n_fit_face=64, detail_weight=8.0, clip_weight_c=0.5),
             encoder=EncoderTraining(steps=3, image_steps=1, batch=4, image_batch=2, n_g=8, pool_size=8),
             stats=GlobalStatsSettings(n_samples=64, n_images=1),
+            mappers=MapperSettings(prompts=("smile",), steps=2, batch=2),
         )
 
 
@@ -81,6 +97,9 @@ class BuildReport:
     metrics: dict[str, object] = field(default_factory=dict)
 
 
+BUILD_STEPS: tuple[str, ...] = ("judge", "clip", "generator", "encoder", "global_stats", "mappers")
+
+
 def load_toon_clip(out_dir: Path):
     """The runtime's ``ClipModel`` for the toon-CLIP files in ``out_dir``."""
     from ...models.clip_model import ClipModel
@@ -92,7 +111,7 @@ def load_toon_clip(out_dir: Path):
 def build_toon(out_dir: Path, seed: int = 0, work_dir: Path | None = None,
                log: Callable[[str], None] = print,
                settings: BuildSettings = BuildSettings(),
-               steps: tuple[str, ...] = ("judge", "clip", "generator", "encoder", "global_stats")) -> BuildReport:
+               steps: tuple[str, ...] = BUILD_STEPS) -> BuildReport:
     """Train every network of the toon set into ``out_dir`` (see the module docstring)."""
     from ...models.checkpoints import load_generator_checkpoint
     from .train_clip import train_clip
@@ -151,4 +170,22 @@ def build_toon(out_dir: Path, seed: int = 0, work_dir: Path | None = None,
 
         timed("global_stats", global_stats)
         report.files["global_stats"] = out_dir / "global_stats.safetensors"
+    if "mappers" in steps:
+        def mappers() -> None:
+            from .train_mappers import SHIPPED_PROMPTS, train_toon_mappers
+
+            gen, _ = load_generator_checkpoint(g_path)
+            m = settings.mappers
+            report.files.update({f"mapper:{k}": v for k, v in train_toon_mappers(
+                gen.eval(), load_toon_clip(out_dir), out_dir / "mappers", m.prompts or SHIPPED_PROMPTS, m.steps,
+                m.batch, m.l2, seed, log).items()})
+
+        timed("mappers", mappers)
+    from .modelset_yaml import write_toon_yaml
+
+    try:
+        report.files["yaml"] = write_toon_yaml(out_dir, seed)
+        log(f"[toon build] wrote {report.files['yaml']}")
+    except FileNotFoundError as exc:
+        log(f"[toon build] no model-set YAML yet: {exc}")
     return report

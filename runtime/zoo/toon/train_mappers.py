@@ -4,7 +4,7 @@ that recipes and tests use them at once instead of training on first use.
     python -m styleclip_runtime.zoo.toon.train_mappers [--steps 300] [--prompts 'smile,curly hair']
 
 Writes ``runtime/modelsets/toon/mappers/<prompt>.safetensors`` (fp16, the
-official key layout) and prints the YAML entries for ``toon.yaml``. The L2
+official key layout; a prompt whose file exists is kept) and prints the YAML entries for ``toon.yaml``. The L2
 weight on the residual is 40 instead of the published 0.8: on toon-G the
 published weight reaches the attribute but changes most of the others. Levels
 follow the released mappers: shape and expression prompts train the coarse
@@ -14,8 +14,10 @@ three.
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from pathlib import Path
+from typing import Callable
 
 import torch
 from safetensors.torch import save_file
@@ -23,6 +25,7 @@ from safetensors.torch import save_file
 from .edit_eval import ENGINE_PROMPTS
 
 SHIPPED_DIR = Path(__file__).resolve().parents[2] / "modelsets" / "toon" / "mappers"
+SHIPPED_PROMPTS = (*ENGINE_PROMPTS, "sad")
 
 
 def levels_for(prompt: str) -> tuple[str, ...]:
@@ -30,13 +33,42 @@ def levels_for(prompt: str) -> tuple[str, ...]:
     return ("coarse", "medium", "fine") if colour else ("coarse", "medium")
 
 
-def main() -> None:
+def train_toon_mappers(generator, clip, out_dir: Path, prompts: tuple[str, ...] = SHIPPED_PROMPTS,
+                       steps: int = 300, batch: int = 8, l2: float = 40.0, seed: int = 0,
+                       log: Callable[[str], None] = print) -> dict[str, Path]:
+    """Train one mapper per prompt into ``out_dir/<prompt>.safetensors`` (fp16, official key layout,
+    the training options in the metadata). A prompt whose file exists is skipped, so an interrupted
+    run resumes prompt by prompt. Returns prompt -> file."""
     from ...engines.mapper import MapperTraining, train_mapper
+    from ...modelsets.registry import prompt_key
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files: dict[str, Path] = {}
+    for prompt in prompts:
+        path = out_dir / f"{prompt_key(prompt)}.safetensors"
+        files[prompt] = path
+        if path.exists():
+            log(f"mapper {prompt!r}: {path.name} exists, kept")
+            continue
+        t0 = time.perf_counter()
+        cfg = MapperTraining(steps=steps, batch=batch, seed=seed, l2_lambda=l2, levels=levels_for(prompt))
+        mapper, metrics = train_mapper(generator, clip, prompt, cfg)
+        opts = cfg.as_opts(prompt) | {"style_dim": mapper.style_dim, "n_latent": mapper.n_latent}
+        state = {f"mapper.{k}": v.detach().to(torch.float16).contiguous() for k, v in mapper.state_dict().items()}
+        tmp = path.with_name(path.name + ".tmp")
+        save_file(state, str(tmp), metadata={"format": "styleclip-levels-mapper", "opts": json.dumps(opts)})
+        tmp.replace(path)
+        log(f"mapper {prompt!r}: clip loss {metrics['clip']:.3f}, {time.perf_counter() - t0:.0f}s -> {path.name}")
+    return files
+
+
+def main() -> None:
     from ...models.modelset import ModelSet
-    from ...modelsets.registry import prompt_key, sha256_file
+    from ...modelsets.registry import sha256_file
 
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--prompts", default=",".join(ENGINE_PROMPTS))
+    ap.add_argument("--prompts", default=",".join(SHIPPED_PROMPTS))
     ap.add_argument("--steps", type=int, default=300)
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--l2", type=float, default=40.0,
@@ -46,24 +78,10 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=SHIPPED_DIR)
     args = ap.parse_args()
     ms = ModelSet.load("toon")
-    g, clip = ms.generator, ms.clip
-    args.out.mkdir(parents=True, exist_ok=True)
-    lines = []
-    for prompt in [p.strip() for p in args.prompts.split(",") if p.strip()]:
-        t0 = time.perf_counter()
-        cfg = MapperTraining(steps=args.steps, batch=args.batch, seed=args.seed, l2_lambda=args.l2,
-                             levels=levels_for(prompt))
-        mapper, metrics = train_mapper(g, clip, prompt, cfg)
-        path = args.out / f"{prompt_key(prompt)}.safetensors"
-        opts = cfg.as_opts(prompt) | {"style_dim": mapper.style_dim, "n_latent": mapper.n_latent}
-        state = {f"mapper.{k}": v.detach().to(torch.float16).contiguous() for k, v in mapper.state_dict().items()}
-        import json
-
-        save_file(state, str(path), metadata={"format": "styleclip-levels-mapper", "opts": json.dumps(opts)})
-        secs = time.perf_counter() - t0
-        print(f"{prompt!r}: clip loss {metrics['clip']:.3f}, {secs:.0f}s -> {path.name}", flush=True)
-        lines.append(f"  {prompt}: {{path: toon/mappers/{path.name}, sha256: {sha256_file(path)}, "
-                     f"size: {path.stat().st_size}}}")
+    prompts = tuple(p.strip() for p in args.prompts.split(",") if p.strip())
+    files = train_toon_mappers(ms.generator, ms.clip, args.out, prompts, args.steps, args.batch, args.l2, args.seed)
+    lines = [f"  {prompt}: {{path: toon/mappers/{path.name}, sha256: {sha256_file(path)}, "
+             f"size: {path.stat().st_size}}}" for prompt, path in files.items()]
     print("mappers:\n" + "\n".join(lines))
 
 

@@ -19,7 +19,7 @@ def test_smoke_build_writes_a_loadable_model_set(tmp_path):
     messages: list[str] = []
     report = build_toon(tmp_path / "toon", seed=0, log=messages.append, settings=BuildSettings.smoke())
     out = tmp_path / "toon"
-    assert set(report.seconds) == {"judge", "clip", "generator", "encoder", "global_stats"}
+    assert set(report.seconds) == {"judge", "clip", "generator", "encoder", "global_stats", "mappers"}
     judge = load_judge(out / "judge.safetensors")
     verdicts = judge.predict(torch.zeros(2, 3, 64, 64))
     assert len(verdicts) == 2
@@ -35,7 +35,38 @@ def test_smoke_build_writes_a_loadable_model_set(tmp_path):
     stats = GlobalStats.load(out / "global_stats.safetensors")
     assert stats.fs3.shape[0] == 1_088  # every non-toRGB style channel of toon-G
     assert torch.isfinite(stats.fs3).all()
+    from styleclip_runtime.engines.mapper import apply_strength
+    from styleclip_runtime.models.modelset import ModelSet
+    from styleclip_runtime.modelsets import registry
+
+    # the build's YAML pins the files it wrote, and the set loads through it
+    yaml_path = report.files["yaml"]
+    assert yaml_path == out / "toon.yaml"
+    checks = registry.verify(registry.read_spec(yaml_path))
+    assert checks and all(c.status == "ok" for c in checks), [(c.role, c.status) for c in checks]
+    assert {c.role for c in checks} >= {"generator", "encoder", "clip", "judge", "global_stats:stats", "mapper:smile"}
+    assert "mapper:beard" not in {c.role for c in checks}  # not built at smoke size: trained on first use instead
+    ms = ModelSet.load(yaml_path)
+    w = ms.generator.mean_latent(16, seed=0).expand(1, ms.generator.n_latent, -1)
+    from styleclip_runtime.models.mapper import load_mapper_checkpoint
+
+    mapper = load_mapper_checkpoint(ms.mapper_path("smile"))
+    with torch.no_grad():
+        assert not torch.equal(apply_strength(mapper, w, 1.0), w)
     # a second build resumes from the work folder instead of training again
     again = build_toon(out, seed=0, log=messages.append, settings=BuildSettings.smoke(),
                        steps=("generator", "encoder"))
     assert again.seconds["generator"] < report.seconds["generator"]
+
+
+def test_the_shipped_yaml_pins_the_shipped_files():
+    """Rewriting the shipped toon.yaml from the shipped files changes nothing: what a rebuild into
+    the shipped folder would write is what a clean checkout has."""
+    from styleclip_runtime.zoo.toon.modelset_yaml import SHIPPED_DIR, SHIPPED_YAML, toon_yaml_text
+
+    text = SHIPPED_YAML.read_text()
+    assert toon_yaml_text(SHIPPED_DIR, text) == text
+    import re
+
+    stale = re.sub(r"sha256: [0-9a-f]{64}", "sha256: " + "0" * 64, text, count=1)  # the generator's
+    assert stale != text and toon_yaml_text(SHIPPED_DIR, stale) == text
