@@ -25,6 +25,8 @@ from .cache import atomic_write_bytes
 from .state import Item, render
 from .warm import WarmModels
 
+SLOW_SECONDS = 30.0  # a run whose uncached work is estimated at this or more starts with a notice
+
 Event = dict
 EventSink = Callable[[Event], None]
 
@@ -71,6 +73,34 @@ class Executor:
         self.done: set[str] = set()   # hashes of the steps run by this executor
 
     # ------------------------------------------------------------------
+    def _estimate(self, plan: dict, base_dir: Path):
+        """What the run must compute (``explain.explain_plan``), or None where it cannot tell."""
+        from .explain import explain_plan
+
+        modelset, cache = getattr(self.models, "modelset", None), getattr(self.models, "cache", None)
+        if modelset is None or cache is None:
+            return None
+        try:
+            return explain_plan(plan, modelset, cache, base_dir, torch.device(self.models.device).type)
+        except Exception:  # an estimate never stops a run; the step that cannot run says why
+            return None
+
+    def _warn_of_cost(self, cost) -> None:
+        """A notice before the run when it must train or compute something slow (the field's users
+        asked to be told before a 10-hour mapper training or hours of preprocessing start)."""
+        from .explain import format_duration
+
+        slow = [n for n in cost.needs if n.status == "train" or (n.kind == "global-stats" and n.status == "compute")
+                or (n.seconds or 0) >= SLOW_SECONDS]
+        total = cost.estimated_seconds()
+        if not slow and (total or 0) < SLOW_SECONDS:
+            return
+        parts = [f"{n.status} {n.kind} {n.what}" + (" unless cached" if n.status == "on-input" else "")
+                 for n in slow]
+        when = f"about {format_duration(total)} on {cost.device}" if total is not None else "no estimate for this device"
+        self.events({"event": "notice", "message": f"this run may take a while ({when}): "
+                     + "; ".join(parts or ["many small results"]) + " (`styleclip plan --explain` lists it all)"})
+
     def run(self, plan: dict, recipe_text: str, base_dir: Path, out_dir: Path,
             update_golden: bool = False, write_manifest: bool = True, incremental: bool = False,
             rerun: Collection[str] = ()) -> RunReport:
@@ -85,8 +115,12 @@ class Executor:
         torch.manual_seed(seed)
         report = RunReport()
         by_id: dict[str, dict] = {}
+        cost = None if incremental else self._estimate(plan, base_dir)
         self.events({"event": "run_start", "steps": len(plan["steps"]), "modelset": self.models.name,
-                     "device": str(self.models.device)})
+                     "device": str(self.models.device),
+                     "estimated_seconds": cost.estimated_seconds() if cost is not None else None})
+        if cost is not None:
+            self._warn_of_cost(cost)
         for step in plan["steps"]:
             by_id[step["id"]] = step
             h = step.get("hash") or step["id"]

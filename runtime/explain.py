@@ -35,6 +35,17 @@ STATUS_MEANING: dict[str, str] = {
 }
 
 
+def format_duration(seconds: float) -> str:
+    """A rough duration for people: 400 ms, 42 s, 12 min, 3.5 h."""
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
 @dataclass(frozen=True)
 class Need:
     """One expensive result a step needs."""

@@ -72,19 +72,9 @@ STATUS_STYLE = {"shipped": "green", "cached": "green", "compute": "yellow", "tra
                 "on-input": "cyan", "missing": "red"}
 
 
-def format_seconds(seconds: float) -> str:
-    if seconds < 1:
-        return f"{seconds * 1000:.0f} ms"
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
-
-
 def print_explanation(explanation, plan: dict[str, Any], console: Console) -> None:
     """The per-step table of ``--explain`` and its summary (``explanation``: a runtime ``Explanation``)."""
-    from styleclip_runtime.explain import STATUS_MEANING
+    from styleclip_runtime.explain import STATUS_MEANING, format_duration
 
     by_id = {s["id"]: s for s in plan["steps"]}
     table = Table(title=f"cost of {plan['source_name']}: model set {explanation.modelset}, estimates for "
@@ -100,7 +90,7 @@ def print_explanation(explanation, plan: dict[str, Any], console: Console) -> No
                 table.add_row(*head, "", "", "")
                 continue
             style = STATUS_STYLE.get(need.status, "")
-            estimate = format_seconds(need.seconds) if need.seconds is not None else ""
+            estimate = format_duration(need.seconds) if need.seconds is not None else ""
             table.add_row(*head, f"{need.kind}: {need.what}", f"[{style}]{need.status}[/{style}]", estimate)
     console.print(table)
     counts = explanation.counts()
@@ -111,7 +101,7 @@ def print_explanation(explanation, plan: dict[str, Any], console: Console) -> No
     unknown = [n for n in explanation.needs if n.status in ("compute", "train", "on-input") and n.seconds is None]
     if total is not None:
         more = f" plus {len(unknown)} result(s) without an estimate" if unknown else ""
-        console.print(f"estimated time of what is not cached: about {format_seconds(total)}{more} "
+        console.print(f"estimated time of what is not cached: about {format_duration(total)}{more} "
                       f"({explanation.estimates_basis or 'the model set estimates'})")
     elif unknown:
         console.print(f"{len(unknown)} result(s) to compute; model set '{explanation.modelset}' gives no time "

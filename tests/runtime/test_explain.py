@@ -151,3 +151,27 @@ def test_diff_results_lists_what_the_second_recipe_must_compute(env, tmp_path) -
     assert new == [("direction", "'a face' -> 'curly hair' at beta 0.05", False), ("inversion", "b.png", False)]
     assert data["results"]["reused"] == 1  # a.png's inversion
     assert data["results"]["dropped"] == [{"kind": "direction", "what": "'a face' -> 'curly hair' at beta 0"}]
+
+
+def test_a_run_that_must_train_says_so_first_and_not_once_it_is_cached(env, tmp_path) -> None:
+    spec = yaml.safe_load(env.read_text())
+    spec["name"] = "tiny-slow"
+    spec["defaults"]["estimates"] = {"cpu": {"mapper_training_step": 20.0, "invert_per_image": 0.1}}
+    slow = env.parent / "tiny-slow.yaml"
+    slow.write_text(yaml.safe_dump(spec))
+    plan = chain_plan()
+    plan["modelset"] = "tiny-slow"
+
+    def run_events() -> list[dict]:
+        events: list[dict] = []
+        open_executor(str(slow), "cpu", events.append).run(plan, "# recipe\n", tmp_path, tmp_path)
+        return events
+
+    first = run_events()
+    start = next(e for e in first if e["event"] == "run_start")
+    assert start["estimated_seconds"] == pytest.approx(3 * 20.0 + 2 * 0.1)  # 3 training steps, 2 inversions
+    notices = [e["message"] for e in first if e["event"] == "notice"]
+    assert notices[0].startswith("this run may take a while (about 60 s on cpu): train mapper 'smile'")
+    again = run_events()
+    assert next(e for e in again if e["event"] == "run_start")["estimated_seconds"] is None  # all cached
+    assert not [e for e in again if e["event"] == "notice"]
