@@ -38,17 +38,6 @@ def make_plan(steps: list[dict], seed: int = 0, modelset: str = "tiny") -> dict:
 GLOBAL = {"alpha": 4.0, "beta": 0.0, "neutral": "a face"}
 
 
-@pytest.fixture(scope="module")
-def modelset_yaml(tmp_path_factory) -> Path:
-    return write_tiny_modelset(tmp_path_factory.mktemp("models"))
-
-
-@pytest.fixture()
-def env(tmp_path, monkeypatch, modelset_yaml):
-    monkeypatch.setenv("STYLECLIP_CACHE", str(tmp_path / "cache"))
-    return modelset_yaml
-
-
 def run(yaml_path: Path, plan: dict, out: Path, base: Path | None = None, events=None):
     ex = open_executor(str(yaml_path), "cpu", events or (lambda e: None))
     return ex, ex.run(plan, "# recipe text\n", base or out, out)

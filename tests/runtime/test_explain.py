@@ -26,23 +26,16 @@ from styleclip_dsl.api import compile_recipe
 from styleclip_dsl.cli import app
 
 from .test_executor import GLOBAL, make_plan
-from .tiny_modelset import write_tiny_modelset
 
 
-@pytest.fixture(scope="module")
-def modelset_yaml(tmp_path_factory) -> Path:
-    return write_tiny_modelset(tmp_path_factory.mktemp("models"))
-
-
-@pytest.fixture()
-def env(tmp_path, monkeypatch, modelset_yaml):
-    monkeypatch.setenv("STYLECLIP_CACHE", str(tmp_path / "cache"))
+@pytest.fixture(autouse=True)
+def photos(tmp_path) -> Path:
     photos = tmp_path / "photos"
     photos.mkdir()
     rng = np.random.default_rng(0)
     for name in ("a", "b"):
         Image.fromarray(rng.integers(0, 255, (24, 24, 3), dtype=np.uint8)).save(photos / f"{name}.png")
-    return modelset_yaml
+    return photos
 
 
 def explain(yaml_path: Path, plan: dict, base: Path, device: str = "cpu"):
