@@ -8,9 +8,12 @@ turns state into pixels.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import torch
+
+if TYPE_CHECKING:
+    from .batching import AdaptiveBatch
 
 
 @dataclass

@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 from typing import Iterable
 
-from rich.console import Console
 from rich.markup import escape
 
 from .shell import Shell

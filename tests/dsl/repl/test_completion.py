@@ -1,7 +1,6 @@
 """Completion: what Tab offers at each point of a statement."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 from prompt_toolkit.completion import CompleteEvent

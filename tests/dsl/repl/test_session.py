@@ -2,7 +2,6 @@
 incrementally, accepted only when they ran; undo/redo; saving as a recipe."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pytest
