@@ -154,7 +154,11 @@ def main() -> None:  # pragma: no cover - a measurement script
             s = score(judge, before, after, prompt, engine)
             s.seconds = time.perf_counter() - t0
             results.append(s)
-            print(json.dumps(asdict(s)), flush=True)
+            with torch.no_grad():  # toon-CLIP's own view of the edit, beside the judge's
+                text = models.text_embedding(prompt)
+                clip_loss = {f"clip_loss_{k}": round(float((1 - models.clip.encode_images(x) @ text).mean()), 4)
+                             for k, x in (("before", before), ("after", after))}
+            print(json.dumps(asdict(s) | clip_loss), flush=True)
 
 
 if __name__ == "__main__":  # pragma: no cover
