@@ -42,7 +42,8 @@ class Commands:
         self.run_action = run_action
         self.protocol = protocol
         self.handlers: dict[str, Callable[[str], bool]] = {
-            ":help": self.help, ":plan": self.plan, ":show": self.show, ":undo": self.undo, ":redo": self.redo,
+            ":help": self.help, ":plan": self.plan, ":explain": self.explain, ":show": self.show,
+            ":undo": self.undo, ":redo": self.redo,
             ":history": self.history, ":save": self.save, ":models": self.models, ":cache": self.cache,
         }
 
@@ -88,6 +89,15 @@ class Commands:
 
         print_plan_summary(plan, self.console)
         return True
+
+    def explain(self, arg: str) -> bool:
+        from ..commands.plan import print_explanation
+
+        explanation, plan = self.session.explain(arg or None)
+        print_explanation(explanation, plan, self.console)
+        for problem in explanation.problems:
+            self.err.print(f"[bold red]error[/]: {escape(problem)}", highlight=False)
+        return not explanation.problems
 
     def show(self, arg: str) -> bool:
         shown = self.session.show(arg or None)

@@ -23,6 +23,7 @@ from ..metrics import METRICS
 COMMANDS: dict[str, str] = {
     ":help": "[topic]  this help, or a topic",
     ":plan": "the session's compiled plan",
+    ":explain": "[statements]  what the session (or typing the statements) costs: shipped, cached, to compute",
     ":show": "[name]  preview the latest result of the current (or named) subject",
     ":undo": "drop the last accepted line (its results stay warm for :redo)",
     ":redo": "bring back the last undone line",

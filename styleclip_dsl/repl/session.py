@@ -182,6 +182,30 @@ class ReplSession:
                 loaded.append(name)
         return loaded
 
+    def explain(self, entry: str | None = None) -> tuple[Any, dict]:
+        """(the runtime's Explanation, the plan it explains): the session's costs, or, with ``entry``,
+        what typing ``entry`` would cost (only the steps it adds), without running anything."""
+        import dataclasses
+
+        from styleclip_runtime.explain import explain_plan
+
+        text = self.text + (entry.strip("\n") + "\n" if entry else "")
+        if not text.strip():
+            raise ReplError("the session is empty: `:explain STATEMENTS` says what typing them would cost")
+        plan, diagnostics = self.compile(text)
+        if plan is None:
+            errors = [d for d in diagnostics if d.severity == "error"]
+            raise ReplError(errors[0].message if errors else "the statements do not compile")
+        models = self.executor_for(plan).models
+        device = models.device.type if hasattr(models.device, "type") else str(models.device).split(":")[0]
+        explanation = explain_plan(plan, models.modelset, models.cache, self.base_dir, device)
+        if entry:
+            known = {step["hash"] for step in (self._plan or {}).get("steps", [])}
+            new_ids = {step["id"] for step in plan["steps"] if step["hash"] not in known}
+            explanation = dataclasses.replace(explanation, steps=tuple(
+                cost for cost in explanation.steps if cost.step_id in new_ids))
+        return explanation, plan
+
     def request_stop(self) -> None:
         """Ask the running step to stop at its next check (Ctrl-C)."""
         if self.executor is not None:

@@ -168,3 +168,28 @@ def test_a_run_that_must_train_says_so_first_and_not_once_it_is_cached(env, tmp_
     again = run_events()
     assert next(e for e in again if e["event"] == "run_start")["estimated_seconds"] is None  # all cached
     assert not [e for e in again if e["event"] == "notice"]
+
+
+def test_repl_explain_says_what_a_line_would_cost_before_it_runs(env, tmp_path) -> None:
+    import io
+
+    from rich.console import Console
+
+    from styleclip_dsl.repl.session import ReplSession
+    from styleclip_dsl.repl.shell import Shell
+
+    buffer = io.StringIO()
+    session = ReplSession(models=str(env), device="cpu", base_dir=tmp_path, out_dir=tmp_path)
+    shell = Shell(session, Console(file=buffer, width=160, color_system=None), protocol="blocks")
+    assert shell.handle("invert photos/a.png as p").ok
+    buffer.truncate(0)
+    buffer.seek(0)
+    assert shell.handle(":explain mapper 'frown'").ok
+    out = buffer.getvalue()
+    assert "mapper: 'frown' (3 training steps)" in out and "train" in out
+    assert "inversion" not in out                   # only what the line adds
+    assert session.entries == ["invert photos/a.png as p"]  # nothing ran, nothing was accepted
+    assert shell.handle("mapper 'frown'").ok
+    explanation, _ = session.explain()
+    assert {(n.kind, n.status) for n in explanation.needs} == {("inversion", "cached"), ("mapper", "cached")}
+    assert not shell.handle(":explain glob 'x'").ok   # a statement that does not compile

@@ -56,7 +56,7 @@ def test_a_typo_prints_the_caret_and_hint_and_the_fix_runs(shell, screen):
 def test_help_lists_commands_and_engine_topics_cover_every_parameter(shell, screen):
     assert shell.handle(":help").ok
     out = screen.take()
-    for command in (":plan", ":show", ":undo", ":redo", ":history", ":save", ":models", ":cache", ":quit"):
+    for command in (":plan", ":explain", ":show", ":undo", ":redo", ":history", ":save", ":models", ":cache", ":quit"):
         assert command in out
     assert "[topic]" in out  # not eaten as markup
     assert shell.handle(":help engines").ok
