@@ -18,6 +18,7 @@ from safetensors.torch import save as st_save
 
 from .cache_keys import optimization_key
 from .engines import global_directions as gd
+from .engines import layers
 from .engines import mapper as mapper_engine
 from .engines import optimization as opt_engine
 from .errors import Interrupted, StepError
@@ -80,7 +81,8 @@ def _global(models, step, inputs, params_list, info) -> list[tuple[torch.Tensor,
         info.setdefault("channels", {})[entry["text"]] = direction.n_channels
         info.setdefault("direction_cache_hits", 0)
         info["direction_cache_hits"] += int(hit)
-        delta = [float(params["alpha"]) * d for d in direction.delta]
+        delta = layers.mask_offsets(params.get("layers", "all"), models.generator.layout,
+                                    [float(params["alpha"]) * d for d in direction.delta])
         total = delta if total is None else [a + b for a, b in zip(total, delta)]
     assert total is not None
     return [(it.wplus, add_offsets(it.s_offset, total)) for it in inputs]
@@ -91,7 +93,8 @@ def _mapper(models, step, inputs, params, device, notify, progress, should_stop)
     mapper = models.mapper(text, step, notify, progress, should_stop)
     with torch.no_grad():
         w = stack_wplus(inputs, device)
-        out = mapper_engine.apply_strength(mapper, w, float(params["strength"])).cpu()
+        rows = layers.wplus_mask(params.get("layers", "all"), w.shape[1])
+        out = mapper_engine.apply_strength(mapper, w, float(params["strength"]), rows).cpu()
     return [(o, it.s_offset) for o, it in zip(out, inputs)]
 
 
@@ -119,16 +122,20 @@ def _optimize(models, step, inputs, params, device, info, progress, should_stop)
         if float(params["id"]) > 0 and identity is None:
             info["note"] = "this model set has no identity network: id weight ignored"
         beta = float(params.get("beta", 0.0))
+        space, scope = params.get("space", "wplus"), params.get("layers", "all")
         mask = None
         if beta > 0:  # the channels that the global direction neutral -> text keeps at beta
             direction, _ = models.direction(text, params["neutral"], beta)
             mask = direction.channel_mask()
             info["optimized_channels"] = direction.n_channels
+        if space == "s":  # the layers fed by rows outside `layers` stay put
+            mask = layers.s_channel_mask(scope, g.layout, mask)
         res = opt_engine.optimize(
             g, models.clip, stack_wplus(batch, device), models.text_embedding(text),
             steps=int(params["steps"]), lr=float(params["lr"]), l2=float(params["l2"]),
-            id_weight=float(params["id"]), identity=identity, space=params.get("space", "wplus"),
+            id_weight=float(params["id"]), identity=identity, space=space,
             s_offset_src=stack_offsets(batch, g.layout, device), s_mask=mask,
+            w_mask=layers.wplus_mask(scope, g.n_latent) if space == "wplus" else None,
             progress=(lambda d, t, loss: progress(d, t, f"loss {loss:.3f}")) if progress else None,
             should_stop=should_stop)
         if should_stop and should_stop():

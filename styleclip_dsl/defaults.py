@@ -23,14 +23,21 @@ class ParamSpec(NamedTuple):
 
 NUMERIC_TYPES: tuple[ParamType, ...] = ("number", "int")
 
+# ``layers=``: the W+ levels an edit may change (StyleCLIP's coarse rows 0-3, medium 4-7, fine 8 on);
+# the runtime's engines/layers.py holds the same list
+LAYERS = ("all", "coarse", "medium", "fine", "coarse-medium", "medium-fine", "coarse-fine")
+LAYERS_DOC = "the W+ levels the edit may change: all, coarse, medium, fine, or two joined by '-'"
+
 ENGINE_PARAMS: dict[str, dict[str, ParamSpec]] = {
     "global": {
         "alpha": ParamSpec("number", 4.1, None, "strength of the edit along the direction"),
         "beta": ParamSpec("number", 0.15, Bound(low=0.0), "disentanglement threshold"),
         "neutral": ParamSpec("string", "a face", None, "the neutral text the direction starts from"),
+        "layers": ParamSpec("string", "all", OneOf(LAYERS), LAYERS_DOC),
     },
     "mapper": {
         "strength": ParamSpec("number", 1.0, None, "scale of the mapper's residual"),
+        "layers": ParamSpec("string", "all", OneOf(LAYERS), LAYERS_DOC),
     },
     "optimize": {
         "steps": ParamSpec("int", 300, Bound(low=1), "optimization steps"),
@@ -43,6 +50,7 @@ ENGINE_PARAMS: dict[str, dict[str, ParamSpec]] = {
             "with space=s, move only the channels a global direction keeps at this beta (0: all)",
         ),
         "neutral": ParamSpec("string", "a face", None, "with beta, the neutral text of that global direction"),
+        "layers": ParamSpec("string", "all", OneOf(LAYERS), LAYERS_DOC),
     },
 }
 

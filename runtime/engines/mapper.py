@@ -45,9 +45,13 @@ class MapperTraining:
         return opts
 
 
-def apply_strength(mapper, wplus: torch.Tensor, strength: torch.Tensor | float = 1.0) -> torch.Tensor:
-    """w + strength * 0.1 * M(w); strength is a scalar or (B,)."""
+def apply_strength(mapper, wplus: torch.Tensor, strength: torch.Tensor | float = 1.0,
+                   row_mask: torch.Tensor | None = None) -> torch.Tensor:
+    """w + strength * 0.1 * M(w); strength is a scalar or (B,); ``row_mask`` ((L, 1) of 0/1,
+    ``layers.wplus_mask``) keeps the residual to the W+ rows marked 1."""
     residual = mapper(wplus)
+    if row_mask is not None:
+        residual = residual * row_mask.to(residual)
     s = strength.view(-1, 1, 1).to(wplus) if torch.is_tensor(strength) else strength
     return wplus + s * 0.1 * residual
 

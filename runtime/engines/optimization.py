@@ -52,12 +52,15 @@ def optimize(generator, clip, wplus_src: torch.Tensor, text_emb: torch.Tensor, *
              lr: float = 0.1, l2: float = 0.008, id_weight: float = 0.0, identity=None,
              space: str = "wplus", s_offset_src: list[torch.Tensor] | None = None,
              s_mask: list[torch.Tensor] | None = None,
+             w_mask: torch.Tensor | None = None,
              progress: Callable[[int, int, float], None] | None = None,
              should_stop: Callable[[], bool] | None = None) -> OptimizeResult:
     """Optimise each subject of ``wplus_src`` (B, L, C) toward ``text_emb``
     ((D,) or (B, D), unit norm). ``s_offset_src`` is the subject's existing
     StyleSpace offset (kept fixed, added before rendering). ``s_mask`` (per
-    layer, (C,) of 0/1) confines ``space="s"`` to the channels marked 1."""
+    layer, (C,) of 0/1) confines ``space="s"`` to the channels marked 1;
+    ``w_mask`` ((L, 1) of 0/1, see ``layers.wplus_mask``) confines
+    ``space="wplus"`` to the W+ rows marked 1."""
     device = wplus_src.device
     text = text_emb.to(device).float()
     text = text.expand(wplus_src.shape[0], -1) if text.ndim == 1 else text
@@ -79,9 +82,13 @@ def optimize(generator, clip, wplus_src: torch.Tensor, text_emb: torch.Tensor, *
 
     if s_mask is not None and space != "s":
         raise ValueError("a channel mask needs space='s'")
+    if w_mask is not None and space != "wplus":
+        raise ValueError("a W+ row mask needs space='wplus' (in S, mask the layers' channels)")
     if space == "wplus":
         w = src.clone().requires_grad_(True)
         params = [w]
+        if w_mask is not None:  # masked rows get no gradient, so Adam never moves them off the source
+            w.register_hook(lambda grad, m=w_mask.to(device).float().view(1, -1, 1): grad * m)
         offsets = None
     elif space == "s":
         w = src

@@ -17,6 +17,7 @@ from typing import Callable, Iterable
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 
+from ..constraints import OneOf
 from ..defaults import ENGINE_PARAMS, ENGINES, GENERATE_PARAMS
 from ..lexical import quote
 from ..metrics import METRICS
@@ -26,7 +27,11 @@ STATEMENTS: tuple[str, ...] = (
     "save", "export", "expect", "use", "seed", "device",
 )
 DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda", "cuda:0", "mps")
-PARAM_CHOICES: dict[str, tuple[str, ...]] = {"space": ("wplus", "s")}
+# the words a parameter takes (space=wplus|s, layers=...), read from the engines' OneOf constraints
+PARAM_CHOICES: dict[str, tuple[str, ...]] = {
+    name: spec.constraint.options
+    for params in ENGINE_PARAMS.values() for name, spec in params.items() if isinstance(spec.constraint, OneOf)
+}
 _PATH_STATEMENTS = ("invert", "load")
 
 

@@ -16,7 +16,7 @@ CASES = [
     (HEAD + "global 'x' bta=0.1\n", "E-unknown-param", 2, 12, 15,
      "unknown parameter 'bta' for engine 'global'", "did you mean 'beta'?"),
     (HEAD + "mapper 'x' zzz=1\n", "E-unknown-param", 2, 12, 15,
-     "unknown parameter 'zzz' for engine 'mapper'", "engine 'mapper' takes: strength"),
+     "unknown parameter 'zzz' for engine 'mapper'", "engine 'mapper' takes: strength, layers"),
     (HEAD + "global 'x' beta=0.1 beta=0.2\n", "E-duplicate-param", 2, 21, 25,
      "parameter 'beta' is given twice", "remove one of them (first on column 12)"),
     (HEAD + "global 'x' beta=-0.5\n", "E-range", 2, 17, 21, "beta must be >= 0, got -0.5", None),

@@ -227,3 +227,40 @@ def test_optimize_with_beta_moves_only_the_directions_channels(env, tmp_path) ->
     manifest = json.loads((tmp_path / "o" / "run.json").read_text())
     step = next(s for s in manifest["steps"] if s["id"] == "s2")
     assert step["optimized_channels"] == sum(int(k.sum()) for k in kept)
+
+
+def test_layers_confine_every_engine_to_its_levels(env, tmp_path) -> None:
+    """``layers=``: the tiny generator has 8 W+ rows, coarse 0-3 and medium 4-7. An edit scoped to
+    a level changes that level's rows (or the StyleSpace layers they feed) and leaves the others
+    exactly as they were; the same edit on every level changes both."""
+    opt = {"steps": 6, "lr": 0.1, "l2": 0.0, "id": 0.0, "space": "wplus", "beta": 0.0, "neutral": "a face"}
+    edits = [
+        ("global", {**GLOBAL, "layers": "coarse"}),
+        ("mapper", {"strength": 2.0, "layers": "medium"}),
+        ("optimize", {**opt, "layers": "coarse"}),
+        ("optimize", {**opt, "space": "s", "layers": "medium"}),
+        ("global", {**GLOBAL, "layers": "all"}),
+    ]
+    steps = [{"kind": "source", "op": "generate", "subject": "p", "params": {"seeds": [3], "truncation": 0.7}}]
+    steps += [{"kind": "edit", "input": "s1", "engine": engine, "edits": [{"text": "smile", "params": params}],
+               "sweep": None} for engine, params in edits]
+    plan = make_plan(steps)
+    ex, _ = run(env, plan, tmp_path)
+    source = ex.memo[plan["steps"][0]["hash"]][0]
+    results = [ex.memo[step["hash"]][0] for step in plan["steps"][1:]]
+    layout = ex.models.generator.layout
+    coarse_layer = [layer.w_index < 4 for layer in layout]
+
+    def moved_layers(item) -> list[bool]:
+        return [bool(torch.count_nonzero(o)) for o in item.s_offset]
+
+    def moved_rows(item) -> list[bool]:
+        return [not torch.equal(a, b) for a, b in zip(item.wplus, source.wplus)]
+
+    global_coarse, mapper_medium, opt_coarse, opt_s_medium, global_all = results
+    assert any(moved_layers(global_coarse)) and all(c for c, m in zip(coarse_layer, moved_layers(global_coarse)) if m)
+    assert moved_rows(mapper_medium) == [False] * 4 + [True] * 4
+    assert moved_rows(opt_coarse) == [True] * 4 + [False] * 4
+    assert any(moved_layers(opt_s_medium)) and not any(
+        m for c, m in zip(coarse_layer, moved_layers(opt_s_medium)) if c)
+    assert any(m for c, m in zip(coarse_layer, moved_layers(global_all)) if not c)  # 'all' reaches medium too

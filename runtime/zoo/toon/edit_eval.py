@@ -96,6 +96,7 @@ def subjects_without(generator, judge, prompt: str, n: int, pool: int = 512, see
 
 def main() -> None:  # pragma: no cover - a measurement script
     from ...cache import Cache
+    from ...engines import layers
     from ...engines import optimization as opt
     from ...engines.mapper import apply_strength
     from ...models.modelset import ModelSet
@@ -116,6 +117,7 @@ def main() -> None:  # pragma: no cover - a measurement script
     ap.add_argument("--alpha", type=float, default=4.1)
     ap.add_argument("--beta", type=float, default=0.15)
     ap.add_argument("--strength", type=float, default=1.0, help="mapper strength")
+    ap.add_argument("--layers", default="all", choices=layers.CHOICES, help="the W+ levels every edit may change")
     ap.add_argument("--without-target", action="store_true",
                     help="per prompt, the first --subjects samples (of 512) that lack its attribute")
     args = ap.parse_args()
@@ -135,18 +137,22 @@ def main() -> None:  # pragma: no cover - a measurement script
             t0 = time.perf_counter()
             if engine == "global":
                 d, _ = models.direction(prompt, "a face", args.beta)
-                edited = [Item(it.name, "eval", it.index, it.wplus, [args.alpha * x for x in d.delta]) for it in items]
+                offset = layers.mask_offsets(args.layers, g.layout, [args.alpha * x for x in d.delta])
+                edited = [Item(it.name, "eval", it.index, it.wplus, offset) for it in items]
             elif engine == "mapper":
                 m = models.mapper(prompt, None, print)
                 with torch.no_grad():
-                    ww = apply_strength(m, w, args.strength)
+                    ww = apply_strength(m, w, args.strength, layers.wplus_mask(args.layers, g.n_latent))
                 edited = [Item(it.name, "eval", it.index, ww[i]) for i, it in enumerate(items)]
             else:
                 mask = None
                 if args.opt_beta > 0:
                     mask = models.direction(prompt, "a face", args.opt_beta)[0].channel_mask()
+                if args.opt_space == "s":
+                    mask = layers.s_channel_mask(args.layers, g.layout, mask)
+                w_mask = layers.wplus_mask(args.layers, g.n_latent) if args.opt_space == "wplus" else None
                 res = opt.optimize(g, models.clip, w, models.text_embedding(prompt), steps=args.opt_steps,
-                                   lr=args.opt_lr, l2=args.opt_l2, space=args.opt_space, s_mask=mask)
+                                   lr=args.opt_lr, l2=args.opt_l2, space=args.opt_space, s_mask=mask, w_mask=w_mask)
                 edited = [Item(it.name, "eval", it.index, res.wplus[i],
                                [o[i] for o in res.s_offset] if res.s_offset is not None else None)
                           for i, it in enumerate(items)]

@@ -33,11 +33,12 @@ def test_statement_keywords_at_the_start(state):
 
 
 def test_engine_parameters_after_the_text(state):
-    assert texts("global 'smile' ", state) == ["alpha=", "beta=", "neutral="]
-    assert texts("global 'smile' alpha=3 ", state) == ["beta=", "neutral="]
+    assert texts("global 'smile' ", state) == ["alpha=", "beta=", "neutral=", "layers="]
+    assert texts("global 'smile' alpha=3 ", state) == ["beta=", "neutral=", "layers="]
     assert texts("apply 'smile' via optimize st", state) == ["steps="]
-    assert texts("then mapper 'smile' ", state) == ["strength="]
+    assert texts("then mapper 'smile' ", state) == ["strength=", "layers="]
     assert texts("optimize 'x' space=", state) == ["space=wplus", "space=s"]
+    assert texts("mapper 'x' layers=medium", state) == ["layers=medium", "layers=medium-fine"]
 
 
 def test_apply_asks_for_via_then_an_engine(state):
