@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Collection
 from typing import Callable
 
 import torch
 
 from . import edits, metrics, sources
+from .cache import atomic_write_bytes
 from .errors import Interrupted, StepError
+from .image_input import ImageDigests
 from .latents import LatentBatch, save_latents
 from .outputs import encode_gif, make_grid, metadata_for, save_png, to_uint8
-from .cache import atomic_write_bytes
 from .state import Item, render
 from .warm import WarmModels
 
@@ -71,6 +72,8 @@ class Executor:
         self.images: dict[str, torch.Tensor] = {}
         self.stop_requested = False
         self.done: set[str] = set()   # hashes of the steps run by this executor
+        self.image_digests = ImageDigests()  # input images decoded once per file version (image_input.py)
+        self.source_files: dict[str, tuple | None] = {}  # source step hash -> the files it read (identity)
 
     # ------------------------------------------------------------------
     def _estimate(self, plan: dict, base_dir: Path):
@@ -81,7 +84,8 @@ class Executor:
         if modelset is None or cache is None:
             return None
         try:
-            return explain_plan(plan, modelset, cache, base_dir, torch.device(self.models.device).type)
+            return explain_plan(plan, modelset, cache, base_dir, torch.device(self.models.device).type,
+                                self.image_digests)
         except Exception:  # an estimate never stops a run; the step that cannot run says why
             return None
 
@@ -121,6 +125,7 @@ class Executor:
                      "estimated_seconds": cost.estimated_seconds() if cost is not None else None})
         if cost is not None:
             self._warn_of_cost(cost)
+        self._forget_changed_sources(plan, base_dir)
         for step in plan["steps"]:
             by_id[step["id"]] = step
             h = step.get("hash") or step["id"]
@@ -158,6 +163,27 @@ class Executor:
         return report
 
     # ------------------------------------------------------------------
+    def _forget_changed_sources(self, plan: dict, base_dir: Path) -> None:
+        """A plan's hashes cover the paths a source reads, not the files' contents. When the files
+        of a remembered ``invert`` or ``load`` changed since it ran (edited, added to a glob, removed),
+        forget it and every result computed from it, so that they run again (the REPL, or any
+        executor that runs twice)."""
+        hash_of = {s["id"]: s.get("hash") or s["id"] for s in plan["steps"]}
+        stale: set[str] = set()
+        for step in plan["steps"]:
+            h = hash_of[step["id"]]
+            if step["kind"] == "source" and step["op"] in ("invert", "load"):
+                files = sources.file_identity(step, base_dir)
+                if h in self.source_files and self.source_files[h] != files:
+                    stale.add(h)
+                self.source_files[h] = files
+            elif hash_of.get(step.get("input", "")) in stale:
+                stale.add(h)
+        for h in stale:
+            self.memo.pop(h, None)
+            self.images.pop(h, None)
+            self.done.discard(h)
+
     def _progress(self, step: dict) -> Callable[[int, int, str], None]:
         def progress(done: int, total: int, message: str = "") -> None:
             self.events({"event": "progress", "id": step["id"], "done": done, "total": total, "message": message})
@@ -178,7 +204,7 @@ class Executor:
                 return {"cache": "memory"}
             info: dict = {}
             if step["op"] == "invert":
-                items, info = sources.invert(m, step, base_dir, m.cache, m.device)
+                items, info = sources.invert(m, step, base_dir, m.cache, m.device, self.image_digests)
                 info = {"inversion_cache_hits": info["hits"], "inversion_cache_misses": info["misses"]}
             elif step["op"] == "generate":
                 items = sources.generate(m, step, m.device)
@@ -198,7 +224,7 @@ class Executor:
             return info
         inputs = self._input(step, by_id)
         if kind == "save":
-            paths = self._save(step, inputs, plan, recipe_text, out_dir)
+            paths = self._save(step, inputs, plan, recipe_text, out_dir, self._render_key(step, by_id))
             report.outputs.extend(paths)
             for p in paths:
                 self.events({"event": "output", "path": str(p), "id": step["id"]})
@@ -216,7 +242,7 @@ class Executor:
             self.events({"event": "output", "path": str(path), "id": step["id"]})
             return {"outputs": [str(path)]}
         if kind == "expect":
-            result = self._expect(step, inputs, base_dir, update_golden)
+            result = self._expect(step, inputs, base_dir, update_golden, self._render_key(step, by_id))
             report.expectations.append(result)
             self.events({"event": "expect", **result.as_dict()})
             return {"passed": result.passed}
@@ -228,6 +254,12 @@ class Executor:
             raise StepError(f"step {step['id']} reads {step['input']}, which has not run", step)
         return self.memo[src.get("hash") or src["id"]]
 
+    @staticmethod
+    def _render_key(step: dict, by_id: dict[str, dict]) -> str:
+        """The render memo's key for a step's input: that step's content hash, as ``memo``'s."""
+        src = by_id[step["input"]]
+        return src.get("hash") or src["id"]
+
     def _images(self, items: list[Item], key: str) -> torch.Tensor:
         if key not in self.images:
             self.images[key] = render(self.models.generator, items, self.models.device)
@@ -237,8 +269,8 @@ class Executor:
         return [it.root for it in items]
 
     # -- outputs -------------------------------------------------------------------
-    def _save(self, step, items, plan, recipe_text, out_dir) -> list[Path]:
-        images = self._images(items, step["input"] + ":" + str(id(items)))
+    def _save(self, step, items, plan, recipe_text, out_dir, render_key: str) -> list[Path]:
+        images = self._images(items, render_key)
         pixels = to_uint8(images)
         fps = self.models.fingerprints()
         seed = int(plan.get("seed") or 0)
@@ -280,8 +312,8 @@ class Executor:
     def _labels(self, item: Item) -> dict:
         return {"name": item.name, "subject": item.subject, "index": item.index, **item.labels}
 
-    def _expect(self, step, items, base_dir, update_golden) -> ExpectResult:
-        images = self._images(items, step["input"] + ":" + str(id(items)))
+    def _expect(self, step, items, base_dir, update_golden, render_key: str) -> ExpectResult:
+        images = self._images(items, render_key)
         sources_img = render(self.models.generator, self._sources_of(items), self.models.device)
         line = (step.get("span") or {}).get("line", 0)
         metric, args, kwargs = step["metric"], list(step.get("args") or []), dict(step.get("kwargs") or {})

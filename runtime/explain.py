@@ -14,13 +14,13 @@ from the paper; see the YAML's comments). A set without them gets no times.
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from .cache import Cache
 from .cache_keys import direction_key, inversion_key, mapper_key, stats_key
+from .image_input import ImageDigests
 
 Status = Literal["shipped", "cached", "compute", "train", "on-input", "missing"]
 
@@ -114,6 +114,7 @@ class _Context:
     cache: Cache
     base: Path
     estimates: dict[str, float]
+    digests: ImageDigests
     fps: dict[str, str] = field(default_factory=dict)
     stats_counted: bool = False  # the statistics are needed once per run, whatever the number of steps
 
@@ -125,10 +126,13 @@ def estimates_for(defaults: dict[str, Any], device: str) -> tuple[dict[str, floa
     return {k: float(v) for k, v in table.items() if isinstance(v, (int, float))}, basis
 
 
-def explain_plan(plan: dict, modelset, cache: Cache, base: Path, device: str = "cpu") -> Explanation:
-    """Explain ``plan`` (as ``Plan.to_dict()`` gives it) against a model set and a result cache."""
+def explain_plan(plan: dict, modelset, cache: Cache, base: Path, device: str = "cpu",
+                 digests: ImageDigests | None = None) -> Explanation:
+    """Explain ``plan`` (as ``Plan.to_dict()`` gives it) against a model set and a result cache.
+    ``digests``: the executor's, so that the run that follows decodes no image twice."""
     estimates, basis = estimates_for(modelset.spec.defaults, device)
-    ctx = _Context(modelset, cache, Path(base), estimates, fps=dict(modelset.fingerprints()))
+    ctx = _Context(modelset, cache, Path(base), estimates, digests if digests is not None else ImageDigests(),
+                   fps=dict(modelset.fingerprints()))
     counts: dict[str, int] = {}
     out: list[StepCost] = []
     for step in plan["steps"]:
@@ -200,7 +204,7 @@ def _latent_count(base: Path, path: str) -> int:
 
 def _invert(ctx: _Context, step: dict, line: int) -> StepCost:
     from .errors import StepError
-    from .sources import expand_paths, read_image
+    from .image_input import expand_paths
 
     spec = ctx.modelset.spec
     if spec.encoder is None:
@@ -216,11 +220,11 @@ def _invert(ctx: _Context, step: dict, line: int) -> StepCost:
     needs: list[Need] = []
     for path in paths:
         try:
-            pixels = read_image(path, size, step)
+            sha, shape = ctx.digests.digest(path, size, step)
         except StepError as exc:
             problems.append(exc.message)
             continue
-        key = inversion_key(hashlib.sha256(pixels.tobytes()).hexdigest(), pixels.shape, ctx.fps)
+        key = inversion_key(sha, shape, ctx.fps)
         needs.append(_cached_or(ctx, "inversion", key, path.name, "compute", ctx.estimates.get("invert_per_image")))
     return StepCost(step["id"], line, len(paths), tuple(needs), tuple(problems))
 

@@ -3,80 +3,54 @@ decoded pixels), ``generate`` (seeds -> W+ through the mapping network) and
 ``load`` (latent files, type-checked against the generator)."""
 from __future__ import annotations
 
-import glob as globlib
-import hashlib
 from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, UnidentifiedImageError
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
 from .cache_keys import inversion_key
 from .errors import StepError
+from .image_input import ImageDigests, expand_paths
 from .latents import LatentFileError, load_latents
 from .state import Item
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp"}
 
-
-def expand_paths(patterns: list[str], base: Path, step: dict) -> list[Path]:
-    found: list[Path] = []
-    for pattern in patterns:
-        full = pattern if Path(pattern).is_absolute() else str(base / pattern)
-        if globlib.has_magic(pattern):
-            matches = sorted(Path(p) for p in globlib.glob(full)
-                             if Path(p).suffix.lower() in IMAGE_SUFFIXES)
-            if not matches:
-                raise StepError(f"no image matches {pattern!r} (looked in {base})", step,
-                                hint="patterns are relative to the recipe's folder")
-            found.extend(matches)
-        else:
-            path = Path(full)
-            if not path.exists():
-                raise StepError(f"image {pattern!r} not found (looked in {base})", step,
-                                hint="paths are relative to the recipe's folder")
-            found.append(path)
-    return found
-
-
-def read_image(path: Path, size: int, step: dict) -> np.ndarray:
-    """Decode, convert to RGB, resize to the encoder's input (a square crop of
-    the centre when the image is not square). Returns HWC uint8."""
+def file_identity(step: dict, base: Path) -> tuple | None:
+    """(path, size, modification time) of every file an ``invert`` or ``load`` step reads, as they
+    are now; None when they cannot be listed (the step itself then says why)."""
     try:
-        with Image.open(path) as img:
-            img.load()
-            img = img.convert("RGB")
-    except (UnidentifiedImageError, OSError) as exc:
-        raise StepError(f"cannot read image {path}: {exc}", step) from exc
-    w, h = img.size
-    if w != h:
-        side = min(w, h)
-        img = img.crop(((w - side) // 2, (h - side) // 2, (w - side) // 2 + side, (h - side) // 2 + side))
-    if img.size != (size, size):
-        img = img.resize((size, size), Image.LANCZOS)
-    return np.asarray(img, dtype=np.uint8)
+        if step["op"] == "invert":
+            paths = expand_paths(step["params"]["paths"], base, step)
+        else:
+            path = Path(step["params"]["path"])
+            paths = [path if path.is_absolute() else base / path]
+        return tuple((str(p.resolve()), p.stat().st_size, p.stat().st_mtime_ns) for p in paths)
+    except (StepError, OSError):
+        return None
 
 
-def invert(models, step: dict, base: Path, cache, device) -> tuple[list[Item], dict]:
+def invert(models, step: dict, base: Path, cache, device,
+           digests: ImageDigests | None = None) -> tuple[list[Item], dict]:
     paths = expand_paths(step["params"]["paths"], base, step)
     size = models.encoder_input_size
     subject = step["subject"]
     fps = models.fingerprints()
+    digests = digests if digests is not None else ImageDigests()
     items: list[Item | None] = [None] * len(paths)
     todo: list[tuple[int, np.ndarray, str]] = []
     stats = {"hits": 0, "misses": 0}
     for i, path in enumerate(paths):
-        pixels = read_image(path, size, step)
-        key = inversion_key(hashlib.sha256(pixels.tobytes()).hexdigest(), pixels.shape, fps)
+        sha, shape = digests.digest(path, size, step)
+        key = inversion_key(sha, shape, fps)
         payload = cache.get_bytes("inversion", key)
         if payload is not None:
             stats["hits"] += 1
             items[i] = Item(path.stem, subject, i, st_load(payload)["wplus"], labels={"step": 0})
         else:
             stats["misses"] += 1
-            todo.append((i, pixels, key))
+            todo.append((i, digests.pixels(path, size, step), key))
     if todo:
         batch = torch.stack([torch.from_numpy(p.copy()).permute(2, 0, 1).float() / 127.5 - 1.0 for _, p, _ in todo])
         from .batching import AdaptiveBatch

@@ -264,3 +264,25 @@ def test_layers_confine_every_engine_to_its_levels(env, tmp_path) -> None:
     assert any(moved_layers(opt_s_medium)) and not any(
         m for c, m in zip(coarse_layer, moved_layers(opt_s_medium)) if c)
     assert any(m for c, m in zip(coarse_layer, moved_layers(global_all)) if not c)  # 'all' reaches medium too
+
+
+def test_a_photo_changed_on_disk_is_inverted_again_by_a_warm_executor(env, tmp_path) -> None:
+    """A plan's hashes cover the paths, not the files: the REPL (incremental runs on one executor)
+    must not keep serving the old photo's results once the file changes."""
+    photo = tmp_path / "p.png"
+    Image.fromarray(np.full((40, 40, 3), 30, dtype=np.uint8)).save(photo)
+    plan = make_plan([
+        {"kind": "source", "op": "invert", "subject": "me", "params": {"paths": ["p.png"]}},
+        {"kind": "edit", "input": "s1", "engine": "global", "edits": [{"text": "smile", "params": GLOBAL}],
+         "sweep": None},
+    ])
+    ex = open_executor(str(env), "cpu", lambda e: None)
+    ex.run(plan, "", tmp_path, tmp_path, incremental=True, write_manifest=False)
+    first = ex.memo[plan["steps"][1]["hash"]][0].wplus.clone()
+    again = ex.run(plan, "", tmp_path, tmp_path, incremental=True, write_manifest=False)
+    assert again.timings == []  # unchanged: nothing runs
+    Image.fromarray(np.full((40, 40, 3), 220, dtype=np.uint8)).save(photo)
+    changed = ex.run(plan, "", tmp_path, tmp_path, incremental=True, write_manifest=False)
+    assert [t["id"] for t in changed.timings] == ["s1", "s2"]
+    assert changed.timings[0]["inversion_cache_misses"] == 1
+    assert not torch.equal(ex.memo[plan["steps"][1]["hash"]][0].wplus, first)

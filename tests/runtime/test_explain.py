@@ -193,3 +193,19 @@ def test_repl_explain_says_what_a_line_would_cost_before_it_runs(env, tmp_path) 
     explanation, _ = session.explain()
     assert {(n.kind, n.status) for n in explanation.needs} == {("inversion", "cached"), ("mapper", "cached")}
     assert not shell.handle(":explain glob 'x'").ok   # a statement that does not compile
+
+
+def test_the_estimate_and_the_inversion_decode_each_image_once(env, tmp_path) -> None:
+    """The estimate that opens a run decodes the photos to find their inversions; the invert step
+    reuses those digests and pixels (image_input.ImageDigests), and a changed file is read again."""
+    plan = chain_plan()
+    executor = open_executor(str(env), "cpu", lambda e: None)
+    report = executor.run(plan, "# recipe\n", tmp_path, tmp_path)
+    assert report.timings[0]["inversion_cache_misses"] == 2
+    assert executor.image_digests.decoded == 2
+    executor.run(plan, "# recipe\n", tmp_path, tmp_path)  # everything cached: nothing decoded again
+    assert executor.image_digests.decoded == 2
+    Image.fromarray(np.full((24, 24, 3), 9, dtype=np.uint8)).save(tmp_path / "photos" / "a.png")
+    again = executor.run(plan, "# recipe\n", tmp_path, tmp_path)
+    assert executor.image_digests.decoded == 3
+    assert again.timings[0]["inversion_cache_misses"] == 1  # the new a.png, not the remembered result
