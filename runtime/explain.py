@@ -150,27 +150,26 @@ def explain_plan(plan: dict, modelset, cache: Cache, base: Path, device: str = "
 
 
 def _missing_files(modelset, plan: dict) -> tuple[str, ...]:
-    """The set's networks this plan needs whose files are not on this machine."""
-    from .modelsets import registry
+    """The set's networks this plan needs whose files are not on this machine (the run's own
+    message: where to put each, and its URL)."""
+    from .modelsets.registry import MissingModelFile
 
     roles = ["generator"]
-    kinds = {(s["kind"], s.get("op"), s.get("engine")) for s in plan["steps"]}
-    if ("source", "invert", None) in kinds:
+    if any(s["kind"] == "source" and s["op"] == "invert" for s in plan["steps"]):
         roles.append("encoder")
-    if any(k[0] == "edit" for k in kinds):
+    if any(s["kind"] == "edit" for s in plan["steps"]):
         roles.append("clip")
-    spec = modelset.spec
     out = []
     for role in roles:
-        comp = spec.component(role)
+        comp = modelset.spec.component(role)
         if comp is None:
             if role == "generator":
-                out.append(f"model set '{spec.name}' has no generator")
+                out.append(f"model set '{modelset.name}' has no generator")
             continue
-        if registry.locate(spec, comp.file, getattr(modelset, "_env", None)) is None:
-            places = ", ".join(str(p) for p in registry.candidates(spec, comp.file, getattr(modelset, "_env", None)))
-            out.append(f"the {role} file {comp.file.filename} is not on this machine (looked in: {places}); "
-                       f"put it there, or `styleclip models prefetch {spec.name} --from DIR` copies it in")
+        try:
+            modelset.path(comp.file)
+        except MissingModelFile as exc:
+            out.append(str(exc))
     return tuple(out)
 
 

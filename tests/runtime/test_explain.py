@@ -209,3 +209,20 @@ def test_the_estimate_and_the_inversion_decode_each_image_once(env, tmp_path) ->
     again = executor.run(plan, "# recipe\n", tmp_path, tmp_path)
     assert executor.image_digests.decoded == 3
     assert again.timings[0]["inversion_cache_misses"] == 1  # the new a.png, not the remembered result
+
+
+def test_a_missing_network_file_is_named_with_where_to_put_it(env, tmp_path) -> None:
+    spec = yaml.safe_load(env.read_text())
+    spec["name"] = "tiny-partial"
+    spec["clip"]["file"]["path"] = "no-such-clip.safetensors"
+    partial = env.parent / "tiny-partial.yaml"
+    partial.write_text(yaml.safe_dump(spec))
+    plan = chain_plan()
+    plan["modelset"] = "tiny-partial"
+    explanation = explain(partial, plan, tmp_path)
+    assert len(explanation.missing_files) == 1
+    assert "the clip file no-such-clip.safetensors is missing" in explanation.missing_files[0]
+    assert "put it here:" in explanation.missing_files[0]
+    generate_only = make_plan([{"kind": "source", "op": "generate", "subject": "g",
+                                "params": {"seeds": [1], "truncation": 0.7}}], modelset="tiny-partial")
+    assert explain(partial, generate_only, tmp_path).missing_files == ()  # a plan that needs no CLIP
