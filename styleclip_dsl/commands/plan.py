@@ -150,8 +150,9 @@ def plan(
     file: str = typer.Argument(..., help="Recipe file, or - for standard input."),
     as_json: bool = typer.Option(False, "--json", help="Print the plan (or, with --explain, the costs) as JSON."),
     set_: list[str] = typer.Option([], "--set", help="Override a setting: seed=N, use=MODELSET, device=D."),
-    explain_costs: bool = typer.Option(False, "--explain", help="Also say what each step costs: which results "
-                                       "are shipped, cached or to compute, with rough times. Loads no network."),
+    explain_costs: bool = typer.Option(False, "--explain", help="Show what each step costs instead: which "
+                                       "results are shipped, cached or to compute, with rough times. Loads no "
+                                       "network."),
     models: Optional[str] = typer.Option(None, "--models", help="With --explain: model set name or YAML path "
                                          "(overrides `use`)."),
     device: Optional[str] = typer.Option(None, "--device", help="With --explain: the device whose estimates to use "
