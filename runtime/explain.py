@@ -246,13 +246,14 @@ def _edit(ctx: _Context, step: dict, line: int, n_inputs: int) -> StepCost:
         needs.append(_mapper(ctx, step["edits"][0]["text"], problems))
     elif engine == "optimize":
         text = step["edits"][0]["text"]
-        for params, _ in runs:
+        for params, labels in runs:
             p = params[0]
             if p.get("space") == "s" and float(p.get("beta", 0)) > 0:
                 needs.extend(_direction(ctx, text, p["neutral"], float(p["beta"])))
             per_step = ctx.estimates.get("optimize_step_per_image")
             seconds = per_step * int(p["steps"]) * n_inputs if per_step is not None else None
-            what = f"{text!r}, {int(p['steps'])} steps x {n_inputs} subject(s)"
+            what = f"{text!r}, {int(p['steps'])} steps x {n_inputs} subject(s)" + "".join(
+                f", {k}={v:g}" for k, v in labels.items())  # one per sweep value
             needs.append(Need("optimization", what, "on-input", seconds))
     return StepCost(step["id"], line, items, tuple(_unique(needs)), tuple(problems))
 

@@ -128,6 +128,8 @@ def test_estimates_come_from_the_model_sets_table(env, tmp_path) -> None:
     assert explanation.estimates_basis == "made up for the test"
     assert statuses(explanation, "optimization") == ["on-input"]
     assert explain(timed, plan, tmp_path, device="cuda").estimated_seconds() is None  # no table for cuda
+    plan["steps"][3]["sweep"] = {"param": "lr", "values": [0.05, 0.1, 0.2]}  # each variant optimizes anew
+    assert explain(timed, plan, tmp_path).estimated_seconds() == pytest.approx(4.0 + 1.0 + 30.0 + 3 * 40.0)
 
 
 def test_diff_results_lists_what_the_second_recipe_must_compute(env, tmp_path) -> None:
