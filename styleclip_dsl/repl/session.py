@@ -196,9 +196,11 @@ class ReplSession:
         if plan is None:
             errors = [d for d in diagnostics if d.severity == "error"]
             raise ReplError(errors[0].message if errors else "the statements do not compile")
-        models = self.executor_for(plan).models
+        executor = self.executor_for(plan)
+        models = executor.models
         device = models.device.type if hasattr(models.device, "type") else str(models.device).split(":")[0]
-        explanation = explain_plan(plan, models.modelset, models.cache, self.base_dir, device)
+        explanation = explain_plan(plan, models.modelset, models.cache, self.base_dir, device,
+                                   executor.image_digests)
         if entry:
             known = {step["hash"] for step in (self._plan or {}).get("steps", [])}
             new_ids = {step["id"] for step in plan["steps"] if step["hash"] not in known}
