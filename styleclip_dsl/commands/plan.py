@@ -1,6 +1,6 @@
 """`styleclip plan FILE [--json] [--set k=v] [--explain]`: compile a recipe and show its plan.
 
-With ``--explain`` it also says what each step will cost: which expensive
+With ``--explain`` it says instead what each step will cost: which expensive
 results (inversions, statistics, directions, mappers) are shipped, cached or
 to compute, with rough times (``styleclip_runtime.explain``). Exit codes: 0,
 2 the recipe is invalid, 3 (``--explain``) the run would fail: a model file
@@ -113,15 +113,18 @@ def print_explanation(explanation, plan: dict[str, Any], console: Console) -> No
 def explain(plan_dict: dict[str, Any], base: Path, models: Optional[str], device: Optional[str],
             as_json: bool, err: Console, text: str = "") -> int:
     """Print the cost of a compiled plan; returns the exit code (3 when the run would fail)."""
+    import torch
     from styleclip_runtime.cache import Cache
     from styleclip_runtime.explain import explain_plan
     from styleclip_runtime.models.modelset import ModelSet
     from styleclip_runtime.modelsets.registry import ModelSetError
     from styleclip_runtime.session import pick_device, results_cache_dir
 
+    requested = device or plan_dict.get("device")
     try:
         modelset = ModelSet.load(models or plan_dict.get("modelset") or "toon")
-        kind = pick_device(device or plan_dict.get("device")).type
+        # a named device need not be here: one may plan a GPU run on a laptop
+        kind = pick_device(None).type if requested in (None, "", "auto") else torch.device(requested).type
     except (ModelSetError, RuntimeError) as exc:
         err.print(f"[bold red]error[/]: {exc}")
         return 3
