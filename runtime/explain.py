@@ -181,24 +181,28 @@ def _source(ctx: _Context, step: dict, line: int) -> StepCost:
         seeds = params.get("seeds")
         return StepCost(step["id"], line, len(seeds) if isinstance(seeds, list) else 1)
     if step["op"] == "load":
-        return StepCost(step["id"], line, _latent_count(ctx.base, params["path"]))
+        return _load(ctx, step, line)
     return _invert(ctx, step, line)
 
 
-def _latent_count(base: Path, path: str) -> int:
-    """Codes in a latent file, read from its header where the format allows; 1 when unknown."""
-    full = Path(path) if Path(path).is_absolute() else base / path
-    if full.suffix == ".safetensors" and full.exists():
-        import json
-        import struct
+def _load(ctx: _Context, step: dict, line: int) -> StepCost:
+    """A latent file: read and checked against the generator as the run will (a file made for
+    another generator is a problem now, not after the steps before it)."""
+    from .latents import LatentFileError, load_latents
+    from .models.stylegan2 import GeneratorConfig
 
-        with open(full, "rb") as fh:
-            size = struct.unpack("<Q", fh.read(8))[0]
-            header = json.loads(fh.read(size))
-        shapes = [v["shape"] for k, v in header.items() if k != "__metadata__" and v.get("shape")]
-        if shapes:
-            return int(shapes[0][0])
-    return 1
+    raw = step["params"]["path"]
+    path = Path(raw) if Path(raw).is_absolute() else ctx.base / raw
+    spec = ctx.modelset.spec
+    if spec.generator is None:
+        return StepCost(step["id"], line, 0)
+    config = GeneratorConfig(**{k: v for k, v in spec.generator.config.items()
+                                if k in GeneratorConfig.__dataclass_fields__})
+    try:
+        batch = load_latents(path, config.n_latent, config.style_dim, ctx.fps.get("generator"))
+    except LatentFileError as exc:
+        return StepCost(step["id"], line, 0, problems=(str(exc),))
+    return StepCost(step["id"], line, len(batch.wplus))
 
 
 def _invert(ctx: _Context, step: dict, line: int) -> StepCost:

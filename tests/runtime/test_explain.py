@@ -228,3 +228,19 @@ def test_a_missing_network_file_is_named_with_where_to_put_it(env, tmp_path) -> 
     generate_only = make_plan([{"kind": "source", "op": "generate", "subject": "g",
                                 "params": {"seeds": [1], "truncation": 0.7}}], modelset="tiny-partial")
     assert explain(partial, generate_only, tmp_path).missing_files == ()  # a plan that needs no CLIP
+
+
+def test_a_latent_file_is_counted_and_checked_against_the_generator(env, tmp_path, modelset_yaml) -> None:
+    import torch
+
+    from styleclip_runtime.latents import LatentBatch, save_latents
+
+    g = ModelSet.load(str(env)).generator
+    save_latents(tmp_path / "mine.pt", LatentBatch(torch.zeros(3, g.n_latent, g.config.style_dim), ["a", "b", "c"],
+                                                   "W+", ModelSet.load(str(env)).fingerprints()["generator"]))
+    save_latents(tmp_path / "theirs.pt", LatentBatch(torch.zeros(1, g.n_latent, g.config.style_dim), ["x"], "W+",
+                                                     "f" * 64))
+    load = lambda name: make_plan([{"kind": "source", "op": "load", "subject": "l", "params": {"path": name}}])
+    assert explain(env, load("mine.pt"), tmp_path).steps[0].items == 3
+    other = explain(env, load("theirs.pt"), tmp_path).steps[0]
+    assert other.items == 0 and "generator" in other.problems[0]
