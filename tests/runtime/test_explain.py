@@ -230,7 +230,7 @@ def test_a_missing_network_file_is_named_with_where_to_put_it(env, tmp_path) -> 
     assert explain(partial, generate_only, tmp_path).missing_files == ()  # a plan that needs no CLIP
 
 
-def test_a_latent_file_is_counted_and_checked_against_the_generator(env, tmp_path, modelset_yaml) -> None:
+def test_a_latent_file_is_counted_and_checked_against_the_generator(env, tmp_path) -> None:
     import torch
 
     from styleclip_runtime.latents import LatentBatch, save_latents
