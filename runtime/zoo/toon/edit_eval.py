@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from pathlib import Path
 from dataclasses import asdict, dataclass
 
 import torch
@@ -97,6 +98,7 @@ def subjects_without(generator, judge, prompt: str, n: int, pool: int = 512, see
 def main() -> None:  # pragma: no cover - a measurement script
     from ...cache import Cache
     from ...engines import layers
+    from .build import load_toon_clip
     from ...engines import optimization as opt
     from ...engines.mapper import apply_strength
     from ...models.modelset import ModelSet
@@ -118,6 +120,9 @@ def main() -> None:  # pragma: no cover - a measurement script
     ap.add_argument("--beta", type=float, default=0.15)
     ap.add_argument("--strength", type=float, default=1.0, help="mapper strength")
     ap.add_argument("--layers", default="all", choices=layers.CHOICES, help="the W+ levels every edit may change")
+    ap.add_argument("--opt-clip", type=Path, default=None,
+                    help="a toon-CLIP folder (clip_config.json + clip.safetensors, e.g. a `zoo build --out DIR`) to "
+                         "guide the optimization instead of the set's own")
     ap.add_argument("--without-target", action="store_true",
                     help="per prompt, the first --subjects samples (of 512) that lack its attribute")
     args = ap.parse_args()
@@ -151,7 +156,9 @@ def main() -> None:  # pragma: no cover - a measurement script
                 if args.opt_space == "s":
                     mask = layers.s_channel_mask(args.layers, g.layout, mask)
                 w_mask = layers.wplus_mask(args.layers, g.n_latent) if args.opt_space == "wplus" else None
-                res = opt.optimize(g, models.clip, w, models.text_embedding(prompt), steps=args.opt_steps,
+                guide = load_toon_clip(args.opt_clip) if args.opt_clip else models.clip
+                text = guide.encode_text([prompt])[0].float().detach()
+                res = opt.optimize(g, guide, w, text, steps=args.opt_steps,
                                    lr=args.opt_lr, l2=args.opt_l2, space=args.opt_space, s_mask=mask, w_mask=w_mask)
                 edited = [Item(it.name, "eval", it.index, res.wplus[i],
                                [o[i] for o in res.s_offset] if res.s_offset is not None else None)
