@@ -278,13 +278,10 @@ def _stats(ctx: _Context) -> Need | None:
     if ctx.stats_counted:
         return None
     ctx.stats_counted = True
-    spec = ctx.modelset.spec
-    shipped = [k for k in ("stats", "fs3") if k in spec.global_stats]
-    if shipped:
+    if ctx.modelset.shipped_global_stats():
         return Need("global-stats", "statistics and relevance table (fs3)", "shipped")
-    settings = dict(spec.defaults.get("global_stats") or {})
-    n_samples, n_images = int(settings.get("n_samples", 20000)), int(settings.get("n_images", 16))
-    key = stats_key(ctx.fps, n_samples, n_images, float(settings.get("k", 5.0)))
+    n_samples, n_images, k = ctx.modelset.global_stats_settings()
+    key = stats_key(ctx.fps, n_samples, n_images, k)
     return _cached_or(ctx, "global-stats", key, f"{n_samples} samples, {n_images} images per channel", "compute",
                       ctx.estimates.get("global_stats"))
 
@@ -299,20 +296,22 @@ def _direction(ctx: _Context, text: str, neutral: str, beta: float) -> list[Need
 
 def _mapper(ctx: _Context, text: str, problems: list[str]) -> Need:
     from .engines.mapper import MapperTraining
-    from .modelsets.registry import prompt_key
+    from .modelsets.registry import MissingModelFile
 
     spec = ctx.modelset.spec
-    for prompt in spec.mappers:
-        if prompt_key(prompt) == prompt_key(text):
+    try:
+        if ctx.modelset.mapper_path(text) is not None:
             return Need("mapper", repr(text), "shipped")
-    user = Path(ctx.modelset.cache_dir) / "mappers" / f"{prompt_key(text)}.pt"
-    if user.exists():
+    except MissingModelFile as exc:  # listed in the YAML, not on this machine: the run would stop here
+        problems.append(str(exc))
+        return Need("mapper", repr(text), "missing")
+    if ctx.modelset.user_mapper_path(text).exists():
         return Need("mapper", f"{text!r} (trained with `styleclip train mapper`)", "cached")
     if not spec.defaults.get("auto_train_mappers", False):
         problems.append(f"model set '{spec.name}' has no mapper for {text!r}: train one with "
                         f"`styleclip train mapper {text!r} --models {spec.name}`")
         return Need("mapper", repr(text), "missing")
-    cfg = MapperTraining(**dict(spec.defaults.get("mapper_training") or {}))
+    cfg = MapperTraining.from_defaults(spec.defaults)
     per_step = ctx.estimates.get("mapper_training_step")
     return _cached_or(ctx, "mapper", mapper_key(ctx.fps, text, cfg.as_opts(text)),
                       f"{text!r} ({cfg.steps} training steps)", "train",

@@ -76,8 +76,11 @@ class ImageDigests:
         self.decoded = 0  # files decoded so far (for tests and benchmarks)
 
     @staticmethod
-    def _identity(path: Path, size: int) -> tuple:
-        stat = os.stat(path)
+    def _identity(path: Path, size: int, step: dict) -> tuple:
+        try:
+            stat = os.stat(path)
+        except OSError as exc:
+            raise StepError(f"cannot read image {path}: {exc}", step) from exc
         return (str(Path(path).resolve()), size, stat.st_size, stat.st_mtime_ns)
 
     def _decode(self, ident: tuple, path: Path, size: int, step: dict) -> np.ndarray:
@@ -93,19 +96,29 @@ class ImageDigests:
 
     def digest(self, path: Path, size: int, step: dict) -> tuple[str, tuple[int, ...]]:
         """(sha256, shape) of the image as the encoder sees it; decodes only when not known."""
-        try:
-            ident = self._identity(path, size)
-        except OSError as exc:
-            raise StepError(f"cannot read image {path}: {exc}", step) from exc
+        ident = self._identity(path, size, step)
         if ident not in self._digests:
             self._decode(ident, path, size, step)
         return self._digests[ident]
 
     def pixels(self, path: Path, size: int, step: dict) -> np.ndarray:
-        """The decoded pixels (HWC uint8), from memory when still held."""
-        ident = self._identity(path, size)
+        """The decoded pixels (HWC uint8), from memory when still held; handed over, not kept."""
+        ident = self._identity(path, size, step)
+        held = self._release(ident)
+        return held if held is not None else self._decode(ident, path, size, step)
+
+    @property
+    def held_bytes(self) -> int:
+        """Bytes of decoded pixels held for the step that may still need them."""
+        return self._bytes
+
+    def release(self, path: Path, size: int, step: dict) -> None:
+        """Drop the pixels held for an image that needs no decoding after all (its inversion was
+        cached); its digest stays known."""
+        self._release(self._identity(path, size, step))
+
+    def _release(self, ident: tuple) -> np.ndarray | None:
         held = self._pixels.pop(ident, None)
         if held is not None:
             self._bytes -= held.nbytes
-            return held  # handed over: an image is inverted once per run
-        return self._decode(ident, path, size, step)
+        return held

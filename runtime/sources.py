@@ -47,6 +47,7 @@ def invert(models, step: dict, base: Path, cache, device,
         payload = cache.get_bytes("inversion", key)
         if payload is not None:
             stats["hits"] += 1
+            digests.release(path, size, step)
             items[i] = Item(path.stem, subject, i, st_load(payload)["wplus"], labels={"step": 0})
         else:
             stats["misses"] += 1

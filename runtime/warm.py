@@ -93,20 +93,16 @@ class WarmModels:
     def global_stats(self) -> gd.GlobalStats:
         if self._stats is not None:
             return self._stats
-        shipped = self._stat_file("stats")
-        if shipped is not None:  # our own format: means, stds and fs3 in one safetensors file
-            self._stats = gd.GlobalStats.load(shipped)
+        shipped = self.modelset.shipped_global_stats()
+        if "stats" in shipped:  # our own format: means, stds and fs3 in one safetensors file
+            self._stats = gd.GlobalStats.load(shipped["stats"])
             return self._stats
-        s_mean_std, fs3_path = self._stat_file("s_mean_std"), self._stat_file("fs3")
-        if s_mean_std is not None and fs3_path is not None:  # the official StyleCLIP files
-            mean, std = gd.load_official_s_mean_std(s_mean_std, self.generator.layout)
-            fs3 = gd.load_official_fs3(fs3_path, self.generator.layout)
+        if shipped:  # the official StyleCLIP files
+            mean, std = gd.load_official_s_mean_std(shipped["s_mean_std"], self.generator.layout)
+            fs3 = gd.load_official_fs3(shipped["fs3"], self.generator.layout)
             self._stats = gd.GlobalStats(mean, std, fs3, {"source": "official files"})
             return self._stats
-        settings = dict(self.modelset.defaults.get("global_stats") or {})
-        n_samples = int(settings.get("n_samples", 20000))
-        n_images = int(settings.get("n_images", 16))
-        k = float(settings.get("k", 5.0))
+        n_samples, n_images, k = self.modelset.global_stats_settings()
         fps = self.fingerprints()
         key = stats_key(fps, n_samples, n_images, k)
 
@@ -118,14 +114,6 @@ class WarmModels:
 
         self._stats, _ = self.cache.get_or_compute("global-stats", key, compute, gd.GlobalStats.from_bytes)
         return self._stats
-
-    def _stat_file(self, key: str) -> Path | None:
-        from .modelsets.registry import MissingModelFile
-
-        try:
-            return self.modelset.global_stat_path(key)
-        except MissingModelFile:
-            return None
 
     def direction(self, text: str, neutral: str, beta: float) -> tuple[gd.Direction, bool]:
         memo_key = (text, neutral, beta)
@@ -167,18 +155,15 @@ class WarmModels:
         return mapper
 
     def user_mapper_path(self, text: str, must_exist: bool = False) -> Path | None:
-        """Where `styleclip train mapper` registers a mapper for this set and
-        prompt: ``<cache>/models/<set>/mappers/<prompt>.pt``."""
-        from .modelsets.registry import prompt_key
-
-        path = Path(self.modelset.cache_dir) / "mappers" / f"{prompt_key(text)}.pt"
+        """``ModelSet.user_mapper_path``; with ``must_exist``, None when no mapper was trained there."""
+        path = self.modelset.user_mapper_path(text)
         return path if (path.exists() or not must_exist) else None
 
     def _trained_mapper(self, text, notify, progress, should_stop, training):
         from .engines.mapper import train_mapper
         from .models.mapper import load_mapper_checkpoint, save_mapper_checkpoint
 
-        cfg = training or mapper_engine.MapperTraining(**dict(self.modelset.defaults.get("mapper_training") or {}))
+        cfg = training or mapper_engine.MapperTraining.from_defaults(self.modelset.defaults)
         fps = self.fingerprints()
         key = mapper_key(fps, text, cfg.as_opts(text))
 

@@ -37,6 +37,11 @@ class MapperTraining:
     seed: int = 0
     levels: tuple[str, ...] = ("coarse", "medium", "fine")
 
+    @classmethod
+    def from_defaults(cls, defaults: dict) -> "MapperTraining":
+        """The training a model set's ``defaults.mapper_training`` asks for (first-use training)."""
+        return cls(**dict(defaults.get("mapper_training") or {}))
+
     def as_opts(self, text: str) -> dict:
         opts = asdict(self)
         opts["levels"] = list(self.levels)

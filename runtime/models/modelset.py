@@ -173,10 +173,36 @@ class ModelSet:
     def mapper_prompts(self) -> list[str]:
         return list(self.spec.mappers)
 
+    def user_mapper_path(self, prompt: str) -> Path:
+        """Where `styleclip train mapper` registers a mapper for this set and prompt:
+        ``<cache>/models/<set>/mappers/<prompt>.pt`` (it may not exist)."""
+        return Path(self.cache_dir) / "mappers" / f"{registry.prompt_key(prompt)}.pt"
+
     def global_stat_path(self, key: str) -> Path | None:
         """Path of a precomputed file (``s_mean_std``, ``fs3``); None if the set has none."""
         f = self.spec.global_stats.get(key)
         return self.path(f) if f is not None else None
+
+    def shipped_global_stats(self) -> dict[str, Path]:
+        """The global-direction statistics files present on this machine that the runtime uses as they
+        are: ``{"stats": ...}`` (this project's format), or ``{"s_mean_std": ..., "fs3": ...}`` (the
+        official pair); empty when they must be computed."""
+        present = {}
+        for key in ("stats", "s_mean_std", "fs3"):
+            try:
+                path = self.global_stat_path(key)
+            except MissingModelFile:
+                path = None
+            if path is not None:
+                present[key] = path
+        if "stats" in present:
+            return {"stats": present["stats"]}
+        return {k: present[k] for k in ("s_mean_std", "fs3")} if {"s_mean_std", "fs3"} <= set(present) else {}
+
+    def global_stats_settings(self) -> tuple[int, int, float]:
+        """(samples, images per channel, k) for computing the statistics (``defaults.global_stats``)."""
+        settings = dict(self.spec.defaults.get("global_stats") or {})
+        return int(settings.get("n_samples", 20000)), int(settings.get("n_images", 16)), float(settings.get("k", 5.0))
 
     # -- fingerprints and devices ------------------------------------------------------------
     def fingerprints(self) -> dict[str, str]:

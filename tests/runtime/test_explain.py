@@ -93,6 +93,7 @@ def test_problems_name_their_step_and_a_set_that_cannot_train_says_so(env, tmp_p
     spec = yaml.safe_load(env.read_text())
     spec["name"] = "tiny-fixed"
     spec["defaults"]["auto_train_mappers"] = False
+    spec["mappers"] = {"frown": {"path": "gone.safetensors"}}  # listed, but not on this machine
     fixed = env.parent / "tiny-fixed.yaml"
     fixed.write_text(yaml.safe_dump(spec))
     plan = make_plan([
@@ -106,6 +107,9 @@ def test_problems_name_their_step_and_a_set_that_cannot_train_says_so(env, tmp_p
     assert len(source.problems) == 1 and "gone.png" in source.problems[0]
     assert [n.status for n in mapper.needs] == ["missing"]
     assert "styleclip train mapper 'smile'" in mapper.problems[0]
+    plan["steps"][1]["edits"][0]["text"] = "frown"
+    frown = explain(fixed, plan, tmp_path).steps[1]
+    assert [n.status for n in frown.needs] == ["missing"] and "gone.safetensors is missing" in frown.problems[0]
 
 
 def test_estimates_come_from_the_model_sets_table(env, tmp_path) -> None:
@@ -205,6 +209,7 @@ def test_the_estimate_and_the_inversion_decode_each_image_once(env, tmp_path) ->
     report = executor.run(plan, "# recipe\n", tmp_path, tmp_path)
     assert report.timings[0]["inversion_cache_misses"] == 2
     assert executor.image_digests.decoded == 2
+    assert executor.image_digests.held_bytes == 0  # the pixels went to the encoder, none are kept
     executor.run(plan, "# recipe\n", tmp_path, tmp_path)  # everything cached: nothing decoded again
     assert executor.image_digests.decoded == 2
     Image.fromarray(np.full((24, 24, 3), 9, dtype=np.uint8)).save(tmp_path / "photos" / "a.png")
