@@ -1,4 +1,4 @@
-"""`styleclip zoo build toon --seed N [--out DIR] [--steps A,B]`: rebuild the embedded model set.
+"""`styleclip zoo build toon --seed N [--out DIR] [--steps A,B] [--redo]`: rebuild the embedded model set.
 
 The runtime (torch) is imported inside the command, so that the CLI starts
 fast for every other command.
@@ -23,10 +23,12 @@ def build(
                                        "runtime/modelsets/toon/, whose toon.yaml is then updated)."),
     steps: Optional[str] = typer.Option(None, "--steps", help="Comma-separated steps to run (default: all, in "
                                         "order: judge,clip,generator,encoder,global_stats,mappers)."),
+    redo: bool = typer.Option(False, "--redo", help="Train the chosen steps again even where an earlier run "
+                              "with this seed finished them."),
 ) -> None:
     """Train the judge, CLIP, generator and encoder, the global-direction statistics and the mappers,
     then write the model-set YAML (DIR/toon.yaml with --out). An interrupted build resumes from
-    DIR/work."""
+    DIR/work: finished steps are kept (unless --redo), a step cut short continues from its checkpoint."""
     if name not in BUILDABLE:
         typer.echo(f"error: cannot build model set {name!r}; buildable: {', '.join(BUILDABLE)}", err=True)
         raise typer.Exit(2)
@@ -39,7 +41,7 @@ def build(
         typer.echo(f"error: unknown step(s) {', '.join(unknown)}; steps: {', '.join(BUILD_STEPS)}", err=True)
         raise typer.Exit(2)
     target = out if out is not None else SHIPPED_DIR
-    report = build_toon(target, seed=seed, log=typer.echo, steps=chosen)
+    report = build_toon(target, seed=seed, log=typer.echo, steps=chosen, redo=redo)
     for step, seconds in report.seconds.items():
         typer.echo(f"{step}: {seconds:.0f}s")
     typer.echo(f"wrote {target}")

@@ -18,7 +18,10 @@ and finally the model-set YAML with the new files' digests
 into the shipped folder, else ``out_dir/toon.yaml``).
 
 Work files (checkpoints, CSV curves, sample grids) go to ``work_dir``
-(default ``out_dir/work``); an interrupted build resumes from them. Every
+(default ``out_dir/work``); an interrupted build resumes from them: a step
+that finished leaves ``<work>/<step>.done.json`` (its seed, time and
+metrics) and is skipped while that marker and its files are there (``redo``
+trains it again), and a step cut short resumes from its checkpoint. Every
 trainer is seeded from ``seed``; on the same machine and thread count the
 same seed gives the same files.
 """
@@ -99,6 +102,44 @@ class BuildReport:
 
 BUILD_STEPS: tuple[str, ...] = ("judge", "clip", "generator", "encoder", "global_stats", "mappers")
 
+# What each step leaves in out_dir; a finished step is skipped only while these are all there.
+# (The mappers step needs no marker: it keeps every prompt whose file exists.)
+STEP_OUTPUTS: dict[str, tuple[str, ...]] = {
+    "judge": ("judge.safetensors", "judge_config.json"),
+    "clip": ("clip.safetensors", "clip_config.json"),
+    "generator": ("generator.safetensors",),
+    "encoder": ("encoder.safetensors",),
+    "global_stats": ("global_stats.safetensors",),
+}
+
+
+def step_marker(work_dir: Path, step: str) -> Path:
+    """The file a finished step leaves in the work folder."""
+    return Path(work_dir) / f"{step}.done.json"
+
+
+def finished_step(out_dir: Path, work_dir: Path, step: str, seed: int) -> dict | None:
+    """The marker of ``step`` when it finished with this seed and its files are still there, else None."""
+    marker = step_marker(work_dir, step)
+    if step not in STEP_OUTPUTS or not marker.exists():
+        return None
+    if not all((Path(out_dir) / name).exists() for name in STEP_OUTPUTS[step]):
+        return None
+    record = json.loads(marker.read_text())
+    return record if record.get("seed") == seed else None
+
+
+def mark_finished(work_dir: Path, step: str, seed: int, seconds: float, metrics: object) -> None:
+    """Write ``step``'s marker atomically (a crash leaves either no marker or a whole one)."""
+    import os
+    import tempfile
+
+    marker = step_marker(work_dir, step)
+    fd, tmp = tempfile.mkstemp(dir=marker.parent, prefix=f".{step}.", suffix=".tmp")
+    with os.fdopen(fd, "w") as fh:
+        json.dump({"step": step, "seed": seed, "seconds": seconds, "metrics": metrics}, fh, indent=1, default=str)
+    os.replace(tmp, marker)
+
 
 def load_toon_clip(out_dir: Path):
     """The runtime's ``ClipModel`` for the toon-CLIP files in ``out_dir``."""
@@ -111,8 +152,12 @@ def load_toon_clip(out_dir: Path):
 def build_toon(out_dir: Path, seed: int = 0, work_dir: Path | None = None,
                log: Callable[[str], None] = print,
                settings: BuildSettings = BuildSettings(),
-               steps: tuple[str, ...] = BUILD_STEPS) -> BuildReport:
-    """Train every network of the toon set into ``out_dir`` (see the module docstring)."""
+               steps: tuple[str, ...] = BUILD_STEPS, redo: bool = False) -> BuildReport:
+    """Train every network of the toon set into ``out_dir`` (see the module docstring).
+
+    ``steps`` picks which steps run; a chosen step that already finished with
+    this seed is kept unless ``redo``.
+    """
     from ...models.checkpoints import load_generator_checkpoint
     from .train_clip import train_clip
     from .train_encoder import EncoderTraining, save_shipped_encoder, train_encoder
@@ -126,10 +171,18 @@ def build_toon(out_dir: Path, seed: int = 0, work_dir: Path | None = None,
     report = BuildReport(out_dir)
 
     def timed(name: str, fn: Callable[[], object]) -> object:
+        earlier = None if redo else finished_step(out_dir, work, name, seed)
+        if earlier is not None:
+            report.seconds[name] = float(earlier["seconds"])
+            log(f"[toon build] {name} kept: finished in an earlier run ({report.seconds[name]:.0f}s); "
+                "--redo trains it again")
+            return earlier["metrics"]
         log(f"[toon build] {name} ...")
         t0 = time.time()
         result = fn()
         report.seconds[name] = round(time.time() - t0, 1)
+        if name in STEP_OUTPUTS:
+            mark_finished(work, name, seed, report.seconds[name], result)
         log(f"[toon build] {name} done in {report.seconds[name]:.0f}s")
         return result
 

@@ -53,11 +53,37 @@ def test_smoke_build_writes_a_loadable_model_set(tmp_path):
     mapper = load_mapper_checkpoint(ms.mapper_path("smile"))
     with torch.no_grad():
         assert not torch.equal(apply_strength(mapper, w, 1.0), w)
-    # a second build resumes from the work folder instead of training again
-    again = build_toon(out, seed=0, log=messages.append, settings=BuildSettings.smoke(),
-                       steps=("generator", "encoder"))
-    assert again.seconds["generator"] < report.seconds["generator"]
+    # a second build keeps every finished step: nothing is trained or rewritten
+    from styleclip_runtime.zoo.toon.build import STEP_OUTPUTS, step_marker
 
+    def stamps() -> dict[str, int]:
+        return {p.name: p.stat().st_mtime_ns for p in out.glob("*.safetensors")}
+
+    before, later = stamps(), []
+    again = build_toon(out, seed=0, log=later.append, settings=BuildSettings.smoke())
+    assert stamps() == before
+    # each kept step reports the time it took when it ran (the mappers step keeps its files by itself)
+    assert {k: again.seconds[k] for k in STEP_OUTPUTS} == {k: report.seconds[k] for k in STEP_OUTPUTS}
+    assert again.metrics["judge"] == json.loads(json.dumps(report.metrics["judge"]))
+    assert [m for m in later if m.endswith(" ...")] == ["[toon build] mappers ..."], later
+    assert any("exists, kept" in m for m in later)
+    # a step whose file went missing trains again; the steps before it are kept
+    (out / "encoder.safetensors").unlink()
+    later.clear()
+    build_toon(out, seed=0, log=later.append, settings=BuildSettings.smoke(), steps=("judge", "encoder"))
+    assert "[toon build] encoder ..." in later and "[toon build] judge ..." not in later
+    assert (out / "encoder.safetensors").exists()
+    # --redo trains a finished step again; another seed is not the finished step
+    judge_stamp = (out / "judge.safetensors").stat().st_mtime_ns
+    build_toon(out, seed=0, log=later.append, settings=BuildSettings.smoke(), steps=("judge",), redo=True)
+    assert (out / "judge.safetensors").stat().st_mtime_ns != judge_stamp
+    later.clear()
+    build_toon(out, seed=1, log=later.append, settings=BuildSettings.smoke(), steps=("judge",))
+    assert "[toon build] judge ..." in later
+    # a step cut short (no marker) resumes from its checkpoints instead of starting over
+    step_marker(out / "work", "generator").unlink()
+    resumed = build_toon(out, seed=0, log=messages.append, settings=BuildSettings.smoke(), steps=("generator",))
+    assert resumed.seconds["generator"] < report.seconds["generator"]
 
 def test_the_shipped_yaml_pins_the_shipped_files():
     """Rewriting the shipped toon.yaml from the shipped files changes nothing: what a rebuild into
