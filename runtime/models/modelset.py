@@ -174,9 +174,14 @@ class ModelSet:
         return list(self.spec.mappers)
 
     def user_mapper_path(self, prompt: str) -> Path:
-        """Where `styleclip train mapper` registers a mapper for this set and prompt:
-        ``<cache>/models/<set>/mappers/<prompt>.pt`` (it may not exist)."""
-        return Path(self.cache_dir) / "mappers" / f"{registry.prompt_key(prompt)}.pt"
+        """Where `styleclip train mapper` registers a mapper for this set's generator and a prompt:
+        ``<cache>/models/<set>/mappers/<generator sha256, 16 hex>/<prompt>.pt`` (it may not exist).
+
+        A mapper is trained for one generator's W space, so the folder is the generator's digest: a
+        set whose generator changes under the same name (a `zoo build`, an edited YAML) does not
+        find the mappers trained for the old one."""
+        generator = self.fingerprints().get("generator", "no-generator")[:16]
+        return Path(self.cache_dir) / "mappers" / generator / f"{registry.prompt_key(prompt)}.pt"
 
     def global_stat_path(self, key: str) -> Path | None:
         """Path of a precomputed file (``s_mean_std``, ``fs3``); None if the set has none."""

@@ -2,7 +2,7 @@
 
 The result is written in the official checkpoint layout
 (``{'state_dict': {'mapper.*'}, 'opts'}``) and registered for the model set
-(``<cache>/models/<set>/mappers/<prompt>.pt``), where recipes find it. The
+(``<cache>/models/<set>/mappers/<generator digest>/<prompt>.pt``), where recipes find it. The
 run checkpoints itself beside that file and resumes after an interruption.
 """
 from __future__ import annotations

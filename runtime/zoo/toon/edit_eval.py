@@ -123,10 +123,12 @@ def main() -> None:  # pragma: no cover - a measurement script
     ap.add_argument("--opt-clip", type=Path, default=None,
                     help="a toon-CLIP folder (clip_config.json + clip.safetensors, e.g. a `zoo build --out DIR`) to "
                          "guide the optimization instead of the set's own")
+    ap.add_argument("--models", default="toon",
+                    help="the model set: a name or a YAML path (e.g. the toon.yaml a `zoo build --out DIR` wrote)")
     ap.add_argument("--without-target", action="store_true",
                     help="per prompt, the first --subjects samples (of 512) that lack its attribute")
     args = ap.parse_args()
-    ms = ModelSet.load("toon")
+    ms = ModelSet.load(args.models)
     models = WarmModels(ms, Cache(results_cache_dir(ms)), "cpu", notify=print)
     g, judge = models.generator, models.judge
     w = sample_subjects(g, args.subjects)
