@@ -33,9 +33,9 @@ class AdaptiveBatch:
             try:
                 out.append(work(start, stop))
             except BaseException as exc:  # noqa: BLE001 - re-raised unless it is an OOM
-                if not is_out_of_memory(exc) or self.size == 1:
+                if not is_out_of_memory(exc) or stop - start == 1:
                     raise
-                self.size = max(1, self.size // 2)
+                self.size = max(1, (stop - start) // 2)  # half of what failed, not of a size larger than the work
                 if torch.cuda.is_available():
                     torch.cuda.empty_cache()
                 self.notify(f"out of memory: retrying with batches of {self.size}")

@@ -117,7 +117,6 @@ def _optimize(models, step, inputs, params, device, info, progress, should_stop)
     todo = [i for i, r in enumerate(results) if r is None]
     info["optimization_cache_hits"] = len(inputs) - len(todo)
     if todo:
-        batch = [inputs[i] for i in todo]
         identity = models.identity
         if float(params["id"]) > 0 and identity is None:
             info["note"] = "this model set has no identity network: id weight ignored"
@@ -130,22 +129,33 @@ def _optimize(models, step, inputs, params, device, info, progress, should_stop)
             info["optimized_channels"] = direction.n_channels
         if space == "s":  # the layers fed by rows outside `layers` stay put
             mask = layers.s_channel_mask(scope, g.layout, mask)
-        res = opt_engine.optimize(
-            g, models.clip, stack_wplus(batch, device), models.text_embedding(text),
-            steps=int(params["steps"]), lr=float(params["lr"]), l2=float(params["l2"]),
-            id_weight=float(params["id"]), identity=identity, space=space,
-            s_offset_src=stack_offsets(batch, g.layout, device), s_mask=mask,
-            w_mask=layers.wplus_mask(scope, g.n_latent) if space == "wplus" else None,
-            progress=(lambda d, t, loss: progress(d, t, f"loss {loss:.3f}")) if progress else None,
-            should_stop=should_stop)
-        if should_stop and should_stop():
-            raise Interrupted()  # never cache a half-finished optimisation
-        for j, i in enumerate(todo):
-            w = res.wplus[j].cpu()
-            off = inputs[i].s_offset
-            if res.s_offset is not None:
-                off = add_offsets(off, [o[j].cpu() for o in res.s_offset])
-            results[i] = (w, off)
-            payload = st_save({"w": w.contiguous(), **{f"o{k}": o.contiguous() for k, o in enumerate(off or [])}})
-            models.cache.put_bytes("optimization", keys[i], payload)
+        steps = int(params["steps"])
+        total = len(todo) * steps
+
+        def chunk(start: int, stop: int) -> None:
+            """Optimise subjects todo[start:stop] together (each subject's loss and Adam state are its own,
+            so a chunk gives what the whole batch would) and cache them at once: an interruption or an
+            out-of-memory retry later loses none of them."""
+            batch = [inputs[i] for i in todo[start:stop]]
+            res = opt_engine.optimize(
+                g, models.clip, stack_wplus(batch, device), models.text_embedding(text),
+                steps=steps, lr=float(params["lr"]), l2=float(params["l2"]),
+                id_weight=float(params["id"]), identity=identity, space=space,
+                s_offset_src=stack_offsets(batch, g.layout, device), s_mask=mask,
+                w_mask=layers.wplus_mask(scope, g.n_latent) if space == "wplus" else None,
+                progress=(lambda d, t, loss: progress(start * steps + d * (stop - start), total,
+                                                      f"loss {loss:.3f}")) if progress else None,
+                should_stop=should_stop)
+            if should_stop and should_stop():
+                raise Interrupted()  # never cache a half-finished optimisation
+            for j, i in enumerate(todo[start:stop]):
+                w = res.wplus[j].cpu()
+                off = inputs[i].s_offset
+                if res.s_offset is not None:
+                    off = add_offsets(off, [o[j].cpu() for o in res.s_offset])
+                results[i] = (w, off)
+                payload = st_save({"w": w.contiguous(), **{f"o{k}": o.contiguous() for k, o in enumerate(off or [])}})
+                models.cache.put_bytes("optimization", keys[i], payload)
+
+        models.optimize_batch.run(len(todo), chunk)
     return results  # type: ignore[return-value]

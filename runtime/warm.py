@@ -33,6 +33,10 @@ class WarmModels:
         self._mappers: dict[str, torch.nn.Module] = {}
         self._text: dict[str, torch.Tensor] = {}
         self._fps: dict[str, str] | None = None
+        from .batching import AdaptiveBatch
+
+        # subjects optimised together; halves on out-of-memory and stays halved for the session
+        self.optimize_batch = AdaptiveBatch(int(modelset.defaults.get("optimize_batch", 16)), notify)
 
     # -- the networks -----------------------------------------------------------
     @property

@@ -19,8 +19,9 @@ def test_out_of_memory_halves_the_batch_and_keeps_order() -> None:
     batch = AdaptiveBatch(16, notes.append)
     out = batch.run(10, work)
     assert [x for chunk in out for x in chunk] == list(range(10))
-    assert batch.size == 2 and calls[:3] == [(0, 10), (0, 8), (0, 4)]
-    assert len(notes) == 3 and "batches of 2" in notes[-1]
+    # halved from what failed (10 items), not from the larger initial size
+    assert batch.size == 2 and calls[:3] == [(0, 10), (0, 5), (0, 2)]
+    assert len(notes) == 2 and "batches of 2" in notes[-1]
 
 
 def test_other_errors_and_oom_at_one_item_are_raised() -> None:

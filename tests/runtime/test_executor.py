@@ -286,3 +286,38 @@ def test_a_photo_changed_on_disk_is_inverted_again_by_a_warm_executor(env, tmp_p
     assert [t["id"] for t in changed.timings] == ["s1", "s2"]
     assert changed.timings[0]["inversion_cache_misses"] == 1
     assert not torch.equal(ex.memo[plan["steps"][1]["hash"]][0].wplus, first)
+
+
+def test_optimize_runs_in_chunks_that_shrink_when_memory_runs_out(env, tmp_path, monkeypatch) -> None:
+    """An ``optimize`` step over many subjects: in chunks of the model set's ``optimize_batch``,
+    halved when a chunk runs out of memory, with the same codes a single batch gives (each
+    subject's loss and Adam state are its own), and each chunk cached as soon as it ends."""
+    from styleclip_runtime.engines import optimization
+
+    params = {"steps": 5, "lr": 0.1, "l2": 0.008, "id": 0.0, "space": "wplus", "beta": 0.0, "neutral": "a face"}
+    plan = make_plan([
+        {"kind": "source", "op": "generate", "subject": "p", "params": {"seeds": [1, 2, 3, 4, 5], "truncation": 0.7}},
+        {"kind": "edit", "input": "s1", "engine": "optimize", "edits": [{"text": "smile", "params": params}],
+         "sweep": None},
+    ])
+    whole, _ = run(env, plan, tmp_path / "whole")  # 5 subjects < 16: one batch
+    expected = [it.wplus for it in whole.memo[plan["steps"][1]["hash"]]]
+
+    plain, sizes = optimization.optimize, []
+
+    def small_memory(generator, clip, wplus_src, *args, **kwargs):
+        sizes.append(wplus_src.shape[0])
+        if wplus_src.shape[0] > 2:
+            raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        return plain(generator, clip, wplus_src, *args, **kwargs)
+
+    monkeypatch.setattr(optimization, "optimize", small_memory)
+    monkeypatch.setenv("STYLECLIP_CACHE", str(tmp_path / "fresh-cache"))
+    notices: list[str] = []
+    ex = open_executor(str(env), "cpu", lambda e: notices.append(str(e)))
+    ex.run(plan, "# recipe text\n", tmp_path, tmp_path / "chunked")
+    assert sizes == [5, 2, 2, 1]  # all 5 at once fails; halved to 2, which fits: 2 + 2 + 1
+    got = [it.wplus for it in ex.memo[plan["steps"][1]["hash"]]]
+    assert all(torch.allclose(a, b, atol=1e-5) for a, b in zip(got, expected))
+    assert ex.models.optimize_batch.size == 2 and any("out of memory" in n for n in notices)
+    assert ex.models.cache.info().by_kind["optimization"][0] == 5
