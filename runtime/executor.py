@@ -155,7 +155,7 @@ class Executor:
         if write_manifest:
             from .manifest import write_manifest as _write
 
-            report.manifest = _write(plan, recipe_text, self.models, report, out_dir)
+            report.manifest = _write(plan, recipe_text, self.models, report, out_dir, base_dir)
         self.events({"event": "run_end", "seconds": round(report.seconds, 3),
                      "outputs": [str(p) for p in report.outputs],
                      "expectations_failed": len(report.failed_expectations),

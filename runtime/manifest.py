@@ -39,11 +39,14 @@ def manifest_dir(outputs: list[Path], out_dir: Path) -> Path:
     return Path(os.path.commonpath(parents))
 
 
-def build_manifest(plan: dict, recipe_text: str, models, report) -> dict:
+def build_manifest(plan: dict, recipe_text: str, models, report, base_dir: Path | None = None) -> dict:
+    """The run record. ``base_dir`` is the folder the recipe's relative paths were read from
+    (recorded so that `styleclip diff --results` can find the same images later)."""
     return {
         "format": "styleclip-dsl/run-v1",
         "recipe": {"text": recipe_text, "sha256": hashlib.sha256(recipe_text.encode()).hexdigest(),
-                   "source": plan.get("source_name")},
+                   "source": plan.get("source_name"),
+                   "folder": str(Path(base_dir).resolve()) if base_dir is not None else None},
         "plan": plan,
         "modelset": models.name,
         "models": models.fingerprints(),
@@ -62,8 +65,9 @@ def build_manifest(plan: dict, recipe_text: str, models, report) -> dict:
     }
 
 
-def write_manifest(plan: dict, recipe_text: str, models, report, out_dir: Path) -> Path:
+def write_manifest(plan: dict, recipe_text: str, models, report, out_dir: Path,
+                   base_dir: Path | None = None) -> Path:
     path = manifest_dir(report.outputs, out_dir) / "run.json"
-    data = build_manifest(plan, recipe_text, models, report)
+    data = build_manifest(plan, recipe_text, models, report, base_dir)
     atomic_write_bytes(path, (json.dumps(data, indent=2, sort_keys=True, default=str) + "\n").encode())
     return path

@@ -47,7 +47,8 @@ def load_side(file: str, sets: dict[str, str], err: Console) -> Side:
             err.print(f"[bold]{file}[/]: [bold red]error[/]: not JSON ({exc})")
             raise typer.Exit(2)
         if isinstance(data, dict) and isinstance(data.get("plan"), dict):
-            return Side(file, data["plan"], None, data)
+            folder = (data.get("recipe") or {}).get("folder")  # where the run read its images (absent before 0.1)
+            return Side(file, data["plan"], Path(folder) if folder else None, data)
         if isinstance(data, dict) and isinstance(data.get("steps"), list) and "modelset" in data:
             return Side(file, data, None)
         err.print(f"[bold]{file}[/]: [bold red]error[/]: neither a plan (styleclip plan --json) nor a run.json")

@@ -150,6 +150,15 @@ def test_diff_results_lists_what_the_second_recipe_must_compute(env, tmp_path) -
     assert new == [("direction", "'a face' -> 'curly hair' at beta 0.05", False), ("inversion", "b.png", False)]
     assert data["results"]["reused"] == 1  # a.png's inversion
     assert data["results"]["dropped"] == [{"kind": "direction", "what": "'a face' -> 'curly hair' at beta 0"}]
+    # the first run's run.json in place of a.sc: it records the recipe's folder, so the images are
+    # found there and not in the working folder the diff runs from
+    manifest = json.loads((tmp_path / "out" / "run.json").read_text())
+    assert Path(manifest["recipe"]["folder"]) == tmp_path.resolve() and Path.cwd() != tmp_path.resolve()
+    result = CliRunner().invoke(app, ["diff", str(tmp_path / "out" / "run.json"), str(tmp_path / "b.sc"),
+                                      "--results", "--models", str(env), "--json"])
+    from_run = json.loads(result.stdout)["results"]
+    assert from_run["reused"] == 1 and from_run["dropped"] == data["results"]["dropped"]
+    assert sorted((n["kind"], n["what"], n["cached"]) for n in from_run["new"]) == new
 
 
 def test_a_run_that_must_train_says_so_first_and_not_once_it_is_cached(env, tmp_path) -> None:
