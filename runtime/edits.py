@@ -131,6 +131,8 @@ def _optimize(models, step, inputs, params, device, info, progress, should_stop)
             mask = layers.s_channel_mask(scope, g.layout, mask)
         steps = int(params["steps"])
         total = len(todo) * steps
+        views, smooth = int(params.get("views", 0)), float(params.get("smooth", 0.0))
+        style_std = models.style_std() if smooth > 0 else None
 
         def chunk(start: int, stop: int) -> None:
             """Optimise subjects todo[start:stop] together (each subject's loss and Adam state are its own,
@@ -143,6 +145,8 @@ def _optimize(models, step, inputs, params, device, info, progress, should_stop)
                 id_weight=float(params["id"]), identity=identity, space=space,
                 s_offset_src=stack_offsets(batch, g.layout, device), s_mask=mask,
                 w_mask=layers.wplus_mask(scope, g.n_latent) if space == "wplus" else None,
+                views=views, smooth=smooth, style_std=style_std,
+                seeds=[int(keys[i][:15], 16) for i in todo[start:stop]],  # a subject's draws follow its key
                 progress=(lambda d, t, loss: progress(start * steps + d * (stop - start), total,
                                                       f"loss {loss:.3f}")) if progress else None,
                 should_stop=should_stop)

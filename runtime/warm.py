@@ -33,6 +33,7 @@ class WarmModels:
         self._mappers: dict[str, torch.nn.Module] = {}
         self._text: dict[str, torch.Tensor] = {}
         self._fps: dict[str, str] | None = None
+        self._style_std: list[torch.Tensor] | None = None
         from .batching import AdaptiveBatch
 
         # subjects optimised together; halves on out-of-memory and stays halved for the session
@@ -118,6 +119,19 @@ class WarmModels:
 
         self._stats, _ = self.cache.get_or_compute("global-stats", key, compute, gd.GlobalStats.from_bytes)
         return self._stats
+
+    def style_std(self) -> list[torch.Tensor]:
+        """Per style layer (C,): the StyleSpace stds, from the global-direction statistics when they
+        are shipped, held or cached, else from 10,000 sampled codes (mapping and affines only: seconds)."""
+        if self._style_std is None:
+            n_samples, n_images, k = self.modelset.global_stats_settings()
+            if (self._stats is not None or self.modelset.shipped_global_stats()
+                    or self.cache.has("global-stats", stats_key(self.fingerprints(), n_samples, n_images, k))):
+                self._style_std = list(self.global_stats().std)
+            else:
+                with torch.no_grad():
+                    self._style_std = gd.compute_style_stats(self.generator, n=10_000)[1]
+        return self._style_std
 
     def direction(self, text: str, neutral: str, beta: float) -> tuple[gd.Direction, bool]:
         memo_key = (text, neutral, beta)

@@ -51,6 +51,14 @@ ENGINE_PARAMS: dict[str, dict[str, ParamSpec]] = {
         ),
         "neutral": ParamSpec("string", "a face", None, "with beta, the neutral text of that global direction"),
         "layers": ParamSpec("string", "all", OneOf(LAYERS), LAYERS_DOC),
+        "views": ParamSpec(
+            "int", 0, Bound(low=0, high=32),
+            "CLIP loss over this many randomly shifted, scaled and noised copies of the image (0: as published)",
+        ),
+        "smooth": ParamSpec(
+            "number", 0.0, Bound(low=0.0, high=10.0),
+            "each step renders at a random StyleSpace offset of this many channel stds (0: as published)",
+        ),
     },
 }
 

@@ -17,12 +17,23 @@ loss = CLIP(G(w), t) + l2 * sum((w - w_src)^2) + id * (1 - <R(G(w)), R(G(w_src))
   global-direction relevance (the channels a direction keeps at ``beta``), so
   CLIP's gradient cannot reach channels unrelated to the text. On toon this
   is what keeps the rest of the face (docs/toon.md).
+- ``views`` and ``smooth`` (both off by default, as published) make the CLIP
+  term an expectation, so that the optimizer follows what CLIP sees robustly
+  instead of the sharp, adversarial directions of its gradient:
+  ``views=K`` averages CLIP's image embedding over K copies of the image,
+  each randomly scaled (+-10 %), shifted (+-4 % of the width, reflected at
+  the border) and noised (std 0.05 on [-1, 1]); ``smooth=sigma`` renders
+  each step at a random StyleSpace offset of sigma per-channel stds (every
+  non-toRGB channel), so the gradient is that of the loss smoothed over
+  that neighbourhood. The result is the code itself, without the offset.
+  Each subject draws from its own seeded generator (``seeds``), so a subject
+  gets the same result alone or in any batch.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Sequence
 
 import torch
 
@@ -53,6 +64,8 @@ def optimize(generator, clip, wplus_src: torch.Tensor, text_emb: torch.Tensor, *
              space: str = "wplus", s_offset_src: list[torch.Tensor] | None = None,
              s_mask: list[torch.Tensor] | None = None,
              w_mask: torch.Tensor | None = None,
+             views: int = 0, smooth: float = 0.0, style_std: Sequence[torch.Tensor] | None = None,
+             seeds: Sequence[int] | None = None,
              progress: Callable[[int, int, float], None] | None = None,
              should_stop: Callable[[], bool] | None = None) -> OptimizeResult:
     """Optimise each subject of ``wplus_src`` (B, L, C) toward ``text_emb``
@@ -60,7 +73,9 @@ def optimize(generator, clip, wplus_src: torch.Tensor, text_emb: torch.Tensor, *
     StyleSpace offset (kept fixed, added before rendering). ``s_mask`` (per
     layer, (C,) of 0/1) confines ``space="s"`` to the channels marked 1;
     ``w_mask`` ((L, 1) of 0/1, see ``layers.wplus_mask``) confines
-    ``space="wplus"`` to the W+ rows marked 1."""
+    ``space="wplus"`` to the W+ rows marked 1. ``views`` / ``smooth`` (see
+    the module docstring) need ``seeds`` (one per subject) and ``smooth``
+    needs ``style_std`` (per style layer, (C,))."""
     device = wplus_src.device
     text = text_emb.to(device).float()
     text = text.expand(wplus_src.shape[0], -1) if text.ndim == 1 else text
@@ -68,13 +83,57 @@ def optimize(generator, clip, wplus_src: torch.Tensor, text_emb: torch.Tensor, *
     layout = generator.layout
     base_offset = s_offset_src
 
-    def render(w: torch.Tensor, extra: list[torch.Tensor] | None) -> torch.Tensor:
+    if views < 0 or smooth < 0:
+        raise ValueError("views and smooth must be >= 0")
+    if (views or smooth) and (seeds is None or len(seeds) != src.shape[0]):
+        raise ValueError("views and smooth need one seed per subject")
+    if smooth and style_std is None:
+        raise ValueError("smooth needs the per-channel style stds")
+    draws = [torch.Generator(device=device).manual_seed(int(s)) for s in seeds] if seeds is not None else []
+
+    def style_noise() -> list[torch.Tensor]:
+        """Per layer (B, C): smooth * std * N(0, 1), zero on toRGB layers; each subject's own draws."""
+        widths = [layer.width for layer in layout if not layer.is_torgb]
+        per_subject = [torch.randn(sum(widths), generator=g, device=device) for g in draws]
+        flat = torch.stack(per_subject).split(widths, dim=1)
+        out, k = [], 0
+        for layer, sd in zip(layout, style_std):
+            if layer.is_torgb:
+                out.append(torch.zeros(src.shape[0], layer.width, device=device))
+            else:
+                out.append(smooth * sd.to(device).float() * flat[k])
+                k += 1
+        return out
+
+    def render(w: torch.Tensor, extra: list[torch.Tensor] | None, noise: list[torch.Tensor] | None = None
+               ) -> torch.Tensor:
         styles = generator.styles(w)
         if base_offset is not None:
             styles = [s + o.to(s) for s, o in zip(styles, base_offset)]
         if extra is not None:
             styles = [s + e for s, e in zip(styles, extra)]
+        if noise is not None:
+            styles = [s + n.to(s) for s, n in zip(styles, noise)]
         return generator.synthesize(styles)
+
+    def embed(image: torch.Tensor) -> torch.Tensor:
+        """(B, D) unit CLIP embeddings: of the image, or the mean over ``views`` augmented copies."""
+        if not views:
+            return clip.encode_images(image)
+        b = image.shape[0]
+        scale, shift, noise = [], [], []
+        for g in draws:  # each subject's own draws, in a fixed order
+            scale.append(1.0 + 0.1 * (2 * torch.rand(views, generator=g, device=device) - 1))
+            shift.append(0.08 * (2 * torch.rand(views, 2, generator=g, device=device) - 1))
+            noise.append(0.05 * torch.randn((views,) + tuple(image.shape[1:]), generator=g, device=device))
+        theta = torch.zeros(b * views, 2, 3, device=device)
+        theta[:, 0, 0] = theta[:, 1, 1] = torch.cat(scale)
+        theta[:, :, 2] = torch.cat(shift)
+        copies = image.float().repeat_interleave(views, dim=0)
+        grid = torch.nn.functional.affine_grid(theta, list(copies.shape), align_corners=False)
+        copies = torch.nn.functional.grid_sample(copies, grid, padding_mode="reflection", align_corners=False)
+        emb = clip.encode_images(copies + torch.cat(noise))
+        return torch.nn.functional.normalize(emb.view(b, views, -1).mean(1), dim=-1)
 
     use_id = identity is not None and id_weight > 0
     with torch.no_grad():
@@ -108,8 +167,8 @@ def optimize(generator, clip, wplus_src: torch.Tensor, text_emb: torch.Tensor, *
     for i in range(steps):
         for group in opt.param_groups:
             group["lr"] = published_lr(i, steps, lr)
-        image = render(w, offsets)
-        emb = clip.encode_images(image)
+        image = render(w, offsets, style_noise() if smooth else None)
+        emb = embed(image)
         clip_loss = 1.0 - (emb * text).sum(-1)                       # (B,)
         if offsets is None:
             l2_term = ((w - src) ** 2).flatten(1).sum(1)

@@ -294,7 +294,8 @@ def test_optimize_runs_in_chunks_that_shrink_when_memory_runs_out(env, tmp_path,
     subject's loss and Adam state are its own), and each chunk cached as soon as it ends."""
     from styleclip_runtime.engines import optimization
 
-    params = {"steps": 5, "lr": 0.1, "l2": 0.008, "id": 0.0, "space": "wplus", "beta": 0.0, "neutral": "a face"}
+    params = {"steps": 5, "lr": 0.1, "l2": 0.008, "id": 0.0, "space": "wplus", "beta": 0.0, "neutral": "a face",
+              "views": 2, "smooth": 0.5}  # random draws too: each subject's own, whatever its batch
     plan = make_plan([
         {"kind": "source", "op": "generate", "subject": "p", "params": {"seeds": [1, 2, 3, 4, 5], "truncation": 0.7}},
         {"kind": "edit", "input": "s1", "engine": "optimize", "edits": [{"text": "smile", "params": params}],

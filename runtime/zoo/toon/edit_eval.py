@@ -116,6 +116,8 @@ def main() -> None:  # pragma: no cover - a measurement script
     ap.add_argument("--opt-space", choices=("wplus", "s"), default="wplus")
     ap.add_argument("--opt-beta", type=float, default=0.0,
                     help="with --opt-space s, optimise only the channels a direction keeps at this beta")
+    ap.add_argument("--opt-views", type=int, default=0, help="optimize's views= (augmented CLIP copies)")
+    ap.add_argument("--opt-smooth", type=float, default=0.0, help="optimize's smooth= (StyleSpace noise, in stds)")
     ap.add_argument("--alpha", type=float, default=4.1)
     ap.add_argument("--beta", type=float, default=0.15)
     ap.add_argument("--strength", type=float, default=1.0, help="mapper strength")
@@ -161,7 +163,10 @@ def main() -> None:  # pragma: no cover - a measurement script
                 guide = load_toon_clip(args.opt_clip) if args.opt_clip else models.clip
                 text = guide.encode_text([prompt])[0].float().detach()
                 res = opt.optimize(g, guide, w, text, steps=args.opt_steps,
-                                   lr=args.opt_lr, l2=args.opt_l2, space=args.opt_space, s_mask=mask, w_mask=w_mask)
+                                   lr=args.opt_lr, l2=args.opt_l2, space=args.opt_space, s_mask=mask, w_mask=w_mask,
+                                   views=args.opt_views, smooth=args.opt_smooth,
+                                   style_std=models.style_std() if args.opt_smooth else None,
+                                   seeds=list(range(len(w))))
                 edited = [Item(it.name, "eval", it.index, res.wplus[i],
                                [o[i] for o in res.s_offset] if res.s_offset is not None else None)
                           for i, it in enumerate(items)]
