@@ -157,6 +157,21 @@ def test_subjects_without_the_target_lack_it(toon) -> None:
     assert not any(has_value(v, "glasses", "round") for v in seen)
 
 
+def _s_space_scores(models, w, items, before, prompt: str, runs: dict[str, dict]) -> dict:
+    """The judge's score of S-space optimisation (100 steps, lr 0.02) of each run's options."""
+    from styleclip_runtime.engines import optimization as opt
+    from styleclip_runtime.state import Item, render
+
+    text = models.text_embedding(prompt)
+    scores = {}
+    for name, options in runs.items():
+        res = opt.optimize(models.generator, models.clip, w, text, steps=100, lr=0.02, space="s", **options)
+        after = render(models.generator, [Item(it.name, "t", it.index, it.wplus, [o[i] for o in res.s_offset])
+                                          for i, it in enumerate(items)], "cpu")
+        scores[name] = score(models.judge, before, after, prompt, "optimize")
+    return scores
+
+
 # prompt: (success floor, kept floor, kept margin over the unmasked run) of S-space optimisation
 # masked to the channels a global direction keeps at beta 0.15 (100 steps, lr 0.02), on the first
 # 12 fixed subjects. Measured there, masked against unmasked: beard 1.00 / 0.87 against 0.78 / 0.59
@@ -168,19 +183,11 @@ MASKED_OPTIMIZATION = {"beard": (0.85, 0.8, 0.15), "surprised": (0.8, 0.88, 0.0)
 def test_channel_mask_keeps_what_the_text_does_not_mention(toon, prompt) -> None:
     """``optimize space=s beta=0.15``: the attribute appears, and more of the rest
     is kept than by the same optimisation free over every channel."""
-    from styleclip_runtime.engines import optimization as opt
-    from styleclip_runtime.state import Item, render
-
     models, w, items, before = toon
     sub, sub_items, sub_before = w[:12], items[:12], before[:12]
-    text = models.text_embedding(prompt)
     mask = models.direction(prompt, "a face", BETA)[0].channel_mask()
-    scores = {}
-    for name, m in (("masked", mask), ("free", None)):
-        res = opt.optimize(models.generator, models.clip, sub, text, steps=100, lr=0.02, space="s", s_mask=m)
-        after = render(models.generator, [Item(it.name, "t", it.index, it.wplus, [o[i] for o in res.s_offset])
-                                          for i, it in enumerate(sub_items)], "cpu")
-        scores[name] = score(models.judge, sub_before, after, prompt, "optimize")
+    scores = _s_space_scores(models, sub, sub_items, sub_before, prompt,
+                             {"masked": {"s_mask": mask}, "free": {}})
     success, kept, margin = MASKED_OPTIMIZATION[prompt]
     masked, free = scores["masked"], scores["free"]
     assert masked.success >= success and masked.kept >= kept, scores
@@ -201,7 +208,6 @@ def test_views_and_smoothing_follow_what_clip_sees_robustly(toon, prompt) -> Non
     """``optimize ... views=4 smooth=1``: averaging CLIP over augmented copies and StyleSpace noise
     makes the attribute appear on more subjects than the plain CLIP loss, keeping as much of the
     rest (toon-CLIP's bare gradient finds images it scores as the text that the judge does not)."""
-    from styleclip_runtime.engines import optimization as opt
     from styleclip_runtime.state import Item, render
     from styleclip_runtime.zoo.toon.edit_eval import subjects_without
 
@@ -209,16 +215,11 @@ def test_views_and_smoothing_follow_what_clip_sees_robustly(toon, prompt) -> Non
     w = subjects_without(models.generator, models.judge, prompt, 12, pool=64)
     items = [Item(f"s{i}", "t", i, w[i]) for i in range(len(w))]
     before = render(models.generator, items, "cpu")
-    text = models.text_embedding(prompt)
     mask = models.direction(prompt, "a face", BETA)[0].channel_mask()
-    scores = {}
-    for name, extra in (("smoothed", {"views": 4, "smooth": 1.0, "style_std": models.style_std()}),
-                        ("plain", {})):
-        res = opt.optimize(models.generator, models.clip, w, text, steps=100, lr=0.02, space="s", s_mask=mask,
-                           seeds=list(range(len(w))), **extra)
-        after = render(models.generator, [Item(it.name, "t", it.index, it.wplus, [o[i] for o in res.s_offset])
-                                          for i, it in enumerate(items)], "cpu")
-        scores[name] = score(models.judge, before, after, prompt, "optimize")
+    seeds = list(range(len(w)))
+    scores = _s_space_scores(models, w, items, before, prompt, {
+        "smoothed": {"s_mask": mask, "seeds": seeds, "views": 4, "smooth": 1.0, "style_std": models.style_std()},
+        "plain": {"s_mask": mask, "seeds": seeds}})
     success, kept, beats = SMOOTHED_OPTIMIZATION[prompt]
     smoothed, plain = scores["smoothed"], scores["plain"]
     assert smoothed.success >= success and smoothed.kept >= kept, scores
