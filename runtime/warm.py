@@ -13,6 +13,7 @@ from typing import Callable
 
 import torch
 
+from .batching import AdaptiveBatch
 from .cache import Cache
 from .cache_keys import direction_key, mapper_key, stats_key
 from .engines import global_directions as gd
@@ -34,8 +35,6 @@ class WarmModels:
         self._text: dict[str, torch.Tensor] = {}
         self._fps: dict[str, str] | None = None
         self._style_std: list[torch.Tensor] | None = None
-        from .batching import AdaptiveBatch
-
         # subjects optimised together; halves on out-of-memory and stays halved for the session
         self.optimize_batch = AdaptiveBatch(int(modelset.defaults.get("optimize_batch", 16)), notify)
 

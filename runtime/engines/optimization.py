@@ -91,19 +91,16 @@ def optimize(generator, clip, wplus_src: torch.Tensor, text_emb: torch.Tensor, *
         raise ValueError("smooth needs the per-channel style stds")
     draws = [torch.Generator(device=device).manual_seed(int(s)) for s in seeds] if seeds is not None else []
 
+    widths = [layer.width for layer in layout if not layer.is_torgb]
+    noise_scale = [None if layer.is_torgb else smooth * sd.to(device).float()
+                   for layer, sd in zip(layout, style_std)] if smooth else []
+
     def style_noise() -> list[torch.Tensor]:
         """Per layer (B, C): smooth * std * N(0, 1), zero on toRGB layers; each subject's own draws."""
-        widths = [layer.width for layer in layout if not layer.is_torgb]
-        per_subject = [torch.randn(sum(widths), generator=g, device=device) for g in draws]
-        flat = torch.stack(per_subject).split(widths, dim=1)
-        out, k = [], 0
-        for layer, sd in zip(layout, style_std):
-            if layer.is_torgb:
-                out.append(torch.zeros(src.shape[0], layer.width, device=device))
-            else:
-                out.append(smooth * sd.to(device).float() * flat[k])
-                k += 1
-        return out
+        flat = iter(torch.stack([torch.randn(sum(widths), generator=g, device=device) for g in draws])
+                    .split(widths, dim=1))
+        return [torch.zeros(src.shape[0], layer.width, device=device) if scale is None else scale * next(flat)
+                for layer, scale in zip(layout, noise_scale)]
 
     def render(w: torch.Tensor, extra: list[torch.Tensor] | None, noise: list[torch.Tensor] | None = None
                ) -> torch.Tensor:

@@ -131,14 +131,10 @@ def finished_step(out_dir: Path, work_dir: Path, step: str, seed: int) -> dict |
 
 def mark_finished(work_dir: Path, step: str, seed: int, seconds: float, metrics: object) -> None:
     """Write ``step``'s marker atomically (a crash leaves either no marker or a whole one)."""
-    import os
-    import tempfile
+    from ...cache import atomic_write_bytes
 
-    marker = step_marker(work_dir, step)
-    fd, tmp = tempfile.mkstemp(dir=marker.parent, prefix=f".{step}.", suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        json.dump({"step": step, "seed": seed, "seconds": seconds, "metrics": metrics}, fh, indent=1, default=str)
-    os.replace(tmp, marker)
+    record = {"step": step, "seed": seed, "seconds": seconds, "metrics": metrics}
+    atomic_write_bytes(step_marker(work_dir, step), json.dumps(record, indent=1, default=str).encode())
 
 
 def load_toon_clip(out_dir: Path):
