@@ -8,7 +8,9 @@ so the figures say how much each engine adds on top of rendering.
 
 Full size: StyleGAN2 1024 (config-f widths), CLIP ViT-B/32 (open_clip, random
 weights, no download), 18-layer LevelsMapper, a random fs3 table of 6048 rows.
-Optimization is timed per step and projected to its default 300 steps.
+Optimization is timed per step and projected to its default 300 steps; with
+``views=4`` the extra cost of each CLIP copy beyond the first is the model
+set's ``optimize_view_per_image`` estimate.
 """
 from __future__ import annotations
 
@@ -79,9 +81,14 @@ def bench(name: str, g, clip, device: str, batch: int, opt_steps: int) -> None:
         glob = timed(global_edit)
         mapp = timed(lambda: g(apply_strength(mapper, w, 1.0)))
     step = timed(lambda: opt.optimize(g, clip, w, text, steps=opt_steps), repeat=1) / opt_steps
+    seeds = list(range(batch))
+    step_views = timed(lambda: opt.optimize(g, clip, w, text, steps=opt_steps, views=4, seeds=seeds),
+                       repeat=1) / opt_steps
     rows = [("render (baseline)", base), ("global direction (text -> edit -> render)", glob),
             ("mapper (apply + render)", mapp), ("optimization, one step", step),
-            ("optimization, 300 steps (projected)", step * 300)]
+            ("optimization, 300 steps (projected)", step * 300),
+            ("optimization, one step, views=4", step_views),
+            ("  each CLIP view beyond the first", (step_views - step) / 3)]
     print(f"\n{name}: batch {batch} on {device}")
     print(f"{'':45s} {'s/batch':>10s} {'s/image':>10s} {'x render':>9s}")
     for label, secs in rows:

@@ -11,6 +11,10 @@ under, so what this says is cached is what the run will find.
 Estimates come from the model set's ``defaults.estimates`` (seconds per
 unit on a ``cpu`` or a ``cuda`` device, measured by the benchmarks or taken
 from the paper; see the YAML's comments). A set without them gets no times.
+Steps that back-propagate through the generator (optimization, mapper
+training) also get a device-memory estimate (``memory_estimate``), and
+``Explanation.memory_problems`` says what would not fit a budget and the
+fallback.
 """
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ from typing import Any, Literal
 from .cache import Cache
 from .cache_keys import direction_key, inversion_key, mapper_key, stats_key
 from .image_input import ImageDigests
+from .memory_estimate import MemoryEstimate, backward_estimate
 
 Status = Literal["shipped", "cached", "compute", "train", "on-input", "missing"]
 
@@ -55,10 +60,11 @@ class Need:
     status: Status
     seconds: float | None = None  # estimated cost when it must be computed; None: no estimate or nothing to do
     key: str | None = None
+    memory: MemoryEstimate | None = None  # device memory, for what back-propagates through the generator
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "what": self.what, "status": self.status, "seconds": self.seconds,
-                "key": self.key}
+                "key": self.key, "memory": self.memory.to_dict() if self.memory else None}
 
 
 @dataclass(frozen=True)
@@ -96,6 +102,36 @@ class Explanation:
             out[n.status] = out.get(n.status, 0) + 1
         return out
 
+    def largest_memory(self) -> Need | None:
+        """The need with the largest device-memory estimate among those the run computes."""
+        todo = [n for n in self.needs if n.memory is not None and n.status in ("compute", "train", "on-input")]
+        return max(todo, key=lambda n: n.memory.total) if todo else None
+
+    def memory_problems(self, budget: int | None) -> list[tuple[str, str, bool]]:
+        """What does not fit ``budget`` bytes of device memory, with the fallback, as (step id,
+        message, fatal): a smaller batch fits (not fatal: the run halves its chunks on
+        out-of-memory by itself), or not even one image does (fatal: only the CPU will do)."""
+        from .memory_estimate import format_bytes
+
+        if budget is None:
+            return []
+        out = []
+        for step, n in ((s, n) for s in self.steps for n in s.needs):
+            m = n.memory
+            if m is None or n.status not in ("compute", "train", "on-input") or m.total <= budget:
+                continue
+            fits = m.largest_batch_within(budget)
+            head = (f"{n.kind} {n.what} needs about {format_bytes(m.total)} of device memory at batch "
+                    f"{m.batch}, over the {format_bytes(budget)} budget")
+            if fits >= 1:
+                out.append((step.step_id, f"{head}: batch {fits} fits (the run halves its chunks on "
+                            f"out-of-memory; `optimize_batch: {fits}` in the model set's defaults starts there)",
+                            False))
+            else:
+                out.append((step.step_id, f"{head}: even one image needs "
+                            f"{format_bytes(m.weights + m.per_image)}; run it with --device cpu", True))
+        return out
+
     def estimated_seconds(self) -> float | None:
         """Sum of the estimates of what must be computed; None when the set gives none."""
         times = [n.seconds for n in self.needs if n.seconds is not None]
@@ -105,6 +141,7 @@ class Explanation:
         return {"modelset": self.modelset, "device": self.device, "estimates_basis": self.estimates_basis,
                 "missing_files": list(self.missing_files),
                 "estimated_seconds": self.estimated_seconds(), "counts": self.counts(),
+                "largest_memory_bytes": (lambda n: n.memory.total if n else None)(self.largest_memory()),
                 "steps": [s.to_dict() for s in self.steps]}
 
 
@@ -254,12 +291,29 @@ def _edit(ctx: _Context, step: dict, line: int, n_inputs: int) -> StepCost:
             p = params[0]
             if p.get("space") == "s" and float(p.get("beta", 0)) > 0:
                 needs.extend(_direction(ctx, text, p["neutral"], float(p["beta"])))
-            per_step = ctx.estimates.get("optimize_step_per_image")
-            seconds = per_step * int(p["steps"]) * n_inputs if per_step is not None else None
+            seconds, unestimated = _optimize_seconds(ctx, p, n_inputs)
             what = f"{text!r}, {int(p['steps'])} steps x {n_inputs} subject(s)" + "".join(
-                f", {k}={v:g}" for k, v in labels.items())  # one per sweep value
-            needs.append(Need("optimization", what, "on-input", seconds))
+                f", {k}={v:g}" for k, v in labels.items()) + unestimated  # one per sweep value
+            chunk = min(int(ctx.modelset.spec.defaults.get("optimize_batch", 16)), max(1, n_inputs))
+            needs.append(Need("optimization", what, "on-input", seconds, memory=backward_estimate(ctx.modelset, chunk)))
     return StepCost(step["id"], line, items, tuple(_unique(needs)), tuple(problems))
+
+
+def _optimize_seconds(ctx: _Context, params: dict, n_inputs: int) -> tuple[float | None, str]:
+    """(estimated seconds, a note on what the estimate leaves out) for one optimization.
+
+    ``views=K`` runs CLIP on K augmented copies instead of the image alone, so
+    each copy beyond the first adds ``optimize_view_per_image`` to a step; a
+    set that does not give that figure gets the plain estimate and a note."""
+    per_step = ctx.estimates.get("optimize_step_per_image")
+    if per_step is None:
+        return None, ""
+    extra_views = max(0, int(params.get("views", 0)) - 1)
+    per_view = ctx.estimates.get("optimize_view_per_image")
+    note = ""
+    if extra_views and per_view is None:
+        note, per_view = " (views not in the estimate)", 0.0
+    return (per_step + extra_views * (per_view or 0.0)) * int(params["steps"]) * n_inputs, note
 
 
 def _unique(needs: list[Need]) -> list[Need]:
@@ -315,10 +369,12 @@ def _mapper(ctx: _Context, text: str, problems: list[str]) -> Need:
     per_step = ctx.estimates.get("mapper_training_step")
     return _cached_or(ctx, "mapper", mapper_key(ctx.fps, text, cfg.as_opts(text)),
                       f"{text!r} ({cfg.steps} training steps)", "train",
-                      per_step * cfg.steps if per_step is not None else None)
+                      per_step * cfg.steps if per_step is not None else None,
+                      backward_estimate(ctx.modelset, cfg.batch))
 
 
-def _cached_or(ctx: _Context, kind: str, key: str, what: str, otherwise: Status, seconds: float | None) -> Need:
+def _cached_or(ctx: _Context, kind: str, key: str, what: str, otherwise: Status, seconds: float | None,
+               memory: MemoryEstimate | None = None) -> Need:
     if ctx.cache.has(kind, key):
         return Need(kind, what, "cached", None, key)
-    return Need(kind, what, otherwise, seconds, key)
+    return Need(kind, what, otherwise, seconds, key, memory)

@@ -2,9 +2,11 @@
 
 With ``--explain`` it says instead what each step will cost: which expensive
 results (inversions, statistics, directions, mappers) are shipped, cached or
-to compute, with rough times (``styleclip_runtime.explain``). Exit codes: 0,
+to compute, with rough times and, for what back-propagates through the
+generator, device memory (``styleclip_runtime.explain``). Exit codes: 0,
 2 the recipe is invalid, 3 (``--explain``) the run would fail: a model file
-or an input image is missing, or a mapper cannot be had.
+or an input image is missing, a mapper cannot be had, or not even one image
+fits the ``--memory`` budget.
 """
 from __future__ import annotations
 
@@ -75,11 +77,12 @@ STATUS_STYLE = {"shipped": "green", "cached": "green", "compute": "yellow", "tra
 def print_explanation(explanation, plan: dict[str, Any], console: Console) -> None:
     """The per-step table of ``--explain`` and its summary (``explanation``: a runtime ``Explanation``)."""
     from styleclip_runtime.explain import STATUS_MEANING, format_duration
+    from styleclip_runtime.memory_estimate import format_bytes
 
     by_id = {s["id"]: s for s in plan["steps"]}
     table = Table(title=f"cost of {plan['source_name']}: model set {explanation.modelset}, estimates for "
                         f"{explanation.device}", title_justify="left")
-    for column in ("step", "line", "what", "images", "needs", "status", "estimate"):
+    for column in ("step", "line", "what", "images", "needs", "status", "estimate", "memory"):
         table.add_column(column, overflow="fold")
     for cost in explanation.steps:
         rows = list(cost.needs) or [None]
@@ -87,11 +90,13 @@ def print_explanation(explanation, plan: dict[str, Any], console: Console) -> No
             head = (cost.step_id, str(cost.line), describe_step(by_id[cost.step_id]), str(cost.items)) if i == 0 \
                 else ("", "", "", "")
             if need is None:
-                table.add_row(*head, "", "", "")
+                table.add_row(*head, "", "", "", "")
                 continue
             style = STATUS_STYLE.get(need.status, "")
             estimate = format_duration(need.seconds) if need.seconds is not None else ""
-            table.add_row(*head, f"{need.kind}: {need.what}", f"[{style}]{need.status}[/{style}]", estimate)
+            memory = f"{format_bytes(need.memory.total)} (batch {need.memory.batch})" \
+                if need.memory is not None and need.status != "cached" else ""
+            table.add_row(*head, f"{need.kind}: {need.what}", f"[{style}]{need.status}[/{style}]", estimate, memory)
     console.print(table)
     counts = explanation.counts()
     used = [s for s in STATUS_MEANING if s in counts]
@@ -108,10 +113,29 @@ def print_explanation(explanation, plan: dict[str, Any], console: Console) -> No
                       f"estimates for {explanation.device}")
     else:
         console.print("everything this plan needs is shipped or cached")
+    largest = explanation.largest_memory()
+    if largest is not None:
+        m = largest.memory
+        unknown = f"; not counted: {', '.join(m.unknown)} (size unknown)" if m.unknown else ""
+        console.print(f"largest device-memory need: about {format_bytes(m.total)} ({largest.kind} {largest.what}: "
+                      f"{format_bytes(m.per_image)} of generator activations per image x batch {m.batch} + "
+                      f"{format_bytes(m.weights)} of weights{unknown})")
+
+
+def device_memory_budget(kind: str, memory_gb: Optional[float]) -> Optional[int]:
+    """Bytes of device memory to check the plan against: ``--memory`` when given, else the
+    first CUDA device's total when planning for CUDA on a machine that has one, else none."""
+    import torch
+
+    if memory_gb is not None:
+        return int(memory_gb * 1e9)
+    if kind == "cuda" and torch.cuda.is_available():
+        return int(torch.cuda.get_device_properties(0).total_memory)
+    return None
 
 
 def explain(plan_dict: dict[str, Any], base: Path, models: Optional[str], device: Optional[str],
-            as_json: bool, err: Console, text: str = "") -> int:
+            as_json: bool, err: Console, text: str = "", memory_gb: Optional[float] = None) -> int:
     """Print the cost of a compiled plan; returns the exit code (3 when the run would fail)."""
     import torch
     from styleclip_runtime.cache import Cache
@@ -136,17 +160,21 @@ def explain(plan_dict: dict[str, Any], base: Path, models: Optional[str], device
     for problem in explanation.missing_files:
         err.print(f"[bold red]error[/]: {problem}")
     spans = {s["id"]: s["span"] for s in plan_dict["steps"]}
+    memory = explanation.memory_problems(device_memory_budget(kind, memory_gb))
     render_diagnostics([_problem_diagnostic(problem, spans[cost.step_id], plan_dict["source_name"])
-                        for cost in explanation.steps for problem in cost.problems], text, err)
-    return 3 if explanation.problems else 0
+                        for cost in explanation.steps for problem in cost.problems]
+                       + [_problem_diagnostic(message, spans[step_id], plan_dict["source_name"],
+                                              "error" if fatal else "warning")
+                          for step_id, message, fatal in memory], text, err)
+    return 3 if explanation.problems or any(fatal for _, _, fatal in memory) else 0
 
 
-def _problem_diagnostic(message: str, span: dict[str, int], source_name: str):
+def _problem_diagnostic(message: str, span: dict[str, int], source_name: str, severity: str = "error"):
     from ..diagnostics import Diagnostic
     from ..spans import Span
 
-    return Diagnostic(message=message, hint=None, span=Span.from_dict(span), source_name=source_name, severity="error",
-                      code="E-explain")
+    return Diagnostic(message=message, hint=None, span=Span.from_dict(span), source_name=source_name,
+                      severity=severity, code="E-explain" if severity == "error" else "W-memory")
 
 
 def plan(
@@ -160,6 +188,9 @@ def plan(
                                          "(overrides `use`)."),
     device: Optional[str] = typer.Option(None, "--device", help="With --explain: the device whose estimates to use "
                                          "(default: cuda if present)."),
+    memory: Optional[float] = typer.Option(None, "--memory", min=1e-6, help="With --explain: device memory in GB "
+                                           "to check optimization and mapper training against (default: the "
+                                           "CUDA device's, when planning for one here)."),
 ) -> None:
     """Check and compile a recipe; show the steps the runtime would run.
 
@@ -177,7 +208,7 @@ def plan(
     if explain_costs:
         base = Path.cwd() if file == "-" else Path(file).resolve().parent
         plan_dict = compiled.to_dict()
-        raise typer.Exit(explain(plan_dict, base, models, device, as_json, err, text))
+        raise typer.Exit(explain(plan_dict, base, models, device, as_json, err, text, memory))
     if as_json:
         sys.stdout.write(compiled.to_json(indent=2) + "\n")
     else:

@@ -132,6 +132,15 @@ def test_estimates_come_from_the_model_sets_table(env, tmp_path) -> None:
     assert explanation.estimates_basis == "made up for the test"
     assert statuses(explanation, "optimization") == ["on-input"]
     assert explain(timed, plan, tmp_path, device="cuda").estimated_seconds() is None  # no table for cuda
+    # views=4: three CLIP copies beyond the image; the set gives no per-view figure, so the estimate says so
+    plan["steps"][3]["edits"][0]["params"]["views"] = 4
+    (opt,) = explain(timed, plan, tmp_path).steps[3].needs
+    assert opt.seconds == pytest.approx(40.0) and opt.what.endswith("(views not in the estimate)")
+    spec["defaults"]["estimates"]["cpu"]["optimize_view_per_image"] = 0.05
+    timed.write_text(yaml.safe_dump(spec))
+    (opt,) = explain(timed, plan, tmp_path).steps[3].needs
+    assert opt.seconds == pytest.approx(40 * 4 * (0.25 + 3 * 0.05)) and "views" not in opt.what
+    plan["steps"][3]["edits"][0]["params"]["views"] = 0
     plan["steps"][3]["sweep"] = {"param": "lr", "values": [0.05, 0.1, 0.2]}  # each variant optimizes anew
     assert explain(timed, plan, tmp_path).estimated_seconds() == pytest.approx(4.0 + 1.0 + 30.0 + 3 * 40.0)
 
@@ -258,3 +267,45 @@ def test_a_latent_file_is_counted_and_checked_against_the_generator(env, tmp_pat
     assert explain(env, load("mine.pt"), tmp_path).steps[0].items == 3
     other = explain(env, load("theirs.pt"), tmp_path).steps[0]
     assert other.items == 0 and "generator" in other.problems[0]
+
+
+def test_optimization_and_training_say_how_much_device_memory_they_need(env, tmp_path) -> None:
+    """A chunk of ``optimize_batch`` subjects (or the training batch) through the generator: the
+    estimate grows with the chunk, and a budget below it names the batch that fits, or the CPU."""
+    from styleclip_runtime.memory_estimate import backward_estimate
+
+    spec = yaml.safe_load(env.read_text())
+    spec["name"] = "tiny-mem"
+    spec["defaults"]["optimize_batch"] = 3
+    mem = env.parent / "tiny-mem.yaml"
+    mem.write_text(yaml.safe_dump(spec))
+    plan = chain_plan()
+    plan["modelset"] = "tiny-mem"
+    plan["steps"].insert(3, {**plan["steps"][2], "id": "s9", "engine": "optimize",
+                             "edits": [{"text": "smile", "params": {"steps": 4, "lr": 0.1, "l2": 0.0, "id": 0.0,
+                                                                     "space": "wplus", "beta": 0.0,
+                                                                     "neutral": "a face"}}]})
+    explanation = explain(mem, plan, tmp_path)
+    (opt,) = [n for n in explanation.needs if n.kind == "optimization"]
+    (train,) = [n for n in explanation.needs if n.kind == "mapper"]
+    one = backward_estimate(ModelSet.load(str(mem)), 1)
+    assert opt.memory.batch == 3 and opt.memory.total == one.weights + 3 * one.per_image  # 4 subjects, chunks of 3
+    assert train.status == "train" and train.memory.batch == spec["defaults"]["mapper_training"]["batch"] == 2
+    assert explanation.largest_memory() is opt
+    assert explanation.memory_problems(None) == [] and explanation.memory_problems(10 ** 12) == []
+    budget = one.weights + one.per_image + one.per_image // 2  # one image fits, two do not
+    problems = {step: (message, fatal) for step, message, fatal in explanation.memory_problems(budget)}
+    assert "batch 1 fits" in problems["s9"][0] and not problems["s9"][1]
+    ((message, fatal),) = [v for k, v in problems.items() if k != "s9"]
+    assert fatal is False and "batch 1 fits" in message
+    tiny_budget = one.weights  # not even one image
+    assert all(fatal and "--device cpu" in message for _, message, fatal in explanation.memory_problems(tiny_budget))
+    # the CLI: a warning when a smaller batch fits (exit 0), an error with the line when nothing does (exit 3)
+    recipe = tmp_path / "m.sc"
+    recipe.write_text("generate seeds=1..4\noptimize 'smile' steps=4\nsave out/{name}.png\n")
+    ok = CliRunner().invoke(app, ["plan", str(recipe), "--explain", "--models", str(mem), "--device", "cpu",
+                                  "--memory", str(budget / 1e9)])
+    assert ok.exit_code == 0 and "warning" in ok.output and "batch 1 fits" in ok.output, ok.output
+    bad = CliRunner().invoke(app, ["plan", str(recipe), "--explain", "--models", str(mem), "--device", "cpu",
+                                   "--memory", str(tiny_budget / 1e9)])
+    assert bad.exit_code == 3 and "m.sc:2:1: error" in bad.output and "--device cpu" in bad.output, bad.output
