@@ -190,7 +190,7 @@ class WarmModels:
             mapper, metrics = train_mapper(
                 self.generator, self.clip, text, cfg, identity=self.identity,
                 progress=(lambda d, t, m: progress(d, t, f"clip {m['clip']:.3f}")) if progress else None,
-                should_stop=should_stop)
+                should_stop=should_stop, style_std=self.style_std() if cfg.smooth else None)
             if should_stop and should_stop():
                 from .errors import Interrupted
                 raise Interrupted()

@@ -10,17 +10,20 @@ Latents come from the generator (seeded z, truncation drawn per sample in
 [psi_min, 1]) and, when given, from inverted images. The published run
 (Ranger, lr 0.5, batch 2, 50k steps, ~10 h on a GPU) is out of reach on a
 CPU; the defaults here (Adam, more subjects per step, a few hundred steps)
-train a toon mapper in minutes, and every knob is a parameter.
+train a toon mapper in minutes, and every knob is a parameter. ``views`` and
+``smooth`` (off by default) train against CLIP's view over a neighbourhood,
+as ``optimize`` can (``robust_clip``).
 """
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import torch
 
 from ..cache_keys import MAPPER_VERSION
+from .robust_clip import StyleNoise, augmented_embedding
 
 ENGINE_VERSION = MAPPER_VERSION  # the cache keys carry it: runtime/cache_keys.py
 
@@ -36,6 +39,8 @@ class MapperTraining:
     psi_min: float = 0.5
     seed: int = 0
     levels: tuple[str, ...] = ("coarse", "medium", "fine")
+    views: int = 0        # CLIP over augmented copies (robust_clip; off, as published)
+    smooth: float = 0.0   # StyleSpace noise in stds while training (robust_clip; off, as published)
 
     @classmethod
     def from_defaults(cls, defaults: dict) -> "MapperTraining":
@@ -45,6 +50,9 @@ class MapperTraining:
     def as_opts(self, text: str) -> dict:
         opts = asdict(self)
         opts["levels"] = list(self.levels)
+        for name in ("views", "smooth"):  # absent when off: the published training keeps its keys
+            if not opts[name]:
+                del opts[name]
         opts.update(description=text, no_coarse_mapper="coarse" not in self.levels,
                     no_medium_mapper="medium" not in self.levels, no_fine_mapper="fine" not in self.levels)
         return opts
@@ -71,14 +79,17 @@ def _sample_codes(generator, n: int, gen: torch.Generator, psi_min: float, mean:
 
 
 def _save_training_state(path: Path, mapper, opt, gen: torch.Generator, step: int, text: str,
-                         config: MapperTraining) -> None:
+                         config: MapperTraining, aug: torch.Generator | None = None) -> None:
     import io
 
     from ..cache import atomic_write_bytes
 
     buf = io.BytesIO()
-    torch.save({"mapper": mapper.state_dict(), "optimizer": opt.state_dict(), "rng": gen.get_state(),
-                "step": step, "text": text, "config": config.as_opts(text)}, buf)
+    state = {"mapper": mapper.state_dict(), "optimizer": opt.state_dict(), "rng": gen.get_state(),
+             "step": step, "text": text, "config": config.as_opts(text)}
+    if aug is not None:
+        state["aug_rng"] = aug.get_state()
+    torch.save(state, buf)
     atomic_write_bytes(Path(path), buf.getvalue())
 
 
@@ -86,8 +97,13 @@ def train_mapper(generator, clip, text: str, config: MapperTraining = MapperTrai
                  extra_latents: torch.Tensor | None = None,
                  progress: Callable[[int, int, dict], None] | None = None,
                  should_stop: Callable[[], bool] | None = None, init_state: dict | None = None,
-                 checkpoint: Path | None = None, checkpoint_every: int = 50):
+                 checkpoint: Path | None = None, checkpoint_every: int = 50,
+                 style_std: Sequence[torch.Tensor] | None = None):
     """Train a LevelsMapper for ``text``; returns (mapper, final metrics).
+
+    ``config.views`` / ``config.smooth`` make the CLIP term an expectation
+    (``robust_clip``), drawn from a generator seeded by ``config.seed``;
+    ``smooth`` needs ``style_std`` (per style layer, (C,)).
 
     With ``checkpoint``, the run saves its state (mapper, optimiser, step,
     random generator) there every ``checkpoint_every`` steps, atomically, and
@@ -110,6 +126,13 @@ def train_mapper(generator, clip, text: str, config: MapperTraining = MapperTrai
     mean = generator.mean_latent(4096, seed=config.seed)
     opt = torch.optim.Adam(mapper.parameters(), lr=config.lr, betas=(0.9, 0.999))
     use_id = identity is not None and config.id_lambda > 0
+    if config.views < 0 or config.smooth < 0:
+        raise ValueError("views and smooth must be >= 0")
+    if config.smooth and style_std is None:
+        raise ValueError("smooth needs the per-channel style stds")
+    robust = bool(config.views or config.smooth)
+    aug = torch.Generator(device=device).manual_seed(config.seed + 1) if robust else None
+    noise = StyleNoise(generator.layout, config.smooth, style_std, device) if config.smooth else None
     metrics: dict = {}
     start = 0
     if checkpoint is not None and Path(checkpoint).exists():
@@ -119,6 +142,8 @@ def train_mapper(generator, clip, text: str, config: MapperTraining = MapperTrai
         mapper.load_state_dict(state["mapper"])
         opt.load_state_dict(state["optimizer"])
         gen.set_state(state["rng"])
+        if aug is not None:
+            aug.set_state(state["aug_rng"])
         start = int(state["step"])
     for step in range(start, config.steps):
         w = _sample_codes(generator, config.batch, gen, config.psi_min, mean)
@@ -126,8 +151,13 @@ def train_mapper(generator, clip, text: str, config: MapperTraining = MapperTrai
             pick = torch.randint(len(extra_latents), (config.batch // 2,), generator=gen)
             w[: len(pick)] = extra_latents[pick].to(w)
         residual = 0.1 * mapper(w)
-        image = generator(w + residual)
-        clip_loss = (1.0 - clip.encode_images(image) @ text_emb).mean()
+        if noise is None:
+            image = generator(w + residual)
+        else:
+            styles = generator.styles(w + residual)
+            image = generator.synthesize([x + n for x, n in zip(styles, noise.draw(len(w), [aug]))])
+        emb = augmented_embedding(clip, image, config.views, [aug]) if config.views else clip.encode_images(image)
+        clip_loss = (1.0 - emb @ text_emb).mean()
         l2 = (residual ** 2).mean()
         loss = config.clip_lambda * clip_loss + config.l2_lambda * l2
         if use_id:
@@ -142,7 +172,7 @@ def train_mapper(generator, clip, text: str, config: MapperTraining = MapperTrai
         if progress:
             progress(step + 1, config.steps, metrics)
         if checkpoint is not None and ((step + 1) % checkpoint_every == 0 or step + 1 == config.steps):
-            _save_training_state(checkpoint, mapper, opt, gen, step + 1, text, config)
+            _save_training_state(checkpoint, mapper, opt, gen, step + 1, text, config, aug)
         if should_stop and should_stop():
             break
     mapper.eval()

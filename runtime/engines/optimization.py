@@ -19,15 +19,13 @@ loss = CLIP(G(w), t) + l2 * sum((w - w_src)^2) + id * (1 - <R(G(w)), R(G(w_src))
   is what keeps the rest of the face (docs/toon.md).
 - ``views`` and ``smooth`` (both off by default, as published) make the CLIP
   term an expectation, so that the optimizer follows what CLIP sees robustly
-  instead of the sharp, adversarial directions of its gradient:
-  ``views=K`` averages CLIP's image embedding over K copies of the image,
-  each randomly scaled (+-10 %), shifted (+-4 % of the width, reflected at
-  the border) and noised (std 0.05 on [-1, 1]); ``smooth=sigma`` renders
-  each step at a random StyleSpace offset of sigma per-channel stds (every
-  non-toRGB channel), so the gradient is that of the loss smoothed over
-  that neighbourhood. The result is the code itself, without the offset.
-  Each subject draws from its own seeded generator (``seeds``), so a subject
-  gets the same result alone or in any batch.
+  instead of the sharp, adversarial directions of its gradient
+  (``robust_clip``): ``views=K`` averages CLIP's image embedding over K
+  augmented copies of the image; ``smooth=sigma`` renders each step at a
+  random StyleSpace offset of sigma per-channel stds. The result is the code
+  itself, without the offset. Each subject draws from its own seeded
+  generator (``seeds``), so a subject gets the same result alone or in any
+  batch.
 """
 from __future__ import annotations
 
@@ -38,6 +36,7 @@ from typing import Callable, Sequence
 import torch
 
 from ..cache_keys import OPTIMIZE_VERSION
+from .robust_clip import StyleNoise, augmented_embedding
 
 ENGINE_VERSION = OPTIMIZE_VERSION  # the cache keys carry it: runtime/cache_keys.py
 
@@ -91,16 +90,7 @@ def optimize(generator, clip, wplus_src: torch.Tensor, text_emb: torch.Tensor, *
         raise ValueError("smooth needs the per-channel style stds")
     draws = [torch.Generator(device=device).manual_seed(int(s)) for s in seeds] if seeds is not None else []
 
-    widths = [layer.width for layer in layout if not layer.is_torgb]
-    noise_scale = [None if layer.is_torgb else smooth * sd.to(device).float()
-                   for layer, sd in zip(layout, style_std)] if smooth else []
-
-    def style_noise() -> list[torch.Tensor]:
-        """Per layer (B, C): smooth * std * N(0, 1), zero on toRGB layers; each subject's own draws."""
-        flat = iter(torch.stack([torch.randn(sum(widths), generator=g, device=device) for g in draws])
-                    .split(widths, dim=1))
-        return [torch.zeros(src.shape[0], layer.width, device=device) if scale is None else scale * next(flat)
-                for layer, scale in zip(layout, noise_scale)]
+    style_noise = StyleNoise(layout, smooth, style_std, device) if smooth else None
 
     def render(w: torch.Tensor, extra: list[torch.Tensor] | None, noise: list[torch.Tensor] | None = None
                ) -> torch.Tensor:
@@ -112,25 +102,6 @@ def optimize(generator, clip, wplus_src: torch.Tensor, text_emb: torch.Tensor, *
         if noise is not None:
             styles = [s + n.to(s) for s, n in zip(styles, noise)]
         return generator.synthesize(styles)
-
-    def embed(image: torch.Tensor) -> torch.Tensor:
-        """(B, D) unit CLIP embeddings: of the image, or the mean over ``views`` augmented copies."""
-        if not views:
-            return clip.encode_images(image)
-        b = image.shape[0]
-        scale, shift, noise = [], [], []
-        for g in draws:  # each subject's own draws, in a fixed order
-            scale.append(1.0 + 0.1 * (2 * torch.rand(views, generator=g, device=device) - 1))
-            shift.append(0.08 * (2 * torch.rand(views, 2, generator=g, device=device) - 1))
-            noise.append(0.05 * torch.randn((views,) + tuple(image.shape[1:]), generator=g, device=device))
-        theta = torch.zeros(b * views, 2, 3, device=device)
-        theta[:, 0, 0] = theta[:, 1, 1] = torch.cat(scale)
-        theta[:, :, 2] = torch.cat(shift)
-        copies = image.float().repeat_interleave(views, dim=0)
-        grid = torch.nn.functional.affine_grid(theta, list(copies.shape), align_corners=False)
-        copies = torch.nn.functional.grid_sample(copies, grid, padding_mode="reflection", align_corners=False)
-        emb = clip.encode_images(copies + torch.cat(noise))
-        return torch.nn.functional.normalize(emb.view(b, views, -1).mean(1), dim=-1)
 
     use_id = identity is not None and id_weight > 0
     with torch.no_grad():
@@ -164,8 +135,8 @@ def optimize(generator, clip, wplus_src: torch.Tensor, text_emb: torch.Tensor, *
     for i in range(steps):
         for group in opt.param_groups:
             group["lr"] = published_lr(i, steps, lr)
-        image = render(w, offsets, style_noise() if smooth else None)
-        emb = embed(image)
+        image = render(w, offsets, style_noise.draw(src.shape[0], draws) if style_noise else None)
+        emb = augmented_embedding(clip, image, views, draws)
         clip_loss = 1.0 - (emb * text).sum(-1)                       # (B,)
         if offsets is None:
             l2_term = ((w - src) ** 2).flatten(1).sum(1)

@@ -27,6 +27,10 @@ def mapper(
     l2: float = typer.Option(0.8, "--l2", help="Weight of the L2 term on the residual (published 0.8)."),
     id_weight: float = typer.Option(0.1, "--id", help="Identity loss weight (ignored without an identity network)."),
     levels: str = typer.Option("coarse,medium,fine", "--levels", help="Mapper levels to train, e.g. coarse,medium."),
+    views: int = typer.Option(0, "--views", min=0, help="Average CLIP over this many augmented copies of each "
+                              "image (0: the published loss; see `optimize views=`)."),
+    smooth: float = typer.Option(0.0, "--smooth", min=0.0, help="Train at random StyleSpace offsets of this many "
+                                 "per-channel stds (0: off; see `optimize smooth=`)."),
     seed: int = typer.Option(0, "--seed"),
     device: Optional[str] = typer.Option(None, "--device"),
     out: Optional[Path] = typer.Option(None, "--out", help="Also write the checkpoint here."),
@@ -43,7 +47,7 @@ def mapper(
     if bad or not level_list:
         raise typer.BadParameter(f"--levels takes coarse, medium and/or fine, got {levels!r}")
     config = MapperTraining(steps=steps, batch=batch, lr=lr, l2_lambda=l2, id_lambda=id_weight, seed=seed,
-                            levels=level_list)
+                            levels=level_list, views=views, smooth=smooth)
     models = open_executor(models, device).models
     target = models.user_mapper_path(text)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -56,7 +60,7 @@ def mapper(
         trained, metrics = train_mapper(
             models.generator, models.clip, text, config, identity=models.identity,
             progress=lambda d, t, m: bar.update(task, completed=d, message=f"clip {m['clip']:.3f} l2 {m['l2']:.4f}"),
-            checkpoint=state_file)
+            checkpoint=state_file, style_std=models.style_std() if smooth else None)
     tmp = target.with_suffix(".tmp-save.pt")
     save_mapper_checkpoint(trained, tmp, config.as_opts(text))
     data = tmp.read_bytes()

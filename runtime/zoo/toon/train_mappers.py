@@ -35,7 +35,8 @@ def levels_for(prompt: str) -> tuple[str, ...]:
 
 def train_toon_mappers(generator, clip, out_dir: Path, prompts: tuple[str, ...] = SHIPPED_PROMPTS,
                        steps: int = 300, batch: int = 8, l2: float = 40.0, seed: int = 0,
-                       log: Callable[[str], None] = print) -> dict[str, Path]:
+                       log: Callable[[str], None] = print, views: int = 0, smooth: float = 0.0,
+                       style_std=None) -> dict[str, Path]:
     """Train one mapper per prompt into ``out_dir/<prompt>.safetensors`` (fp16, official key layout,
     the training options in the metadata). A prompt whose file exists is skipped, so an interrupted
     run resumes prompt by prompt. Returns prompt -> file."""
@@ -52,8 +53,9 @@ def train_toon_mappers(generator, clip, out_dir: Path, prompts: tuple[str, ...] 
             log(f"mapper {prompt!r}: {path.name} exists, kept")
             continue
         t0 = time.perf_counter()
-        cfg = MapperTraining(steps=steps, batch=batch, seed=seed, l2_lambda=l2, levels=levels_for(prompt))
-        mapper, metrics = train_mapper(generator, clip, prompt, cfg)
+        cfg = MapperTraining(steps=steps, batch=batch, seed=seed, l2_lambda=l2, levels=levels_for(prompt),
+                             views=views, smooth=smooth)
+        mapper, metrics = train_mapper(generator, clip, prompt, cfg, style_std=style_std)
         opts = cfg.as_opts(prompt) | {"style_dim": mapper.style_dim, "n_latent": mapper.n_latent}
         state = {f"mapper.{k}": v.detach().to(torch.float16).contiguous() for k, v in mapper.state_dict().items()}
         tmp = path.with_name(path.name + ".tmp")
@@ -75,11 +77,18 @@ def main() -> None:
                     help="L2 weight on the residual (published 0.8; toon-G's entangled W+ needs far more to keep "
                          "the other attributes: 40 measured best of 0.8 / 8 / 40)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--views", type=int, default=0, help="CLIP over augmented copies (robust_clip)")
+    ap.add_argument("--smooth", type=float, default=0.0, help="StyleSpace noise in stds (robust_clip)")
     ap.add_argument("--out", type=Path, default=SHIPPED_DIR)
     args = ap.parse_args()
     ms = ModelSet.load("toon")
     prompts = tuple(p.strip() for p in args.prompts.split(",") if p.strip())
-    files = train_toon_mappers(ms.generator, ms.clip, args.out, prompts, args.steps, args.batch, args.l2, args.seed)
+    style_std = None
+    if args.smooth:
+        from ...engines.global_directions import GlobalStats
+        style_std = GlobalStats.load(ms.shipped_global_stats()["stats"]).std
+    files = train_toon_mappers(ms.generator, ms.clip, args.out, prompts, args.steps, args.batch, args.l2, args.seed,
+                               views=args.views, smooth=args.smooth, style_std=style_std)
     lines = [f"  {prompt}: {{path: toon/mappers/{path.name}, sha256: {sha256_file(path)}, "
              f"size: {path.stat().st_size}}}" for prompt, path in files.items()]
     print("mappers:\n" + "\n".join(lines))

@@ -1,7 +1,9 @@
-"""Mapper engine: the strength rule, training that lowers the CLIP loss, and
-an interrupted training that resumes to the same weights."""
+"""Mapper engine: the strength rule, training that lowers the CLIP loss (with
+and without views/smooth), and an interrupted training that resumes to the
+same weights."""
 from __future__ import annotations
 
+import pytest
 import torch
 
 from styleclip_runtime.engines.global_directions import sample_wplus
@@ -22,21 +24,32 @@ def test_strength_scales_the_published_residual(tiny_generator) -> None:
                               torch.stack([0 * res[0], 0.1 * res[1], 0.2 * res[2]]), atol=1e-6)
 
 
-def test_training_moves_edits_toward_the_text(tiny_generator, tiny_clip) -> None:
+def style_std(generator) -> list[torch.Tensor]:
+    from styleclip_runtime.engines.global_directions import compute_style_stats
+
+    return compute_style_stats(generator, n=256)[1]
+
+
+@pytest.mark.parametrize("views,smooth", [(0, 0.0), (2, 0.5)])
+def test_training_moves_edits_toward_the_text(tiny_generator, tiny_clip, views, smooth) -> None:
     text = "a smiling face"
     emb = tiny_clip.encode_text([text])[0]
     w = sample_wplus(tiny_generator, 8, seed=99, truncation=0.7)   # held-out codes
     with torch.no_grad():
         before = (tiny_clip.encode_images(tiny_generator(w)) @ emb).mean()
-    mapper, _ = train_mapper(tiny_generator, tiny_clip, text, MapperTraining(steps=30, batch=4, l2_lambda=0.0))
+    cfg = MapperTraining(steps=30, batch=4, l2_lambda=0.0, views=views, smooth=smooth)
+    mapper, _ = train_mapper(tiny_generator, tiny_clip, text, cfg,
+                             style_std=style_std(tiny_generator) if smooth else None)
     with torch.no_grad():
         after = (tiny_clip.encode_images(tiny_generator(apply_strength(mapper, w, 1.0))) @ emb).mean()
     assert after > before + 0.01, (float(before), float(after))
 
 
-def test_interrupted_training_resumes_to_the_same_weights(tiny_generator, tiny_clip, tmp_path) -> None:
-    cfg = MapperTraining(steps=6, batch=2)
-    whole, _ = train_mapper(tiny_generator, tiny_clip, "glasses", cfg)
+@pytest.mark.parametrize("views,smooth", [(0, 0.0), (2, 0.5)])
+def test_interrupted_training_resumes_to_the_same_weights(tiny_generator, tiny_clip, tmp_path, views, smooth) -> None:
+    cfg = MapperTraining(steps=6, batch=2, views=views, smooth=smooth)
+    std = style_std(tiny_generator) if smooth else None
+    whole, _ = train_mapper(tiny_generator, tiny_clip, "glasses", cfg, style_std=std)
     ckpt = tmp_path / "state.pt"
     stop_after = {"n": 0}
 
@@ -44,8 +57,22 @@ def test_interrupted_training_resumes_to_the_same_weights(tiny_generator, tiny_c
         stop_after["n"] += 1
         return stop_after["n"] >= 4
 
-    train_mapper(tiny_generator, tiny_clip, "glasses", cfg, checkpoint=ckpt, checkpoint_every=2, should_stop=stop)
+    train_mapper(tiny_generator, tiny_clip, "glasses", cfg, checkpoint=ckpt, checkpoint_every=2, should_stop=stop,
+                 style_std=std)
     assert torch.load(ckpt, weights_only=True)["step"] == 4
-    resumed, _ = train_mapper(tiny_generator, tiny_clip, "glasses", cfg, checkpoint=ckpt, checkpoint_every=2)
+    resumed, _ = train_mapper(tiny_generator, tiny_clip, "glasses", cfg, checkpoint=ckpt, checkpoint_every=2,
+                              style_std=std)
     for (k, a), (_, b) in zip(whole.state_dict().items(), resumed.state_dict().items()):
         assert torch.allclose(a, b, atol=1e-6), k
+    if views or smooth:  # the expectation is really taken: the plain loss trains other weights
+        plain, _ = train_mapper(tiny_generator, tiny_clip, "glasses", MapperTraining(steps=6, batch=2))
+        assert any(not torch.allclose(a, b) for a, b in zip(whole.state_dict().values(),
+                                                             plain.state_dict().values()))
+
+
+def test_the_published_training_keeps_its_options_without_views_and_smooth() -> None:
+    """Mapper cache keys and checkpoint options hash ``as_opts``: off, the two are absent, so
+    mappers trained before they existed keep their keys."""
+    plain = MapperTraining().as_opts("smile")
+    assert "views" not in plain and "smooth" not in plain
+    assert MapperTraining(views=4, smooth=1.0).as_opts("smile") == plain | {"views": 4, "smooth": 1.0}
