@@ -34,9 +34,17 @@ def stats_key(fps: Fingerprints, n_samples: int, n_images: int, k: float) -> str
     return make_key(STATS_VERSION, fps.get("generator"), fps.get("clip"), n_samples, n_images, k, STATS_SEED)
 
 
-def direction_key(fps: Fingerprints, text: str, neutral: str, beta: float) -> str:
-    """A global direction neutral -> text at threshold beta."""
-    return make_key(GLOBAL_VERSION, fps.get("generator"), fps.get("clip"), text, neutral, beta)
+def stats_identity(fps: Fingerprints, n_samples: int, n_images: int, k: float) -> str:
+    """Which global-direction statistics a model set uses: the digests of the files it ships
+    (``global_stats:*`` roles), else the key they are computed and cached under."""
+    shipped = sorted((role, digest) for role, digest in fps.items() if role.startswith("global_stats:"))
+    return make_key("shipped-stats", shipped) if shipped else stats_key(fps, n_samples, n_images, k)
+
+
+def direction_key(fps: Fingerprints, text: str, neutral: str, beta: float, stats: str) -> str:
+    """A global direction neutral -> text at threshold beta, from the statistics ``stats``
+    (``stats_identity``: a set whose relevance table changes gets new directions)."""
+    return make_key(GLOBAL_VERSION, fps.get("generator"), fps.get("clip"), text, neutral, beta, stats)
 
 
 def mapper_key(fps: Fingerprints, text: str, opts: Mapping[str, Any]) -> str:
@@ -44,8 +52,11 @@ def mapper_key(fps: Fingerprints, text: str, opts: Mapping[str, Any]) -> str:
     return make_key(MAPPER_VERSION, fps.get("generator"), fps.get("clip"), fps.get("identity"), text, opts)
 
 
-def optimization_key(fps: Fingerprints, text: str, params: Mapping[str, Any], state_sha256: str) -> str:
+def optimization_key(fps: Fingerprints, text: str, params: Mapping[str, Any], state_sha256: str,
+                     depends: Mapping[str, str] | None = None) -> str:
     """One subject's latent optimization from the state (W+ code and S offset) whose bytes hash to
-    ``state_sha256``."""
-    return make_key(OPTIMIZE_VERSION, text, params, state_sha256,
-                    fps.get("generator"), fps.get("clip"), fps.get("identity"))
+    ``state_sha256``. ``depends``: what else the result comes from, when it does (the statistics
+    behind a channel mask, the source of the stds ``smooth`` scales by)."""
+    parts: tuple = (OPTIMIZE_VERSION, text, params, state_sha256, fps.get("generator"), fps.get("clip"),
+                    fps.get("identity"))
+    return make_key(*parts, dict(depends)) if depends else make_key(*parts)

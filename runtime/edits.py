@@ -103,11 +103,16 @@ def _optimize(models, step, inputs, params, device, info, progress, should_stop)
     g = models.generator
     fps = models.fingerprints()
     results: list[tuple[torch.Tensor, list[torch.Tensor] | None] | None] = [None] * len(inputs)
+    depends = {}  # what the result comes from beyond the networks and parameters
+    if float(params.get("beta", 0.0)) > 0:
+        depends["mask_stats"] = models.stats_identity()
+    if float(params.get("smooth", 0.0)) > 0:
+        depends["style_std"] = models.style_std_identity()
     keys = []
     for i, it in enumerate(inputs):
         state = st_save({"w": it.wplus.contiguous().float(),
                          **{f"o{j}": o.contiguous().float() for j, o in enumerate(it.s_offset or [])}})
-        key = optimization_key(fps, text, params, hashlib.sha256(state).hexdigest())
+        key = optimization_key(fps, text, params, hashlib.sha256(state).hexdigest(), depends)
         keys.append(key)
         payload = models.cache.get_bytes("optimization", key)
         if payload is not None:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .cache import Cache
-from .cache_keys import direction_key, inversion_key, mapper_key, stats_key
+from .cache_keys import direction_key, inversion_key, mapper_key, stats_identity, stats_key
 from .image_input import ImageDigests
 from .memory_estimate import MemoryEstimate, backward_estimate
 
@@ -342,7 +342,7 @@ def _stats(ctx: _Context) -> Need | None:
 
 def _direction(ctx: _Context, text: str, neutral: str, beta: float) -> list[Need]:
     out = [n for n in [_stats(ctx)] if n is not None]
-    key = direction_key(ctx.fps, text, neutral, beta)
+    key = direction_key(ctx.fps, text, neutral, beta, stats_identity(ctx.fps, *ctx.modelset.global_stats_settings()))
     out.append(_cached_or(ctx, "direction", key, f"{neutral!r} -> {text!r} at beta {beta:g}", "compute",
                           ctx.estimates.get("direction")))
     return out

@@ -15,7 +15,7 @@ import torch
 
 from .batching import AdaptiveBatch
 from .cache import Cache
-from .cache_keys import direction_key, mapper_key, stats_key
+from .cache_keys import direction_key, mapper_key, stats_identity, stats_key
 from .engines import global_directions as gd
 from .engines import mapper as mapper_engine
 from .errors import StepError
@@ -119,25 +119,32 @@ class WarmModels:
         self._stats, _ = self.cache.get_or_compute("global-stats", key, compute, gd.GlobalStats.from_bytes)
         return self._stats
 
+    def stats_identity(self) -> str:
+        """Which global-direction statistics this set uses (``cache_keys.stats_identity``)."""
+        return stats_identity(self.fingerprints(), *self.modelset.global_stats_settings())
+
     def style_std(self) -> list[torch.Tensor]:
-        """Per style layer (C,): the StyleSpace stds, from the global-direction statistics when they
-        are shipped, held or cached, else from 10,000 sampled codes (mapping and affines only: seconds)."""
+        """Per style layer (C,): the StyleSpace stds, from the global-direction statistics when the
+        set ships them, else from 10,000 sampled codes (mapping and affines only: seconds). Never
+        from statistics that happen to be cached: a result must not depend on what ran before."""
         if self._style_std is None:
-            n_samples, n_images, k = self.modelset.global_stats_settings()
-            if (self._stats is not None or self.modelset.shipped_global_stats()
-                    or self.cache.has("global-stats", stats_key(self.fingerprints(), n_samples, n_images, k))):
+            if self.modelset.shipped_global_stats():
                 self._style_std = list(self.global_stats().std)
             else:
                 with torch.no_grad():
                     self._style_std = gd.compute_style_stats(self.generator, n=10_000)[1]
         return self._style_std
 
+    def style_std_identity(self) -> str:
+        """Where ``style_std`` comes from, for the keys of results that depend on it."""
+        return self.stats_identity() if self.modelset.shipped_global_stats() else "sampled-10000-seed-5"
+
     def direction(self, text: str, neutral: str, beta: float) -> tuple[gd.Direction, bool]:
         memo_key = (text, neutral, beta)
         if memo_key in self._directions:
             return self._directions[memo_key], True
         fps = self.fingerprints()
-        key = direction_key(fps, text, neutral, beta)
+        key = direction_key(fps, text, neutral, beta, self.stats_identity())
 
         def compute() -> bytes:
             stats = self.global_stats()

@@ -322,3 +322,36 @@ def test_optimize_runs_in_chunks_that_shrink_when_memory_runs_out(env, tmp_path,
     assert all(torch.allclose(a, b, atol=1e-5) for a, b in zip(got, expected))
     assert ex.models.optimize_batch.size == 2 and any("out of memory" in n for n in notices)
     assert ex.models.cache.info().by_kind["optimization"][0] == 5
+
+
+def test_a_set_whose_statistics_change_gets_new_directions_and_masked_optimizations(env, tmp_path) -> None:
+    """The relevance table decides a direction's channels, so the cached direction (and a masked
+    optimization) of a set whose statistics file changed under the same name and networks must not
+    be served: it is computed again, from the new table; what does not use the table stays cached."""
+    from styleclip_runtime.engines.global_directions import GlobalStats
+
+    masked = {"steps": 4, "lr": 0.1, "l2": 0.008, "id": 0.0, "space": "s", "beta": 0.1, "neutral": "a face"}
+    free = dict(masked, beta=0.0)
+    plan = make_plan([
+        {"kind": "source", "op": "generate", "subject": "samples", "params": {"seeds": [5], "truncation": 0.7}},
+        {"kind": "edit", "input": "s1", "engine": "global", "edits": [{"text": "curly hair", "params": GLOBAL}],
+         "sweep": None},
+        {"kind": "edit", "input": "s1", "engine": "optimize", "edits": [{"text": "curly hair", "params": masked}],
+         "sweep": None},
+        {"kind": "edit", "input": "s1", "engine": "optimize", "edits": [{"text": "curly hair", "params": free}],
+         "sweep": None},
+        {"kind": "save", "input": "s2", "mode": "image", "path": "out/{name}.png"},
+    ])
+    first, _ = run(env, plan, tmp_path / "a")
+    d_old, _ = first.models.direction("curly hair", "a face", 0.0)
+    # the same set (same name, so the same cache) with another relevance table
+    other = tmp_path / "set"
+    shutil.copytree(env.parent, other)
+    stats = GlobalStats.load(other / "stats.safetensors")
+    GlobalStats(stats.mean, stats.std, stats.fs3.roll(7, dims=0), stats.meta).save(other / "stats.safetensors")
+    second, _ = run(other / env.name, plan, tmp_path / "b")
+    steps = {s["id"]: s for s in json.loads((tmp_path / "b" / "out" / "run.json").read_text())["steps"]}
+    assert steps["s2"]["direction_cache_hits"] == 0
+    assert steps["s3"]["optimization_cache_hits"] == 0 and steps["s4"]["optimization_cache_hits"] == 1
+    d_new, _ = second.models.direction("curly hair", "a face", 0.0)
+    assert any(not torch.equal(a, b) for a, b in zip(d_old.delta, d_new.delta))
