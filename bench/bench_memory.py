@@ -21,22 +21,6 @@ CONFIGS = [(64, 0.25, 128, 128), (128, 1, 512, 512), (256, 2, 512, 512), (256, 0
            (512, 1, 512, 512), (1024, 2, 512, 512)]  # size, channel multiplier, channel cap, style dim
 
 
-def saved_bytes_per_image(g, batch: int) -> float:
-    own = {t.untyped_storage().data_ptr() for t in list(g.parameters()) + list(g.buffers())}
-    seen: dict[int, int] = {}
-
-    def pack(t):
-        storage = t.untyped_storage()
-        if storage.data_ptr() not in own:
-            seen[storage.data_ptr()] = storage.nbytes()
-        return t
-
-    w = torch.randn(batch, g.n_latent, g.config.style_dim, requires_grad=True)
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        g(w)
-    return sum(seen.values()) / batch
-
-
 def main() -> None:
     from styleclip_runtime import memory_estimate as me
     from styleclip_runtime.models.stylegan2 import Generator
@@ -54,7 +38,7 @@ def main() -> None:
         g = Generator(size, style_dim, 2, channel_multiplier=multiplier, channel_max=cap).eval().set_impl(args.impl)
         for p in g.parameters():
             p.requires_grad_(False)
-        measured = saved_bytes_per_image(g, args.batch)
+        measured = me.measure_backward_bytes(g, args.batch)
         estimate = me.generator_backward_bytes(g.config)
         rows.append((me.feature_elements(g.config), me.conv_weights(g.config), measured))
         print(f"{size:4d} px, x{multiplier:<5g} cap {cap:<4d}      {me.format_bytes(measured):>10s} "

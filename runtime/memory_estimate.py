@@ -60,6 +60,27 @@ def generator_weight_bytes(config) -> int:
     return 4 * sum(p.numel() for p in g.parameters())
 
 
+def measure_backward_bytes(generator, batch: int = 2) -> float:
+    """What the estimate models, measured: bytes per image of the tensors autograd saves for the
+    backward pass of one W+ -> image forward (storages counted once; the generator's own
+    parameters and buffers left out). For bench/bench_memory.py and the tests."""
+    import torch
+
+    own = {t.untyped_storage().data_ptr() for t in list(generator.parameters()) + list(generator.buffers())}
+    seen: dict[int, int] = {}
+
+    def pack(t: torch.Tensor) -> torch.Tensor:
+        storage = t.untyped_storage()
+        if storage.data_ptr() not in own:
+            seen[storage.data_ptr()] = storage.nbytes()
+        return t
+
+    w = torch.randn(batch, generator.n_latent, generator.config.style_dim, requires_grad=True)
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        generator(w)
+    return sum(seen.values()) / batch
+
+
 @dataclass(frozen=True)
 class MemoryEstimate:
     """Device memory of one batch that back-propagates through the generator."""

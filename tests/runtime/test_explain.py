@@ -112,20 +112,27 @@ def test_problems_name_their_step_and_a_set_that_cannot_train_says_so(env, tmp_p
     assert [n.status for n in frown.needs] == ["missing"] and "gone.safetensors is missing" in frown.problems[0]
 
 
-def test_estimates_come_from_the_model_sets_table(env, tmp_path) -> None:
+def variant_with_optimization(env: Path, name: str, defaults: dict, steps: int) -> tuple[dict, Path, dict]:
+    """(spec, YAML path, plan): the tiny set under ``name`` with ``defaults`` added, and
+    ``chain_plan`` on it with an optimization of 'smile' (``steps`` steps) after the mapper."""
     spec = yaml.safe_load(env.read_text())
-    spec["name"] = "tiny-timed"
-    spec["defaults"]["estimates"] = {"cpu": {"basis": "made up for the test", "invert_per_image": 2.0,
-                                             "direction": 0.5, "mapper_training_step": 10.0,
-                                             "optimize_step_per_image": 0.25}}
-    timed = env.parent / "tiny-timed.yaml"
-    timed.write_text(yaml.safe_dump(spec))
+    spec["name"] = name
+    spec["defaults"].update(defaults)
+    path = env.parent / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(spec))
     plan = chain_plan()
-    plan["modelset"] = "tiny-timed"
+    plan["modelset"] = name
     plan["steps"].insert(3, {**plan["steps"][2], "id": "s9", "engine": "optimize",
-                             "edits": [{"text": "smile", "params": {"steps": 40, "lr": 0.1, "l2": 0.0, "id": 0.0,
+                             "edits": [{"text": "smile", "params": {"steps": steps, "lr": 0.1, "l2": 0.0, "id": 0.0,
                                                                      "space": "wplus", "beta": 0.0,
                                                                      "neutral": "a face"}}]})
+    return spec, path, plan
+
+
+def test_estimates_come_from_the_model_sets_table(env, tmp_path) -> None:
+    spec, timed, plan = variant_with_optimization(env, "tiny-timed", {"estimates": {"cpu": {
+        "basis": "made up for the test", "invert_per_image": 2.0, "direction": 0.5, "mapper_training_step": 10.0,
+        "optimize_step_per_image": 0.25}}}, steps=40)
     explanation = explain(timed, plan, tmp_path)
     # 2 inversions x 2 s + 2 directions x 0.5 s + 3 training steps x 10 s + 40 steps x 4 subjects x 0.25 s
     assert explanation.estimated_seconds() == pytest.approx(4.0 + 1.0 + 30.0 + 40.0)
@@ -274,17 +281,7 @@ def test_optimization_and_training_say_how_much_device_memory_they_need(env, tmp
     estimate grows with the chunk, and a budget below it names the batch that fits, or the CPU."""
     from styleclip_runtime.memory_estimate import backward_estimate
 
-    spec = yaml.safe_load(env.read_text())
-    spec["name"] = "tiny-mem"
-    spec["defaults"]["optimize_batch"] = 3
-    mem = env.parent / "tiny-mem.yaml"
-    mem.write_text(yaml.safe_dump(spec))
-    plan = chain_plan()
-    plan["modelset"] = "tiny-mem"
-    plan["steps"].insert(3, {**plan["steps"][2], "id": "s9", "engine": "optimize",
-                             "edits": [{"text": "smile", "params": {"steps": 4, "lr": 0.1, "l2": 0.0, "id": 0.0,
-                                                                     "space": "wplus", "beta": 0.0,
-                                                                     "neutral": "a face"}}]})
+    spec, mem, plan = variant_with_optimization(env, "tiny-mem", {"optimize_batch": 3}, steps=4)
     explanation = explain(mem, plan, tmp_path)
     (opt,) = [n for n in explanation.needs if n.kind == "optimization"]
     (train,) = [n for n in explanation.needs if n.kind == "mapper"]
