@@ -166,5 +166,6 @@ def _optimize(models, step, inputs, params, device, info, progress, should_stop)
                 payload = st_save({"w": w.contiguous(), **{f"o{k}": o.contiguous() for k, o in enumerate(off or [])}})
                 models.cache.put_bytes("optimization", keys[i], payload)
 
+        models.fit_optimize_batch()
         models.optimize_batch.run(len(todo), chunk)
     return results  # type: ignore[return-value]

@@ -19,6 +19,7 @@ from .cache_keys import direction_key, mapper_key, stats_identity, stats_key
 from .engines import global_directions as gd
 from .engines import mapper as mapper_engine
 from .errors import StepError
+from .memory_estimate import backward_estimate, format_bytes
 
 
 class WarmModels:
@@ -37,6 +38,33 @@ class WarmModels:
         self._style_std: list[torch.Tensor] | None = None
         # subjects optimised together; halves on out-of-memory and stays halved for the session
         self.optimize_batch = AdaptiveBatch(int(modelset.defaults.get("optimize_batch", 16)), notify)
+        self.free_device_memory: Callable[[], int | None] = self._free_cuda_memory
+        self._batch_fitted = False
+
+    # -- device memory ---------------------------------------------------------------
+    def _free_cuda_memory(self) -> int | None:
+        """Free bytes on this session's CUDA device; None on other devices."""
+        if self.device.type != "cuda" or not torch.cuda.is_available():
+            return None
+        return int(torch.cuda.mem_get_info(self.device)[0])
+
+    def fit_optimize_batch(self) -> None:
+        """Before the first optimization: start its chunks at what the free device memory holds by
+        the estimate (``memory_estimate``, with a fifth kept for what it leaves out), rather than
+        running out of memory to find out. Once per session; no-op where the free memory is unknown
+        (the CPU). Out-of-memory halving still applies after it."""
+        if self._batch_fitted:
+            return
+        self._batch_fitted = True
+        free = self.free_device_memory()
+        estimate = backward_estimate(self.modelset, 1) if free is not None else None
+        if estimate is None or not estimate.per_image:
+            return
+        fits = max(1, int(0.8 * free) // estimate.per_image)
+        if fits < self.optimize_batch.size:
+            self.notify(f"optimization in chunks of {fits}: {format_bytes(free)} of free device memory holds "
+                        f"about {fits} images at {format_bytes(estimate.per_image)} each")
+            self.optimize_batch.size = fits
 
     # -- the networks -----------------------------------------------------------
     @property

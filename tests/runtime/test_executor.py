@@ -355,3 +355,39 @@ def test_a_set_whose_statistics_change_gets_new_directions_and_masked_optimizati
     assert steps["s3"]["optimization_cache_hits"] == 0 and steps["s4"]["optimization_cache_hits"] == 1
     d_new, _ = second.models.direction("curly hair", "a face", 0.0)
     assert any(not torch.equal(a, b) for a, b in zip(d_old.delta, d_new.delta))
+
+
+def test_optimization_starts_at_the_chunk_the_free_device_memory_holds(env, tmp_path, monkeypatch) -> None:
+    """Where the free device memory is known (CUDA), the first chunk is the size the memory estimate
+    says fits, not ``optimize_batch`` to be halved after running out; unknown (the CPU), nothing
+    changes."""
+    from styleclip_runtime.engines import optimization
+    from styleclip_runtime.memory_estimate import backward_estimate
+    from styleclip_runtime.models.modelset import ModelSet
+
+    params = {"steps": 2, "lr": 0.1, "l2": 0.008, "id": 0.0, "space": "wplus", "beta": 0.0, "neutral": "a face"}
+    plan = make_plan([
+        {"kind": "source", "op": "generate", "subject": "p", "params": {"seeds": [1, 2, 3, 4, 5], "truncation": 0.7}},
+        {"kind": "edit", "input": "s1", "engine": "optimize", "edits": [{"text": "smile", "params": params}],
+         "sweep": None},
+    ])
+    plain, sizes = optimization.optimize, []
+
+    def recording(generator, clip, wplus_src, *args, **kwargs):
+        sizes.append(wplus_src.shape[0])
+        return plain(generator, clip, wplus_src, *args, **kwargs)
+
+    monkeypatch.setattr(optimization, "optimize", recording)
+    per_image = backward_estimate(ModelSet.load(str(env)), 1).per_image
+    notices: list[str] = []
+    ex = open_executor(str(env), "cpu", lambda e: notices.append(str(e)))
+    ex.models.free_device_memory = lambda: int(2.5 * per_image / 0.8)  # room for two images
+    ex.run(plan, "# recipe text\n", tmp_path, tmp_path / "a")
+    assert sizes == [2, 2, 1] and ex.models.optimize_batch.size == 2
+    assert any("chunks of 2" in n for n in notices)
+    sizes.clear()
+    monkeypatch.setenv("STYLECLIP_CACHE", str(tmp_path / "fresh-cache"))
+    cpu = open_executor(str(env), "cpu", lambda e: None)  # the CPU: free memory unknown
+    assert cpu.models.free_device_memory() is None
+    cpu.run(plan, "# recipe text\n", tmp_path, tmp_path / "b")
+    assert sizes == [5]
