@@ -123,7 +123,10 @@ class Explanation:
             fits = m.largest_batch_within(budget)
             head = (f"{n.kind} {n.what} needs about {format_bytes(m.total)} of device memory at batch "
                     f"{m.batch}, over the {format_bytes(budget)} budget")
-            if fits >= 1:
+            if fits >= 1 and n.kind == "mapper":
+                out.append((step.step_id, f"{head}: batch {fits} fits; training does not shrink its batch by "
+                            f"itself: set `mapper_training: {{batch: {fits}}}` in the model set's defaults", False))
+            elif fits >= 1:
                 out.append((step.step_id, f"{head}: batch {fits} fits (the run halves its chunks on "
                             f"out-of-memory; `optimize_batch: {fits}` in the model set's defaults starts there)",
                             False))

@@ -293,8 +293,8 @@ def test_optimization_and_training_say_how_much_device_memory_they_need(env, tmp
     budget = one.weights + one.per_image + one.per_image // 2  # one image fits, two do not
     problems = {step: (message, fatal) for step, message, fatal in explanation.memory_problems(budget)}
     assert "batch 1 fits" in problems["s9"][0] and not problems["s9"][1]
-    ((message, fatal),) = [v for k, v in problems.items() if k != "s9"]
-    assert fatal is False and "batch 1 fits" in message
+    ((message, fatal),) = [v for k, v in problems.items() if k != "s9"]  # the mapper trained on first use
+    assert fatal is False and "batch 1 fits" in message and "mapper_training: {batch: 1}" in message
     tiny_budget = one.weights  # not even one image
     assert all(fatal and "--device cpu" in message for _, message, fatal in explanation.memory_problems(tiny_budget))
     # the CLI: a warning when a smaller batch fits (exit 0), an error with the line when nothing does (exit 3)
