@@ -18,7 +18,7 @@ fallback.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -157,6 +157,14 @@ class _Context:
     digests: ImageDigests
     fps: dict[str, str] = field(default_factory=dict)
     stats_counted: bool = False  # the statistics are needed once per run, whatever the number of steps
+    one_image: MemoryEstimate | None = None  # the memory estimate at batch 1, worked out once per plan
+    one_image_known: bool = False
+
+    def memory(self, batch: int) -> MemoryEstimate | None:
+        """The memory estimate at ``batch`` (the generator is sized and the files are looked at once)."""
+        if not self.one_image_known:
+            self.one_image, self.one_image_known = backward_estimate(self.modelset, 1), True
+        return replace(self.one_image, batch=max(1, batch)) if self.one_image is not None else None
 
 
 def estimates_for(defaults: dict[str, Any], device: str) -> tuple[dict[str, float], str | None]:
@@ -298,7 +306,7 @@ def _edit(ctx: _Context, step: dict, line: int, n_inputs: int) -> StepCost:
             what = f"{text!r}, {int(p['steps'])} steps x {n_inputs} subject(s)" + "".join(
                 f", {k}={v:g}" for k, v in labels.items()) + unestimated  # one per sweep value
             chunk = min(int(ctx.modelset.spec.defaults.get("optimize_batch", 16)), max(1, n_inputs))
-            needs.append(Need("optimization", what, "on-input", seconds, memory=backward_estimate(ctx.modelset, chunk)))
+            needs.append(Need("optimization", what, "on-input", seconds, memory=ctx.memory(chunk)))
     return StepCost(step["id"], line, items, tuple(_unique(needs)), tuple(problems))
 
 
@@ -373,7 +381,7 @@ def _mapper(ctx: _Context, text: str, problems: list[str]) -> Need:
     return _cached_or(ctx, "mapper", mapper_key(ctx.fps, text, cfg.as_opts(text)),
                       f"{text!r} ({cfg.steps} training steps)", "train",
                       per_step * cfg.steps if per_step is not None else None,
-                      backward_estimate(ctx.modelset, cfg.batch))
+                      ctx.memory(cfg.batch))
 
 
 def _cached_or(ctx: _Context, kind: str, key: str, what: str, otherwise: Status, seconds: float | None,
