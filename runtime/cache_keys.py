@@ -41,10 +41,14 @@ def stats_identity(fps: Fingerprints, n_samples: int, n_images: int, k: float) -
     return make_key("shipped-stats", shipped) if shipped else stats_key(fps, n_samples, n_images, k)
 
 
-def direction_key(fps: Fingerprints, text: str, neutral: str, beta: float, stats: str) -> str:
+def direction_key(fps: Fingerprints, text: str, neutral: str, beta: float, stats: str,
+                  keep: tuple[str, ...] = ()) -> str:
     """A global direction neutral -> text at threshold beta, from the statistics ``stats``
-    (``stats_identity``: a set whose relevance table changes gets new directions)."""
-    return make_key(GLOBAL_VERSION, fps.get("generator"), fps.get("clip"), text, neutral, beta, stats)
+    (``stats_identity``: a set whose relevance table changes gets new directions), made
+    orthogonal to the texts in ``keep`` (left out of the key when empty, so plain
+    directions keep their keys)."""
+    parts: tuple = (GLOBAL_VERSION, fps.get("generator"), fps.get("clip"), text, neutral, beta, stats)
+    return make_key(*parts, list(keep)) if keep else make_key(*parts)
 
 
 def mapper_key(fps: Fingerprints, text: str, opts: Mapping[str, Any]) -> str:

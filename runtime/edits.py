@@ -75,9 +75,11 @@ def _global(models, step, inputs, params_list, info) -> list[tuple[torch.Tensor,
     total: list[torch.Tensor] | None = None
     for entry, params in zip(step["edits"], params_list):
         try:
-            direction, hit = models.direction(entry["text"], params["neutral"], float(params["beta"]))
+            keep = gd.keep_texts(str(params.get("keep", "")))
+            direction, hit = models.direction(entry["text"], params["neutral"], float(params["beta"]), keep)
         except gd.BetaTooHigh as exc:
-            raise StepError(str(exc), step, hint="lower beta, or rephrase the text") from exc
+            hint = "lower beta, or rephrase the text" + (", or keep fewer texts" if params.get("keep") else "")
+            raise StepError(str(exc), step, hint=hint) from exc
         info.setdefault("channels", {})[entry["text"]] = direction.n_channels
         info.setdefault("direction_cache_hits", 0)
         info["direction_cache_hits"] += int(hit)

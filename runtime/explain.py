@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from .cache import Cache
 from .cache_keys import direction_key, inversion_key, mapper_key, stats_identity, stats_key
+from .engines.global_directions import keep_texts
 from .image_input import ImageDigests
 from .memory_estimate import MemoryEstimate, backward_estimate
 
@@ -293,7 +294,8 @@ def _edit(ctx: _Context, step: dict, line: int, n_inputs: int) -> StepCost:
     if engine == "global":
         for params_list, _ in runs:
             for entry, params in zip(step["edits"], params_list):
-                needs.extend(_direction(ctx, entry["text"], params["neutral"], float(params["beta"])))
+                keep = keep_texts(str(params.get("keep", "")))
+                needs.extend(_direction(ctx, entry["text"], params["neutral"], float(params["beta"]), keep))
     elif engine == "mapper":
         needs.append(_mapper(ctx, step["edits"][0]["text"], problems))
     elif engine == "optimize":
@@ -351,11 +353,12 @@ def _stats(ctx: _Context) -> Need | None:
                       ctx.estimates.get("global_stats"))
 
 
-def _direction(ctx: _Context, text: str, neutral: str, beta: float) -> list[Need]:
+def _direction(ctx: _Context, text: str, neutral: str, beta: float, keep: tuple[str, ...] = ()) -> list[Need]:
     out = [n for n in [_stats(ctx)] if n is not None]
-    key = direction_key(ctx.fps, text, neutral, beta, stats_identity(ctx.fps, *ctx.modelset.global_stats_settings()))
-    out.append(_cached_or(ctx, "direction", key, f"{neutral!r} -> {text!r} at beta {beta:g}", "compute",
-                          ctx.estimates.get("direction")))
+    stats = stats_identity(ctx.fps, *ctx.modelset.global_stats_settings())
+    key = direction_key(ctx.fps, text, neutral, beta, stats, keep)
+    what = f"{neutral!r} -> {text!r} at beta {beta:g}" + (f", keeping {', '.join(keep)}" if keep else "")
+    out.append(_cached_or(ctx, "direction", key, what, "compute", ctx.estimates.get("direction")))
     return out
 
 

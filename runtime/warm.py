@@ -167,18 +167,23 @@ class WarmModels:
         """Where ``style_std`` comes from, for the keys of results that depend on it."""
         return self.stats_identity() if self.modelset.shipped_global_stats() else "sampled-10000-seed-5"
 
-    def direction(self, text: str, neutral: str, beta: float) -> tuple[gd.Direction, bool]:
-        memo_key = (text, neutral, beta)
+    def direction(self, text: str, neutral: str, beta: float,
+                  keep: tuple[str, ...] = ()) -> tuple[gd.Direction, bool]:
+        """The global direction neutral -> ``text`` at threshold ``beta``; with ``keep``, made
+        orthogonal to the relevance of each kept text (from the same neutral) before the
+        threshold (``gd.relevance_without``)."""
+        memo_key = (text, neutral, beta, keep)
         if memo_key in self._directions:
             return self._directions[memo_key], True
         fps = self.fingerprints()
-        key = direction_key(fps, text, neutral, beta, self.stats_identity())
+        key = direction_key(fps, text, neutral, beta, self.stats_identity(), keep)
 
         def compute() -> bytes:
             stats = self.global_stats()
             with torch.no_grad():
-                dt = gd.text_direction(self.clip, text, neutral)
-            rel = gd.relevance(stats.fs3, dt.cpu())
+                rel = gd.relevance(stats.fs3, gd.text_direction(self.clip, text, neutral).cpu())
+                kept = [gd.relevance(stats.fs3, gd.text_direction(self.clip, k, neutral).cpu()) for k in keep]
+            rel = gd.relevance_without(rel, kept)
             return gd.direction_from_relevance(rel, self.generator.layout, stats.std, beta, text).to_bytes()
 
         direction, hit = self.cache.get_or_compute("direction", key, compute, gd.Direction.from_bytes)

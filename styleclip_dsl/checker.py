@@ -202,6 +202,8 @@ class Checker:
             swept = next((k for k, p in by_key.items() if is_sweep(p.value)), None)
             if engine == "optimize":
                 self._check_channel_mask(by_key)
+            if "keep" in by_key:
+                self._check_keep(by_key["keep"], node.text.value)
         if not node.text.value.strip():
             self.sink.error("E-empty-text", "the edit's text is empty", node.text.span, "e.g. 'curly hair'")
         subject = self._subject("edit", node.span)
@@ -218,6 +220,19 @@ class Checker:
             self.scope.continue_branch(key, swept)
         else:
             self.scope.start_branch(key, swept)
+
+    def _check_keep(self, keep: ast.Param, text: str) -> None:
+        """``global 'X' keep='...'`` must not keep X itself: nothing would be left to move."""
+        values = keep.value.items if isinstance(keep.value, ast.ListValue) else (keep.value,)
+        for value in values:
+            if not isinstance(value, ast.Text):
+                continue
+            kept = [part.strip().lower() for part in value.value.split(",")]
+            if text.strip().lower() in kept:
+                self.sink.error(
+                    "E-keep-own-text", f"keep names the edit's own text '{text}'", value.span,
+                    "keep lists what the edit should leave alone, e.g. keep='hair style, glasses'",
+                )
 
     def _check_channel_mask(self, by_key: dict[str, ast.Param]) -> None:
         """``optimize beta=...`` masks StyleSpace channels, so it needs ``space=s``."""

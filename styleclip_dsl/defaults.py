@@ -34,6 +34,10 @@ ENGINE_PARAMS: dict[str, dict[str, ParamSpec]] = {
         "beta": ParamSpec("number", 0.15, Bound(low=0.0), "disentanglement threshold"),
         "neutral": ParamSpec("string", "a face", None, "the neutral text the direction starts from"),
         "layers": ParamSpec("string", "all", OneOf(LAYERS), LAYERS_DOC),
+        "keep": ParamSpec(
+            "string", "", None,
+            "texts the edit should leave alone, comma-separated; the direction is made orthogonal to theirs",
+        ),
     },
     "mapper": {
         "strength": ParamSpec("number", 1.0, None, "scale of the mapper's residual"),

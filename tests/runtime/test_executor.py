@@ -391,3 +391,39 @@ def test_optimization_starts_at_the_chunk_the_free_device_memory_holds(env, tmp_
     assert cpu.models.free_device_memory() is None
     cpu.run(plan, "# recipe text\n", tmp_path, tmp_path / "b")
     assert sizes == [5]
+
+
+def test_global_keep_moves_nothing_clip_reads_as_the_kept_texts(env, tmp_path) -> None:
+    """``global 'X' keep='Y, Z'`` (conditional editing): the direction's channel weights, in
+    relevance units (offset / alpha / std, every channel at beta 0), have no component along the
+    relevance of a kept text, where the plain direction's do; the two are cached apart."""
+    from styleclip_runtime.engines import global_directions as gd
+
+    kept = ("glasses", "a smile")
+    plan = make_plan([
+        {"kind": "source", "op": "generate", "subject": "samples", "params": {"seeds": [3], "truncation": 0.7}},
+        {"kind": "edit", "input": "s1", "engine": "global", "edits": [{"text": "curly hair", "params": GLOBAL}],
+         "sweep": None},
+        {"kind": "edit", "input": "s1", "engine": "global",
+         "edits": [{"text": "curly hair", "params": {**GLOBAL, "keep": " glasses,a smile "}}], "sweep": None},
+        {"kind": "save", "input": "s3", "mode": "image", "path": "out/{name}.png"},
+    ])
+    ex, _ = run(env, plan, tmp_path)
+    models = ex.models
+    stats = models.global_stats()
+    layout = models.generator.layout
+
+    def weights(step_index: int) -> torch.Tensor:
+        item = ex.memo[plan["steps"][step_index]["hash"]][0]
+        return torch.cat([item.s_offset[la.index] / (GLOBAL["alpha"] * stats.std[la.index])
+                          for la in layout if not la.is_torgb])
+
+    with torch.no_grad():
+        rel_kept = [gd.relevance(stats.fs3, gd.text_direction(models.clip, k, "a face")) for k in kept]
+    plain, conditional = weights(1), weights(2)
+    for r in rel_kept:
+        assert abs(float(conditional @ r)) < 1e-3 * float(conditional.norm() * r.norm())
+        assert abs(float(plain @ r)) > 1e-2 * float(plain.norm() * r.norm())
+    assert float(conditional @ plain) > 0  # still the edit's own direction, less what is kept
+    manifest = json.loads((tmp_path / "out" / "run.json").read_text())
+    assert [s.get("direction_cache_hits") for s in manifest["steps"][1:3]] == [0, 0]

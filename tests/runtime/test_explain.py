@@ -88,6 +88,15 @@ def test_what_is_explained_as_cached_is_what_the_run_reuses(env, tmp_path) -> No
     assert sorted(statuses(changed, "inversion")) == ["cached", "cached", "compute"]
     assert statuses(changed, "direction") == ["cached", "compute"]
 
+    # a direction that keeps texts is another direction: explained as to compute, though the plain one is cached
+    plan["steps"][1]["edits"][0]["params"] = {**GLOBAL, "keep": "glasses"}
+    plan["steps"][1]["sweep"]["values"] = [0.0, 0.05]
+    kept = explain(env, plan, tmp_path)
+    assert statuses(kept, "direction") == ["compute", "compute"]
+    assert all("keeping glasses" in n.what for n in kept.needs if n.kind == "direction")
+    executor.run(plan, "# recipe\n", tmp_path, tmp_path)
+    assert statuses(explain(env, plan, tmp_path), "direction") == ["cached", "cached"]
+
 
 def test_problems_name_their_step_and_a_set_that_cannot_train_says_so(env, tmp_path) -> None:
     spec = yaml.safe_load(env.read_text())

@@ -33,8 +33,8 @@ def test_statement_keywords_at_the_start(state):
 
 
 def test_engine_parameters_after_the_text(state):
-    assert texts("global 'smile' ", state) == ["alpha=", "beta=", "neutral=", "layers="]
-    assert texts("global 'smile' alpha=3 ", state) == ["beta=", "neutral=", "layers="]
+    assert texts("global 'smile' ", state) == ["alpha=", "beta=", "neutral=", "layers=", "keep="]
+    assert texts("global 'smile' alpha=3 ", state) == ["beta=", "neutral=", "layers=", "keep="]
     assert texts("apply 'smile' via optimize st", state) == ["steps="]
     assert texts("then mapper 'smile' ", state) == ["strength=", "layers="]
     assert texts("optimize 'x' space=", state) == ["space=wplus", "space=s"]

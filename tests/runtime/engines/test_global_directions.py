@@ -119,3 +119,26 @@ def test_malicious_pickle_is_refused(tmp_path, tiny_generator) -> None:
     path.write_bytes(pickle.dumps([Evil(), []]))
     with pytest.raises(UnsafePickle):
         gd.load_official_s_mean_std(path, tiny_generator.layout)
+
+
+def test_keep_texts_split_on_commas_trimmed_without_repeats() -> None:
+    assert gd.keep_texts("") == ()
+    assert gd.keep_texts(" curly hair,glasses , ,curly hair") == ("curly hair", "glasses")
+
+
+def test_relevance_without_kept_texts_is_orthogonal_to_them_and_keeps_the_rest() -> None:
+    """Conditional editing: what remains of the relevance has no component along any kept
+    relevance (also when the kept ones are linearly dependent), and a part orthogonal to
+    them to begin with is left exactly as it was."""
+    gen = torch.Generator().manual_seed(0)
+    kept = [torch.randn(200, generator=gen) for _ in range(3)]
+    kept.append(kept[0] + 2 * kept[1])  # dependent on the first two
+    own = torch.randn(200, generator=gen)
+    q, _ = torch.linalg.qr(torch.stack(kept[:3], 1))
+    own = own - q @ (q.T @ own)  # a part no kept text shares
+    rel = own + 0.7 * kept[0] - 1.3 * kept[2]
+    out = gd.relevance_without(rel, kept)
+    for k in kept:
+        assert abs(float(out @ k)) < 1e-3 * float(k.norm() * rel.norm())
+    assert torch.allclose(out, own, atol=1e-4)
+    assert torch.equal(gd.relevance_without(rel, []), rel)
