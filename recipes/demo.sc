@@ -4,7 +4,7 @@ use toon
 seed 7
 
 invert photos/ada.png photos/bo.png as friends
-apply 'beard' via global alpha=2 beta=0.15  # toon: 1.00 success, 0.90 kept (docs/toon.md)
+apply 'beard' via global alpha=2 beta=0.15  # toon: 1.00 success, 0.93 kept (docs/toon.md)
 then mapper 'smile' strength=3  # toon's smile mapper: 0.94 / 0.94 at strength 3
 save out/demo/{name}_beard_smile.png
 save grid out/demo/beard_smile.png

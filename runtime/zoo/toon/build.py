@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class GlobalStatsSettings:
     n_samples: int = 20_000
-    n_images: int = 16  # as toon.yaml defaults.global_stats, so the file matches what the runtime would cache
+    n_images: int = 100  # as toon.yaml defaults.global_stats (the published N), so the file matches what the runtime would cache
     k: float = 5.0
 
 

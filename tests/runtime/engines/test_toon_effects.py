@@ -20,10 +20,12 @@ pytestmark = pytest.mark.slow
 
 # toon's relevance scores are larger than FFHQ's: alpha 2 keeps more of the rest; shapes need more.
 # prompt: (alpha, success floor, kept floor), floors a little under the figures measured on these
-# subjects (docs/toon.md). 'glasses' is scored on the 8 of the 32 subjects without them.
-GLOBAL_EDITS = {"closed eyes": (1.5, 0.9, 0.85), "beard": (2.0, 0.9, 0.85), "surprised": (2.0, 0.9, 0.85),
-                "glasses": (2.0, 0.85, 0.85), "smile": (2.0, 0.65, 0.9), "purple hair": (4.1, 0.9, 0.65),
-                "curly hair": (4.1, 0.55, 0.85), "bald": (4.1, 0.9, 0.8)}
+# subjects with the shipped (100-image) relevance table (docs/toon.md): closed eyes 1.00 / 0.84, beard
+# 1.00 / 0.96, surprised 1.00 / 0.95, glasses 1.00 / 0.95, smile 0.76 / 0.98, purple hair 0.78 / 0.74,
+# curly hair 0.93 / 0.92, bald 1.00 / 0.88. 'glasses' is scored on the 8 of the 32 subjects without them.
+GLOBAL_EDITS = {"closed eyes": (1.5, 0.9, 0.8), "beard": (2.0, 0.9, 0.9), "surprised": (2.0, 0.9, 0.9),
+                "glasses": (2.0, 0.85, 0.9), "smile": (1.5, 0.7, 0.9), "purple hair": (4.1, 0.7, 0.65),
+                "curly hair": (4.1, 0.85, 0.85), "bald": (4.1, 0.9, 0.8)}
 ALPHA, BETA = 2.0, 0.15
 
 
@@ -66,19 +68,19 @@ def test_global_direction_edits_what_the_text_says(toon, prompt) -> None:
 
 
 def test_layers_keep_what_the_levels_left_alone_carry(toon) -> None:
-    """``layers=medium-fine``: 'smile' at alpha 4.1 without the coarse rows keeps more of the rest
-    than on every level (measured on these subjects: 0.87 against 0.83) and still smiles (0.76
-    against 0.72); on the subjects without a smile it meets both bars (docs/toon.md)."""
+    """``layers=medium``: 'surprised' at alpha 4.1 on the medium rows only keeps far more of the
+    rest than on every level (measured on these subjects: 0.91 against 0.73; the beard, worst on
+    every level, comes and goes with the coarse rows) and is still surprised on all of them."""
     from styleclip_runtime.engines import layers
 
     models, w, items, before = toon
-    direction, _ = models.direction("smile", "a face", BETA)
+    direction, _ = models.direction("surprised", "a face", BETA)
     offset = [4.1 * d for d in direction.delta]
-    every = score(models.judge, before, _with_offset(models, items, offset), "smile", "global")
+    every = score(models.judge, before, _with_offset(models, items, offset), "surprised", "global")
     scoped = score(models.judge, before, _with_offset(models, items, layers.mask_offsets(
-        "medium-fine", models.generator.layout, offset)), "smile", "global")
-    assert scoped.kept > every.kept and scoped.kept >= 0.84, (scoped, every)
-    assert scoped.success >= 0.7, scoped
+        "medium", models.generator.layout, offset)), "surprised", "global")
+    assert scoped.kept >= every.kept + 0.1 and scoped.kept >= 0.88, (scoped, every)
+    assert scoped.success >= 0.9, scoped
 
 
 def test_global_alpha_sign_and_beta(toon) -> None:
@@ -94,6 +96,32 @@ def test_global_alpha_sign_and_beta(toon) -> None:
     assert minus <= base < plus
     counts = [models.direction("purple hair", "a face", b)[0].n_channels for b in (0.05, 0.1, 0.15, 0.2)]
     assert counts == sorted(counts, reverse=True) and counts[0] > counts[-1]
+
+
+# Every other family's values, as a recipe would name them (docs/toon.md, "Conditional directions").
+SMILE_KEEP = ("a bald head, short hair, long hair, curly hair, a mohawk, a bob haircut, black hair, brown hair, "
+              "blonde hair, red hair, purple hair, white hair, closed eyes, round glasses, sunglasses, a beard")
+
+
+def test_keep_lets_smile_through_where_the_plain_direction_cannot(toon) -> None:
+    """``global 'smile' keep='...' beta=0.1 alpha=2``: with what CLIP also reads in the smile's
+    channels projected out, the direction meets both bars on the 32 subjects without a smile
+    (measured 0.88 / 0.91), where the plain one at the same setting smiles on 0.66 of them (and
+    on at most 0.78 at any beta 0.1-0.2 and alpha 1-4.1, docs/toon.md)."""
+    from styleclip_runtime.engines.global_directions import keep_texts
+    from styleclip_runtime.state import Item, render
+    from styleclip_runtime.zoo.toon.edit_eval import subjects_without
+
+    models = toon[0]
+    w = subjects_without(models.generator, models.judge, "smile", 32)
+    items = [Item(f"s{i}", "t", i, w[i]) for i in range(len(w))]
+    before = render(models.generator, items, "cpu")
+    plain, _ = models.direction("smile", "a face", 0.1)
+    kept, _ = models.direction("smile", "a face", 0.1, keep_texts(SMILE_KEEP))
+    scores = {name: score(models.judge, before, _with_offset(models, items, [2.0 * x for x in d.delta]), "smile", name)
+              for name, d in (("plain", plain), ("keep", kept))}
+    assert scores["keep"].success >= 0.8 and scores["keep"].kept >= 0.85, scores
+    assert scores["keep"].success >= scores["plain"].success + 0.15, scores
 
 
 # The shipped mappers (L2 weight 40, docs/toon.md), each at a strength that
@@ -176,8 +204,8 @@ def _s_space_scores(models, w, items, before, prompt: str, runs: dict[str, dict]
 
 # prompt: (success floor, kept floor, kept margin over the unmasked run) of S-space optimisation
 # masked to the channels a global direction keeps at beta 0.15 (100 steps, lr 0.02), on the first
-# 12 fixed subjects. Measured there, masked against unmasked: beard 1.00 / 0.87 against 0.78 / 0.59
-# (9 subjects without a beard), surprised 1.00 / 0.95 against 0.67 / 0.85 (6 not surprised).
+# 12 fixed subjects. Measured there, masked against unmasked: beard 1.00 / 0.91 against 0.78 / 0.59
+# (9 subjects without a beard), surprised 0.83 / 0.97 against 0.67 / 0.85 (6 not surprised).
 MASKED_OPTIMIZATION = {"beard": (0.85, 0.8, 0.15), "surprised": (0.8, 0.88, 0.0)}
 
 
@@ -199,16 +227,17 @@ def test_channel_mask_keeps_what_the_text_does_not_mention(toon, prompt) -> None
 
 # prompt: (success floor, kept floor, whether success must beat the plain loss's) of the masked S
 # optimisation with views=4 smooth=1 on the first 12 subjects without the target (100 steps, lr 0.02,
-# beta 0.15). On all 32 such subjects (docs/toon.md), smoothed against plain: bald 0.88 / 0.91
-# against 0.62 / 0.91, beard 0.91 / 0.91 against 0.69 / 0.89; on these 12 the plain loss already
-# reaches beard (0.92 / 0.88; smoothed 0.92 / 0.90), so there it must only keep up.
-SMOOTHED_OPTIMIZATION = {"bald": (0.8, 0.85, True), "beard": (0.8, 0.85, False)}
+# beta 0.15). On all 32 such subjects (docs/toon.md), smoothed: bald 0.88 / 0.90, beard 0.91 / 0.94.
+# On these 12, smoothed against plain: bald 0.92 / 0.85 against 0.50 / 0.90 (smoothing costs bald a
+# little kept here), beard 0.92 / 0.93 against 0.92 / 0.92 (the plain loss already reaches it, so
+# there it must only keep up).
+SMOOTHED_OPTIMIZATION = {"bald": (0.8, 0.8, True), "beard": (0.8, 0.88, False)}
 
 
 @pytest.mark.parametrize("prompt", SMOOTHED_OPTIMIZATION)
 def test_views_and_smoothing_follow_what_clip_sees_robustly(toon, prompt) -> None:
     """``optimize ... views=4 smooth=1``: averaging CLIP over augmented copies and StyleSpace noise
-    makes the attribute appear on more subjects than the plain CLIP loss, keeping as much of the
+    makes the attribute appear on more subjects than the plain CLIP loss, keeping about as much of the
     rest (toon-CLIP's bare gradient finds images it scores as the text that the judge does not)."""
     from styleclip_runtime.state import Item, render
     from styleclip_runtime.zoo.toon.edit_eval import subjects_without
@@ -226,16 +255,16 @@ def test_views_and_smoothing_follow_what_clip_sees_robustly(toon, prompt) -> Non
     smoothed, plain = scores["smoothed"], scores["plain"]
     assert smoothed.success >= success and smoothed.kept >= kept, scores
     assert smoothed.success > plain.success if beats else smoothed.success >= plain.success, scores
-    assert smoothed.kept >= plain.kept - 0.03, scores
+    assert smoothed.kept >= plain.kept - 0.07, scores
 
 
 # prompt: (beta, lr, success floor, kept floor) of the settings that meet both bars on all 32 subjects
-# without the target (docs/toon.md, views=4 smooth=1, 100 steps): closed eyes at beta 0.3 1.00 / 0.87
-# (at 0.15 it kept 0.73: its wider mask reaches the expression), curly hair at beta 0.1 0.81 / 0.87 (its
-# 0.15 mask, 167 channels, was too narrow: 0.72), smile at beta 0.3 and lr 0.03 0.81 / 0.98. On the 12
-# subjects here: closed eyes 1.00 / 0.85, curly hair 0.92 / 0.83, smile 0.75 / 0.98.
-TUNED_OPTIMIZATION = {"closed eyes": (0.3, 0.02, 0.9, 0.8), "curly hair": (0.1, 0.02, 0.8, 0.78),
-                      "smile": (0.3, 0.03, 0.65, 0.9)}
+# without the target (docs/toon.md, views=4 smooth=1, 100 steps, the 100-image table): closed eyes at
+# beta 0.4 1.00 / 0.90 (at 0.3 it kept 0.83, at 0.15 0.74: its wider masks reach glasses and the
+# expression), curly hair at beta 0.1 0.81 / 0.88, smile at beta 0.3 and lr 0.03 0.88 / 0.96. On the 12
+# subjects here: closed eyes 1.00 / 0.88, curly hair 0.92 / 0.88, smile 0.83 / 0.98.
+TUNED_OPTIMIZATION = {"closed eyes": (0.4, 0.02, 0.9, 0.82), "curly hair": (0.1, 0.02, 0.8, 0.8),
+                      "smile": (0.3, 0.03, 0.75, 0.9)}
 
 
 @pytest.mark.parametrize("prompt", TUNED_OPTIMIZATION)
