@@ -18,6 +18,7 @@ from safetensors.torch import save as st_save
 
 from .cache_keys import optimization_key
 from .engines import global_directions as gd
+from .engines.keep import keep_texts
 from .engines import layers
 from .engines import mapper as mapper_engine
 from .engines import optimization as opt_engine
@@ -75,7 +76,7 @@ def _global(models, step, inputs, params_list, info) -> list[tuple[torch.Tensor,
     total: list[torch.Tensor] | None = None
     for entry, params in zip(step["edits"], params_list):
         try:
-            keep = gd.keep_texts(str(params.get("keep", "")))
+            keep = keep_texts(str(params.get("keep", "")))
             direction, hit = models.direction(entry["text"], params["neutral"], float(params["beta"]), keep)
         except gd.BetaTooHigh as exc:
             hint = "lower beta, or rephrase the text" + (", or keep fewer texts" if params.get("keep") else "")
@@ -105,6 +106,9 @@ def _optimize(models, step, inputs, params, device, info, progress, should_stop)
     g = models.generator
     fps = models.fingerprints()
     results: list[tuple[torch.Tensor, list[torch.Tensor] | None] | None] = [None] * len(inputs)
+    keep = keep_texts(str(params.get("keep", "")))
+    if not keep:  # an optimization that keeps nothing has the key it had before keep= existed
+        params = {k: v for k, v in params.items() if k != "keep"}
     depends = {}  # what the result comes from beyond the networks and parameters
     if float(params.get("beta", 0.0)) > 0:
         depends["mask_stats"] = models.stats_identity()
@@ -131,15 +135,24 @@ def _optimize(models, step, inputs, params, device, info, progress, should_stop)
         space, scope = params.get("space", "wplus"), params.get("layers", "all")
         mask = None
         if beta > 0:  # the channels that the global direction neutral -> text keeps at beta
-            direction, _ = models.direction(text, params["neutral"], beta)
+            try:
+                direction, _ = models.direction(text, params["neutral"], beta, keep)
+            except gd.BetaTooHigh as exc:
+                hint = "lower beta" + (", or keep fewer texts" if keep else "")
+                raise StepError(str(exc), step, hint=hint) from exc
             mask = direction.channel_mask()
-            info["optimized_channels"] = direction.n_channels
         if space == "s":  # the layers fed by rows outside `layers` stay put
             mask = layers.s_channel_mask(scope, g.layout, mask)
+        if mask is not None:  # what the optimization may move: the direction's channels on the kept levels
+            info["optimized_channels"] = sum(int(m.sum()) for m, la in zip(mask, g.layout) if not la.is_torgb)
         steps = int(params["steps"])
         total = len(todo) * steps
         views, smooth = int(params.get("views", 0)), float(params.get("smooth", 0.0))
         style_std = models.style_std() if smooth > 0 else None
+        try:
+            target = models.edit_target(text, params["neutral"], keep)
+        except ValueError as exc:
+            raise StepError(str(exc), step, hint="keep fewer texts") from exc
 
         def chunk(start: int, stop: int) -> None:
             """Optimise subjects todo[start:stop] together (each subject's loss and Adam state are its own,
@@ -147,7 +160,7 @@ def _optimize(models, step, inputs, params, device, info, progress, should_stop)
             out-of-memory retry later loses none of them."""
             batch = [inputs[i] for i in todo[start:stop]]
             res = opt_engine.optimize(
-                g, models.clip, stack_wplus(batch, device), models.text_embedding(text),
+                g, models.clip, stack_wplus(batch, device), target,
                 steps=steps, lr=float(params["lr"]), l2=float(params["l2"]),
                 id_weight=float(params["id"]), identity=identity, space=space,
                 s_offset_src=stack_offsets(batch, g.layout, device), s_mask=mask,

@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 from .cache import Cache
 from .cache_keys import direction_key, inversion_key, mapper_key, stats_identity, stats_key
-from .engines.global_directions import keep_texts
+from .engines.keep import keep_texts
 from .image_input import ImageDigests
 from .memory_estimate import MemoryEstimate, backward_estimate
 
@@ -303,7 +303,7 @@ def _edit(ctx: _Context, step: dict, line: int, n_inputs: int) -> StepCost:
         for params, labels in runs:
             p = params[0]
             if p.get("space") == "s" and float(p.get("beta", 0)) > 0:
-                needs.extend(_direction(ctx, text, p["neutral"], float(p["beta"])))
+                needs.extend(_direction(ctx, text, p["neutral"], float(p["beta"]), keep_texts(str(p.get("keep", "")))))
             seconds, unestimated = _optimize_seconds(ctx, p, n_inputs)
             what = f"{text!r}, {int(p['steps'])} steps x {n_inputs} subject(s)" + "".join(
                 f", {k}={v:g}" for k, v in labels.items()) + unestimated  # one per sweep value

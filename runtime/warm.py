@@ -17,6 +17,7 @@ from .batching import AdaptiveBatch
 from .cache import Cache
 from .cache_keys import direction_key, mapper_key, stats_identity, stats_key
 from .engines import global_directions as gd
+from .engines import keep as keep_engine
 from .engines import mapper as mapper_engine
 from .errors import StepError
 from .memory_estimate import backward_estimate, format_bytes
@@ -120,6 +121,16 @@ class WarmModels:
             with torch.no_grad():
                 self._text[text] = self.clip.encode_text([text])[0].float()
         return self._text[text]
+
+    def edit_target(self, text: str, neutral: str, keep: tuple[str, ...] = ()) -> torch.Tensor:
+        """CLIP's target for an optimization toward ``text``: its embedding, made orthogonal to
+        each kept text's direction from ``neutral`` when ``keep`` names any (``keep.target_without``)."""
+        target = self.text_embedding(text)
+        if not keep:
+            return target
+        with torch.no_grad():
+            directions = [gd.text_direction(self.clip, k, neutral).float() for k in keep]
+        return keep_engine.target_without(target, directions)
 
     # -- global directions -------------------------------------------------------------
     def global_stats(self) -> gd.GlobalStats:

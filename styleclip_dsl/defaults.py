@@ -53,8 +53,15 @@ ENGINE_PARAMS: dict[str, dict[str, ParamSpec]] = {
             "number", 0.0, Bound(low=0.0),
             "with space=s, move only the channels a global direction keeps at this beta (0: all)",
         ),
-        "neutral": ParamSpec("string", "a face", None, "with beta, the neutral text of that global direction"),
+        "neutral": ParamSpec(
+            "string", "a face", None, "with beta or keep, the neutral text the directions start from",
+        ),
         "layers": ParamSpec("string", "all", OneOf(LAYERS), LAYERS_DOC),
+        "keep": ParamSpec(
+            "string", "", None,
+            "texts the edit should leave alone, comma-separated; CLIP's target is made orthogonal to their "
+            "directions (and, with beta, the channel mask comes from the direction made orthogonal to theirs)",
+        ),
         "views": ParamSpec(
             "int", 0, Bound(low=0, high=32),
             "CLIP loss over this many randomly shifted, scaled and noised copies of the image (0: as published)",

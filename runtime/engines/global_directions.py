@@ -27,6 +27,7 @@ from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
 from ..cache_keys import GLOBAL_VERSION
+from .keep import keep_texts, orthogonal_part  # noqa: F401  (keep_texts: the parameter's texts)
 
 ENGINE_VERSION = GLOBAL_VERSION  # the cache keys carry it: runtime/cache_keys.py
 
@@ -284,31 +285,15 @@ def relevance(fs3: torch.Tensor, dt: torch.Tensor) -> torch.Tensor:
     return fs3.float() @ dt.float().to(fs3.device)
 
 
-def keep_texts(keep: str) -> tuple[str, ...]:
-    """The texts of a ``keep=`` parameter: comma-separated, trimmed, empty parts and repeats dropped."""
-    out: list[str] = []
-    for part in keep.split(","):
-        text = part.strip()
-        if text and text not in out:
-            out.append(text)
-    return tuple(out)
-
-
 def relevance_without(rel: torch.Tensor, kept: Sequence[torch.Tensor]) -> torch.Tensor:
     """Conditional editing (InterFaceGAN's ``project_boundary``, on StyleCLIP's channel relevance):
-    the part of ``rel`` orthogonal to every relevance vector in ``kept``.
+    the part of ``rel`` orthogonal to every relevance vector in ``kept`` (``keep.py``).
 
     A channel whose change CLIP reads as the target and also as a kept attribute
     loses the kept share of its relevance, so the threshold beta then selects the
     channels that move the target without moving what is kept. ``kept`` may be
     linearly dependent (the projection is onto their span)."""
-    if not kept:
-        return rel
-    basis = torch.stack([k.float().to(rel.device) for k in kept], dim=1)
-    q, r = torch.linalg.qr(basis)
-    independent = r.diagonal().abs() > 1e-6 * max(1.0, float(r.diagonal().abs().max()))
-    q = q[:, independent]
-    return rel.float() - q @ (q.T @ rel.float())
+    return orthogonal_part(rel, kept)
 
 
 def direction_from_relevance(rel: torch.Tensor, layout, std: Sequence[torch.Tensor], beta: float,

@@ -264,6 +264,9 @@ def test_layers_confine_every_engine_to_its_levels(env, tmp_path) -> None:
     assert any(moved_layers(opt_s_medium)) and not any(
         m for c, m in zip(coarse_layer, moved_layers(opt_s_medium)) if c)
     assert any(m for c, m in zip(coarse_layer, moved_layers(global_all)) if not c)  # 'all' reaches medium too
+    manifest = json.loads((tmp_path / "run.json").read_text())  # the S optimization counts what it may move
+    assert manifest["steps"][4]["optimized_channels"] == sum(
+        layer.width for layer, c in zip(layout, coarse_layer) if not c and not layer.is_torgb)
 
 
 def test_a_photo_changed_on_disk_is_inverted_again_by_a_warm_executor(env, tmp_path) -> None:
@@ -427,3 +430,56 @@ def test_global_keep_moves_nothing_clip_reads_as_the_kept_texts(env, tmp_path) -
     assert float(conditional @ plain) > 0  # still the edit's own direction, less what is kept
     manifest = json.loads((tmp_path / "out" / "run.json").read_text())
     assert [s.get("direction_cache_hits") for s in manifest["steps"][1:3]] == [0, 0]
+
+
+def test_optimize_keep_aims_clip_away_from_the_kept_texts_and_masks_with_the_conditional_direction(
+        env, tmp_path, monkeypatch) -> None:
+    """``optimize 'X' space=s beta=B keep='Y, Z'``: CLIP's target has no component along the kept
+    texts' directions (so the loss gains nothing from moving what CLIP reads as them), the offset
+    stays on the channels of the conditional direction (``global 'X' beta=B keep='Y, Z'``), the
+    result is cached apart from the plain optimization's, and ``keep=''`` is the plain one."""
+    from styleclip_runtime.engines import global_directions as gd
+    from styleclip_runtime.engines import optimization
+
+    kept = ("glasses", "a smile")
+    base = {"steps": 6, "lr": 0.1, "l2": 0.008, "id": 0.0, "space": "s", "beta": 0.1, "neutral": "a face"}
+    keep = {**base, "keep": "glasses, a smile"}
+    steps = [{"kind": "source", "op": "generate", "subject": "samples", "params": {"seeds": [5], "truncation": 0.7}}]
+    steps += [{"kind": "edit", "input": "s1", "engine": "optimize", "edits": [{"text": "curly hair", "params": p}],
+               "sweep": None} for p in (base, keep)]
+    plan = make_plan(steps + [{"kind": "save", "input": "s3", "mode": "image", "path": "o/{name}.png"}])
+    plain_optimize, targets = optimization.optimize, []
+
+    def recording(generator, clip, wplus_src, text_emb, **kwargs):
+        targets.append(text_emb.detach().clone())
+        return plain_optimize(generator, clip, wplus_src, text_emb, **kwargs)
+
+    monkeypatch.setattr(optimization, "optimize", recording)
+    ex, _ = run(env, plan, tmp_path)
+    models = ex.models
+    with torch.no_grad():
+        directions = [gd.text_direction(models.clip, k, "a face") for k in kept]
+    plain_target, keep_target = targets
+    assert torch.allclose(plain_target, models.text_embedding("curly hair"))
+    assert abs(float(keep_target.norm()) - 1.0) < 1e-5
+    for d in directions:
+        assert abs(float(keep_target @ d)) < 1e-5
+        assert abs(float(plain_target @ d)) > 1e-3
+    assert float(keep_target @ plain_target) > 0.5  # still the edit's text, less what is kept
+
+    conditional, _ = models.direction("curly hair", "a face", 0.1, kept)
+    plain_dir, _ = models.direction("curly hair", "a face", 0.1)
+    mask, plain_mask = conditional.channel_mask(), plain_dir.channel_mask()
+    assert any(not torch.equal(a, b) for a, b in zip(mask, plain_mask))  # keep changes the channels
+    item = ex.memo[plan["steps"][2]["hash"]][0]
+    assert all(torch.count_nonzero(o[m == 0]) == 0 for o, m in zip(item.s_offset, mask))
+    manifest = json.loads((tmp_path / "o" / "run.json").read_text())
+    by_id = {s["id"]: s for s in manifest["steps"]}
+    assert by_id["s3"]["optimized_channels"] == conditional.n_channels
+    assert [by_id[s]["optimization_cache_hits"] for s in ("s2", "s3")] == [0, 0]
+
+    # keep='' is the plain optimization, with the plain optimization's key: served from the cache
+    again = make_plan(steps[:1] + [{**steps[1], "edits": [{"text": "curly hair", "params": {**base, "keep": ""}}]}])
+    ex.run(again, "# recipe text\n", tmp_path, tmp_path / "again")
+    manifest = json.loads((tmp_path / "again" / "run.json").read_text())
+    assert manifest["steps"][1]["optimization_cache_hits"] == 1

@@ -161,6 +161,15 @@ def test_estimates_come_from_the_model_sets_table(env, tmp_path) -> None:
     assert explain(timed, plan, tmp_path).estimated_seconds() == pytest.approx(4.0 + 1.0 + 30.0 + 3 * 40.0)
 
 
+def test_a_masked_optimization_that_keeps_texts_needs_the_conditional_direction(env, tmp_path) -> None:
+    """``optimize space=s beta=B keep='...'`` masks with the direction made orthogonal to the kept
+    texts, so that is the direction explained (and computed), not the plain one."""
+    _, path, plan = variant_with_optimization(env, "tiny-keep", {}, steps=2)
+    plan["steps"][3]["edits"][0]["params"].update(space="s", beta=0.05, keep="glasses, a beard")
+    needs = [n for n in explain(path, plan, tmp_path).steps[3].needs if n.kind == "direction"]
+    assert [n.what for n in needs] == ["'a face' -> 'smile' at beta 0.05, keeping glasses, a beard"]
+
+
 def test_diff_results_lists_what_the_second_recipe_must_compute(env, tmp_path) -> None:
     first = "invert photos/a.png as p\nglobal 'curly hair' alpha=1 beta=0.0\nsave out/{name}.png\n"
     (tmp_path / "a.sc").write_text(first)
