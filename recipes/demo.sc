@@ -9,6 +9,8 @@ then mapper 'smile' strength=3  # toon's smile mapper: 0.94 / 0.94 at strength 3
 save out/demo/{name}_beard_smile.png
 save grid out/demo/beard_smile.png
 
-# a sweep: the same global edit at four strengths, one row per photo
-global 'purple hair' alpha=0..6 count 4
+# a sweep: one global edit at four strengths, one row per photo. keep= projects out what toon-CLIP
+# also reads in 'purple hair' (a bald head); a colour wants few channels (a high beta) on the medium
+# rows, where toon keeps hair colour: 0.84 success, 0.87 kept at alpha 10 (docs/toon.md)
+global 'purple hair' keep='a bald head' beta=0.38 layers=medium alpha=0..12 count 4
 save grid out/demo/purple_sweep.png
