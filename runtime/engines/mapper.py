@@ -12,7 +12,11 @@ Latents come from the generator (seeded z, truncation drawn per sample in
 CPU; the defaults here (Adam, more subjects per step, a few hundred steps)
 train a toon mapper in minutes, and every knob is a parameter. ``views`` and
 ``smooth`` (off by default) train against CLIP's view over a neighbourhood,
-as ``optimize`` can (``robust_clip``).
+as ``optimize`` can (``robust_clip``). Two more options, off by default, are
+this project's: ``space="w"`` trains a mapper whose residual is one W offset
+on every row it covers (``LevelsMapper(space="w")``), and ``keep`` aims the
+CLIP loss at the text's embedding made orthogonal to the kept texts'
+directions from ``neutral`` (``keep.target_without``, as ``optimize keep=``).
 """
 from __future__ import annotations
 
@@ -41,6 +45,9 @@ class MapperTraining:
     levels: tuple[str, ...] = ("coarse", "medium", "fine")
     views: int = 0        # CLIP over augmented copies (robust_clip; off, as published)
     smooth: float = 0.0   # StyleSpace noise in stds while training (robust_clip; off, as published)
+    space: str = "wplus"  # "w": the residual is one W offset on every covered row (models/mapper.py)
+    keep: tuple[str, ...] = ()  # texts whose directions CLIP's target is made orthogonal to (engines/keep.py)
+    neutral: str = "a face"     # where those directions start (used only with keep)
 
     @classmethod
     def from_defaults(cls, defaults: dict) -> "MapperTraining":
@@ -53,6 +60,13 @@ class MapperTraining:
         for name in ("views", "smooth"):  # absent when off: the published training keeps its keys
             if not opts[name]:
                 del opts[name]
+        # absent when off too; the checkpoint loader reads mapper_space
+        space, keep = opts.pop("space"), opts.pop("keep")
+        neutral = opts.pop("neutral")
+        if space != "wplus":
+            opts["mapper_space"] = space
+        if keep:
+            opts.update(keep=list(keep), neutral=neutral)
         opts.update(description=text, no_coarse_mapper="coarse" not in self.levels,
                     no_medium_mapper="medium" not in self.levels, no_fine_mapper="fine" not in self.levels)
         return opts
@@ -93,6 +107,20 @@ def _save_training_state(path: Path, mapper, opt, gen: torch.Generator, step: in
     atomic_write_bytes(Path(path), buf.getvalue())
 
 
+@torch.no_grad()
+def training_target(clip, text: str, config: MapperTraining) -> torch.Tensor:
+    """CLIP's target for training a mapper toward ``text``: its embedding, made orthogonal to
+    the kept texts' directions (from ``config.neutral``) when ``config.keep`` names any."""
+    from .global_directions import text_direction
+    from .keep import target_without
+
+    target = clip.encode_text([text])[0].detach().float()
+    if not config.keep:
+        return target
+    return target_without(target, [text_direction(clip, k, config.neutral).float().to(target.device)
+                                   for k in config.keep])
+
+
 def train_mapper(generator, clip, text: str, config: MapperTraining = MapperTraining(), identity=None,
                  extra_latents: torch.Tensor | None = None,
                  progress: Callable[[int, int, dict], None] | None = None,
@@ -115,14 +143,14 @@ def train_mapper(generator, clip, text: str, config: MapperTraining = MapperTrai
     torch.manual_seed(config.seed)
     gen = torch.Generator().manual_seed(config.seed)
     mapper = LevelsMapper(style_dim=generator.config.style_dim, n_latent=generator.n_latent,
-                          levels=tuple(config.levels))
+                          levels=tuple(config.levels), space=config.space)
     if init_state is not None:
         mapper.load_state_dict(init_state)
     device = next(generator.parameters()).device
     mapper.to(device).train()
     for p in generator.parameters():
         p.requires_grad_(False)
-    text_emb = clip.encode_text([text])[0].detach().float().to(device)
+    text_emb = training_target(clip, text, config).to(device)
     mean = generator.mean_latent(4096, seed=config.seed)
     opt = torch.optim.Adam(mapper.parameters(), lr=config.lr, betas=(0.9, 0.999))
     use_id = identity is not None and config.id_lambda > 0

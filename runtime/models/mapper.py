@@ -11,6 +11,12 @@ Reproduced with its published quirks (docs: styleclip-reference.md §2):
   zeros and has no keys in the state dict;
 - ``forward`` returns the residual; :func:`apply_mapper` adds ``0.1 *`` it.
 
+This project adds one option, ``space="w"`` (``opts['mapper_space']`` in a
+checkpoint; official files have none and are ``"wplus"``): the residual is
+averaged over the rows its levels cover and that one W offset is added to
+each of them, so the edit is a move in W rather than in W+ (toon-G's
+attributes are linear in W, the space its training codes live in).
+
 Checkpoints: ``{'state_dict': {'mapper.*': ..., 'decoder.*': ...}, 'opts': {...}}``.
 """
 from __future__ import annotations
@@ -36,6 +42,7 @@ LEVELS = ("coarse", "medium", "fine")
 LEVEL_ATTRS = {"coarse": "course_mapping", "medium": "medium_mapping", "fine": "fine_mapping"}
 LEVEL_ROWS = {"coarse": (0, 4), "medium": (4, 8), "fine": (8, None)}
 RESIDUAL_SCALE = 0.1
+SPACES = ("wplus", "w")  # where a mapper's residual lives (see the module docstring)
 
 
 class Mapper(nn.Module):
@@ -56,11 +63,14 @@ class LevelsMapper(nn.Module):
     is the residual (zeros for rows of a disabled level)."""
 
     def __init__(self, style_dim: int = 512, n_latent: int = 18, levels: Sequence[str] = LEVELS,
-                 n_layers: int = 4, lr_mul: float = 0.01) -> None:
+                 n_layers: int = 4, lr_mul: float = 0.01, space: str = "wplus") -> None:
         super().__init__()
         unknown = set(levels) - set(LEVELS)
         if unknown or not levels:
             raise ValueError(f"levels must be a non-empty subset of {LEVELS}, got {tuple(levels)}")
+        if space not in SPACES:
+            raise ValueError(f"mapper space must be one of {SPACES}, got {space!r}")
+        self.space = space
         self.style_dim = style_dim
         self.n_latent = n_latent
         self.levels = tuple(level for level in LEVELS if level in levels)
@@ -69,7 +79,7 @@ class LevelsMapper(nn.Module):
             setattr(self, LEVEL_ATTRS[level], Mapper(style_dim, n_layers, lr_mul))
 
     def extra_repr(self) -> str:
-        return f"style_dim={self.style_dim}, n_latent={self.n_latent}, levels={self.levels}"
+        return f"style_dim={self.style_dim}, n_latent={self.n_latent}, levels={self.levels}, space={self.space}"
 
     def rows(self, level: str) -> slice:
         start, stop = LEVEL_ROWS[level]
@@ -87,7 +97,13 @@ class LevelsMapper(nn.Module):
                 parts.append(getattr(self, LEVEL_ATTRS[level])(group))
             else:
                 parts.append(torch.zeros_like(group))
-        return torch.cat(parts, dim=1)
+        residual = torch.cat(parts, dim=1)
+        if self.space == "w":  # one W offset: the mean over the covered rows, on each of them
+            covered = torch.zeros(1, self.n_latent, 1, dtype=residual.dtype, device=residual.device)
+            for level in self.levels:
+                covered[:, self.rows(level)] = 1.0
+            residual = covered * ((residual * covered).sum(1, keepdim=True) / covered.sum())
+        return residual
 
 
 def apply_mapper(mapper: LevelsMapper, wplus: torch.Tensor, strength: float = 1.0) -> torch.Tensor:
@@ -119,7 +135,9 @@ def load_mapper_checkpoint(path: str | Path, device: str | torch.device = "cpu")
     generator copy is ignored and reported in a log line and in the
     mapper's ``checkpoint_info``. The levels present are inferred from the
     key groups (the stored ``opts`` flags are overridden by test options in
-    the original code and are not trusted). Returns the mapper in eval mode.
+    the original code and are not trusted); ``opts['mapper_space']``, which
+    only this project writes, says whether the residual is one W offset.
+    Returns the mapper in eval mode.
     """
     obj, metadata = read_checkpoint(path)
     if "state_dict" in obj and isinstance(obj["state_dict"], dict):
@@ -146,7 +164,10 @@ def load_mapper_checkpoint(path: str | Path, device: str | torch.device = "cpu")
     first = next(k for k in mapper_state if k.endswith(".weight"))
     style_dim = int(mapper_state[first].shape[1])
     n_layers = len({k.split(".")[2] for k in mapper_state if k.startswith(LEVEL_ATTRS[levels[0]] + ".mapping.")})
-    mapper = LevelsMapper(style_dim, _n_latent_from_opts(opts), levels, n_layers=n_layers)
+    space = str(opts.get("mapper_space", "wplus"))
+    if space not in SPACES:
+        raise CheckpointFormatError(f"{path}: opts name mapper_space {space!r}; expected one of {SPACES}")
+    mapper = LevelsMapper(style_dim, _n_latent_from_opts(opts), levels, n_layers=n_layers, space=space)
     # unexpected non-decoder keys are reported by the strict load as 'mapper.'-less names
     strict_state = dict(mapper_state)
     strict_state.update({k: v for k, v in state.items() if k.split(".", 1)[0] + "." in unknown})
@@ -167,6 +188,8 @@ def save_mapper_checkpoint(mapper: LevelsMapper, path: str | Path, opts: dict[st
         opts[f"no_{level}_mapper"] = level not in mapper.levels
     opts.setdefault("style_dim", mapper.style_dim)
     opts["n_latent"] = mapper.n_latent
+    if mapper.space != "wplus":  # absent for W+ mappers, as in the official files
+        opts["mapper_space"] = mapper.space
     state = {f"mapper.{k}": v.detach().cpu().contiguous().clone() for k, v in mapper.state_dict().items()}
     if path.suffix == ".safetensors":
         from safetensors.torch import save_file

@@ -31,12 +31,19 @@ def mapper(
                               "image (0: the published loss; see `optimize views=`)."),
     smooth: float = typer.Option(0.0, "--smooth", min=0.0, help="Train at random StyleSpace offsets of this many "
                                  "per-channel stds (0: off; see `optimize smooth=`)."),
+    space: str = typer.Option("wplus", "--space", help="wplus (the published mapper) or w: the residual is one "
+                              "W offset on every row the levels cover (a move in W, where toon's attributes are "
+                              "linear)."),
+    keep: str = typer.Option("", "--keep", help="Texts the mapper should leave alone, comma-separated: CLIP's "
+                             "target is made orthogonal to their directions (see `optimize keep=`)."),
+    neutral: str = typer.Option("a face", "--neutral", help="With --keep, where the kept texts' directions start."),
     seed: int = typer.Option(0, "--seed"),
     device: Optional[str] = typer.Option(None, "--device"),
     out: Optional[Path] = typer.Option(None, "--out", help="Also write the checkpoint here."),
 ) -> None:
     """Train a latent mapper for TEXT and register it for the model set."""
     from styleclip_runtime.cache import atomic_write_bytes
+    from styleclip_runtime.engines.keep import keep_texts
     from styleclip_runtime.engines.mapper import MapperTraining, train_mapper
     from styleclip_runtime.models.mapper import save_mapper_checkpoint
     from styleclip_runtime.session import open_executor
@@ -46,8 +53,14 @@ def mapper(
     bad = [x for x in level_list if x not in ("coarse", "medium", "fine")]
     if bad or not level_list:
         raise typer.BadParameter(f"--levels takes coarse, medium and/or fine, got {levels!r}")
+    if space not in ("wplus", "w"):
+        raise typer.BadParameter(f"--space takes wplus or w, got {space!r}")
+    kept = keep_texts(keep)
+    if text.strip().lower() in [k.lower() for k in kept]:
+        raise typer.BadParameter(f"--keep names the mapper's own text {text!r}: nothing would be left to move")
     config = MapperTraining(steps=steps, batch=batch, lr=lr, l2_lambda=l2, id_lambda=id_weight, seed=seed,
-                            levels=level_list, views=views, smooth=smooth)
+                            levels=level_list, views=views, smooth=smooth, space=space, keep=kept,
+                            neutral=neutral)
     models = open_executor(models, device).models
     target = models.user_mapper_path(text)
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -8,6 +8,7 @@ from styleclip_dsl.api import check
 HEAD = "invert photo.jpg\n"
 
 # (recipe, code, line, column, end_column, message, hint)
+KEEP_HINT = "keep lists what the edit should leave alone, e.g. keep='hair style, glasses'"
 CASES = [
     (HEAD + "apply 'x' via globl\n", "E-unknown-engine", 2, 15, 20, "unknown engine 'globl'", "did you mean 'global'?"),
     (HEAD + "glbal 'smile'\n", "E-unknown-statement", 2, 1, 6, "unknown statement 'glbal'", "did you mean 'global'?"),
@@ -33,10 +34,10 @@ CASES = [
      "truncation must be 0 < x <= 1, got 1.5", None),
     (HEAD + "global 'smile' keep='beard, Smile'\n", "E-keep-own-text", 2, 21, 35,
      "keep names the edit's own text 'smile'",
-     "keep lists what the edit should leave alone, e.g. keep='hair style, glasses'"),
+     KEEP_HINT),
     (HEAD + "optimize 'smile' keep='smile'\n", "E-keep-own-text", 2, 23, 30,
      "keep names the edit's own text 'smile'",
-     "keep lists what the edit should leave alone, e.g. keep='hair style, glasses'"),
+     KEEP_HINT),
     (HEAD + "global 'x' neutral=3\n", "E-type", 2, 20, 21, "neutral must be a string, got a number (3)", None),
     (HEAD + "mapper 'x' strength='big'\n", "E-type", 2, 21, 26, "strength must be a number, got a string ('big')", None),
     (HEAD + "global 'x' neutral=['a', 'b']\n", "E-sweep-non-numeric", 2, 20, 30,

@@ -43,3 +43,21 @@ def test_a_trained_mapper_serves_its_generator_only(env, tmp_path) -> None:
     notices.clear()
     open_executor(str(rebuilt), "cpu").models.mapper("frown", None, notices.append)
     assert len(notices) == 1 and "training one now" in notices[0]  # the tiny set trains on first use
+
+
+def test_train_mapper_space_w_and_keep_reach_the_recipe(env) -> None:
+    """``--space w --keep``: the registered file is a W-space mapper (one offset on every row) that
+    the recipe's ``mapper`` step serves as such; keeping the mapper's own text is refused."""
+    result = CliRunner().invoke(app, ["train", "mapper", "grin", "--models", str(env), "--steps", "2",
+                                      "--batch", "2", "--space", "w", "--keep", "a beard, glasses"])
+    assert result.exit_code == 0, result.output
+    used = open_executor(str(env), "cpu").models.mapper("grin", None, lambda m: None)
+    assert used.space == "w" and used.checkpoint_info.opts["keep"] == ["a beard", "glasses"]
+    w = torch.randn(2, used.n_latent, used.style_dim, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        step = apply_strength(used, w, 1.0) - w
+    assert torch.allclose(step, step[:, :1].expand_as(step), atol=1e-6) and float(step.abs().sum()) > 0
+    refused = CliRunner().invoke(app, ["train", "mapper", "grin", "--models", str(env), "--keep", "Grin"])
+    assert refused.exit_code != 0 and "own text" in refused.output
+    refused = CliRunner().invoke(app, ["train", "mapper", "grin", "--models", str(env), "--space", "s"])
+    assert refused.exit_code != 0 and "--space" in refused.output

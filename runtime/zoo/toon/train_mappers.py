@@ -9,7 +9,7 @@ weight on the residual is 40 instead of the published 0.8: on toon-G the
 published weight reaches the attribute but changes most of the others. Levels
 follow the released mappers: shape and expression prompts train the coarse
 and medium levels (``no_fine_mapper``, so colours stay), colour prompts all
-three.
+three. ``PROMPT_SETTINGS`` lists the prompts trained with settings of their own.
 """
 from __future__ import annotations
 
@@ -26,6 +26,16 @@ from .edit_eval import ENGINE_PROMPTS
 
 SHIPPED_DIR = Path(__file__).resolve().parents[2] / "modelsets" / "toon" / "mappers"
 SHIPPED_PROMPTS = (*ENGINE_PROMPTS, "sad")
+
+
+# Prompts trained otherwise (docs/toon.md, "Purple hair through ..."): purple hair as a W-space
+# mapper (one offset on every row, where toon-G's colours are linear), toward the text less the
+# hair styles' directions (toon-CLIP reads part of 'purple hair' as a bald head), L2 8. As a W+
+# mapper with the L2 of 40 it kept at most 81 % of the rest at the strength that reached 80 %.
+PROMPT_SETTINGS: dict[str, dict] = {
+    "purple hair": {"l2_lambda": 8.0, "space": "w",
+                    "keep": ("a bald head", "short hair", "long hair", "curly hair", "a mohawk", "a bob haircut")},
+}
 
 
 def levels_for(prompt: str) -> tuple[str, ...]:
@@ -53,8 +63,10 @@ def train_toon_mappers(generator, clip, out_dir: Path, prompts: tuple[str, ...] 
             log(f"mapper {prompt!r}: {path.name} exists, kept")
             continue
         t0 = time.perf_counter()
-        cfg = MapperTraining(steps=steps, batch=batch, seed=seed, l2_lambda=l2, levels=levels_for(prompt),
-                             views=views, smooth=smooth)
+        own = PROMPT_SETTINGS.get(prompt, {})
+        cfg = MapperTraining(steps=steps, batch=batch, seed=seed, l2_lambda=own.get("l2_lambda", l2),
+                             levels=levels_for(prompt), views=views, smooth=smooth,
+                             space=own.get("space", "wplus"), keep=own.get("keep", ()))
         mapper, metrics = train_mapper(generator, clip, prompt, cfg, style_std=style_std)
         opts = cfg.as_opts(prompt) | {"style_dim": mapper.style_dim, "n_latent": mapper.n_latent}
         state = {f"mapper.{k}": v.detach().to(torch.float16).contiguous() for k, v in mapper.state_dict().items()}

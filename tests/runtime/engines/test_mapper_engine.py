@@ -76,3 +76,32 @@ def test_the_published_training_keeps_its_options_without_views_and_smooth() -> 
     plain = MapperTraining().as_opts("smile")
     assert "views" not in plain and "smooth" not in plain
     assert MapperTraining(views=4, smooth=1.0).as_opts("smile") == plain | {"views": 4, "smooth": 1.0}
+
+
+def test_space_and_keep_are_in_the_options_only_when_set() -> None:
+    plain = MapperTraining().as_opts("smile")
+    assert not {"mapper_space", "keep", "neutral", "space"} & set(plain)
+    assert MapperTraining(space="w", keep=("a beard",)).as_opts("smile") == plain | {
+        "mapper_space": "w", "keep": ["a beard"], "neutral": "a face"}
+
+
+def test_keep_trains_toward_the_text_made_orthogonal_to_the_kept_directions(tiny_generator, tiny_clip) -> None:
+    """``keep``: CLIP's training target has no component along the kept texts' directions (and
+    is the plain embedding without keep); a W-space mapper trained with it edits by one offset."""
+    from styleclip_runtime.engines.global_directions import text_direction
+    from styleclip_runtime.engines.mapper import training_target
+
+    kept = ("a beard", "glasses")
+    target = training_target(tiny_clip, "a smiling face", MapperTraining(keep=kept))
+    plain = training_target(tiny_clip, "a smiling face", MapperTraining())
+    assert torch.allclose(plain, tiny_clip.encode_text(["a smiling face"])[0].float())
+    for k in kept:
+        d = text_direction(tiny_clip, k, "a face")
+        assert abs(float(target @ d)) < 1e-5 < abs(float(plain @ d))
+    mapper, _ = train_mapper(tiny_generator, tiny_clip, "a smiling face",
+                             MapperTraining(steps=3, batch=2, space="w", keep=kept))
+    w = sample_wplus(tiny_generator, 2, seed=5, truncation=0.7)
+    with torch.no_grad():
+        residual = mapper(w)
+    assert mapper.space == "w" and torch.allclose(residual, residual[:, :1].expand_as(residual))
+    assert float(residual.abs().sum()) > 0

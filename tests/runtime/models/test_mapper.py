@@ -155,3 +155,35 @@ def test_save_load_round_trip(tmp_path, name):
 def test_unknown_levels_rejected():
     with pytest.raises(ValueError, match="levels"):
         LevelsMapper(levels=("coarse", "hair"))
+
+
+@pytest.mark.parametrize("name", ["w.pt", "w.safetensors"])
+def test_a_w_space_mapper_adds_one_offset_to_every_row_its_levels_cover(tmp_path, name):
+    """``space="w"``: the residual is the mean of the levels' outputs over the rows they cover,
+    the same on each of those rows and zero on the others; the checkpoint records it, and a file
+    without the record (every official one) is a W+ mapper."""
+    torch.manual_seed(4)
+    plain = LevelsMapper(style_dim=32, n_latent=10, levels=("coarse", "medium"))
+    shared = LevelsMapper(style_dim=32, n_latent=10, levels=("coarse", "medium"), space="w")
+    shared.load_state_dict(plain.state_dict())
+    wplus = torch.randn(3, 10, 32)
+    with torch.no_grad():
+        per_row, one = plain(wplus), shared(wplus)
+    torch.testing.assert_close(one[:, :8], per_row[:, :8].mean(1, keepdim=True).expand(-1, 8, -1))
+    assert torch.count_nonzero(one[:, 8:]) == 0
+    save_mapper_checkpoint(shared, tmp_path / name, opts={})
+    loaded = load_mapper_checkpoint(tmp_path / name)
+    assert loaded.space == "w" and loaded.checkpoint_info.opts["mapper_space"] == "w"
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(wplus), one, rtol=0, atol=0)
+    save_mapper_checkpoint(plain, tmp_path / ("plain-" + name), opts={})
+    assert load_mapper_checkpoint(tmp_path / ("plain-" + name)).space == "wplus"
+    assert "mapper_space" not in load_mapper_checkpoint(tmp_path / ("plain-" + name)).checkpoint_info.opts
+
+
+def test_an_unknown_mapper_space_is_a_format_error(tmp_path):
+    torch.save({"state_dict": official_state(decoder=False), "opts": {"mapper_space": "s"}}, tmp_path / "x.pt")
+    with pytest.raises(CheckpointFormatError, match="mapper_space 's'"):
+        load_mapper_checkpoint(tmp_path / "x.pt")
+    with pytest.raises(ValueError, match="space"):
+        LevelsMapper(space="z")
