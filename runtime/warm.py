@@ -35,6 +35,7 @@ class WarmModels:
         self._directions: dict[tuple, gd.Direction] = {}
         self._mappers: dict[str, torch.nn.Module] = {}
         self._text: dict[str, torch.Tensor] = {}
+        self._text_directions: dict[tuple[str, str], torch.Tensor] = {}
         self._fps: dict[str, str] | None = None
         self._style_std: list[torch.Tensor] | None = None
         # subjects optimised together; halves on out-of-memory and stays halved for the session
@@ -122,15 +123,20 @@ class WarmModels:
                 self._text[text] = self.clip.encode_text([text])[0].float()
         return self._text[text]
 
+    def text_direction(self, text: str, neutral: str) -> torch.Tensor:
+        """``gd.text_direction`` (79 templates each side), memoised: every sweep variant and every
+        direction or optimization that keeps ``text`` asks for it again."""
+        key = (text, neutral)
+        if key not in self._text_directions:
+            with torch.no_grad():
+                self._text_directions[key] = gd.text_direction(self.clip, text, neutral).float()
+        return self._text_directions[key]
+
     def edit_target(self, text: str, neutral: str, keep: tuple[str, ...] = ()) -> torch.Tensor:
         """CLIP's target for an optimization toward ``text``: its embedding, made orthogonal to
-        each kept text's direction from ``neutral`` when ``keep`` names any (``keep.target_without``)."""
-        target = self.text_embedding(text)
-        if not keep:
-            return target
-        with torch.no_grad():
-            directions = [gd.text_direction(self.clip, k, neutral).float() for k in keep]
-        return keep_engine.target_without(target, directions)
+        each kept text's direction from ``neutral`` when ``keep`` names any (``keep.conditional_target``)."""
+        return keep_engine.conditional_target(self.clip, self.text_embedding(text), keep, neutral,
+                                              self.text_direction)
 
     # -- global directions -------------------------------------------------------------
     def global_stats(self) -> gd.GlobalStats:
@@ -192,8 +198,8 @@ class WarmModels:
         def compute() -> bytes:
             stats = self.global_stats()
             with torch.no_grad():
-                rel = gd.relevance(stats.fs3, gd.text_direction(self.clip, text, neutral).cpu())
-                kept = [gd.relevance(stats.fs3, gd.text_direction(self.clip, k, neutral).cpu()) for k in keep]
+                rel = gd.relevance(stats.fs3, self.text_direction(text, neutral).cpu())
+                kept = [gd.relevance(stats.fs3, self.text_direction(k, neutral).cpu()) for k in keep]
             rel = gd.relevance_without(rel, kept)
             return gd.direction_from_relevance(rel, self.generator.layout, stats.std, beta, text).to_bytes()
 

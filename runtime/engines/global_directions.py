@@ -27,7 +27,7 @@ from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
 from ..cache_keys import GLOBAL_VERSION
-from .keep import keep_texts, orthogonal_part  # noqa: F401  (keep_texts: the parameter's texts)
+from .keep import orthogonal_part
 
 ENGINE_VERSION = GLOBAL_VERSION  # the cache keys carry it: runtime/cache_keys.py
 

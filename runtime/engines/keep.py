@@ -55,3 +55,20 @@ def target_without(target: torch.Tensor, kept_directions: Sequence[torch.Tensor]
     if float(norm) < 1e-6:
         raise ValueError("the kept texts span the whole target: nothing would be left to move toward")
     return out / norm
+
+
+@torch.no_grad()
+def conditional_target(clip, target: torch.Tensor, keep: Sequence[str], neutral: str,
+                       direction=None) -> torch.Tensor:
+    """``target`` (CLIP's embedding of the edit's text) made orthogonal to the direction
+    ``neutral -> k`` of each kept text ``k`` (``target_without``); ``target`` itself when nothing
+    is kept. ``direction(k, neutral)`` gives those directions (default: computed with ``clip`` by
+    ``global_directions.text_direction``; a caller that memoises them passes its own)."""
+    if not keep:
+        return target
+    if direction is None:
+        from .global_directions import text_direction  # it imports this module
+
+        def direction(k: str, n: str) -> torch.Tensor:
+            return text_direction(clip, k, n)
+    return target_without(target, [direction(k, neutral).float().to(target.device) for k in keep])

@@ -111,14 +111,9 @@ def _save_training_state(path: Path, mapper, opt, gen: torch.Generator, step: in
 def training_target(clip, text: str, config: MapperTraining) -> torch.Tensor:
     """CLIP's target for training a mapper toward ``text``: its embedding, made orthogonal to
     the kept texts' directions (from ``config.neutral``) when ``config.keep`` names any."""
-    from .global_directions import text_direction
-    from .keep import target_without
+    from .keep import conditional_target
 
-    target = clip.encode_text([text])[0].detach().float()
-    if not config.keep:
-        return target
-    return target_without(target, [text_direction(clip, k, config.neutral).float().to(target.device)
-                                   for k in config.keep])
+    return conditional_target(clip, clip.encode_text([text])[0].detach().float(), config.keep, config.neutral)
 
 
 def train_mapper(generator, clip, text: str, config: MapperTraining = MapperTraining(), identity=None,

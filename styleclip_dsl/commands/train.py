@@ -45,7 +45,7 @@ def mapper(
     from styleclip_runtime.cache import atomic_write_bytes
     from styleclip_runtime.engines.keep import keep_texts
     from styleclip_runtime.engines.mapper import MapperTraining, train_mapper
-    from styleclip_runtime.models.mapper import save_mapper_checkpoint
+    from styleclip_runtime.models.mapper import SPACES, save_mapper_checkpoint
     from styleclip_runtime.session import open_executor
 
     console = Console(stderr=True)
@@ -53,8 +53,8 @@ def mapper(
     bad = [x for x in level_list if x not in ("coarse", "medium", "fine")]
     if bad or not level_list:
         raise typer.BadParameter(f"--levels takes coarse, medium and/or fine, got {levels!r}")
-    if space not in ("wplus", "w"):
-        raise typer.BadParameter(f"--space takes wplus or w, got {space!r}")
+    if space not in SPACES:
+        raise typer.BadParameter(f"--space takes {' or '.join(SPACES)}, got {space!r}")
     kept = keep_texts(keep)
     if text.strip().lower() in [k.lower() for k in kept]:
         raise typer.BadParameter(f"--keep names the mapper's own text {text!r}: nothing would be left to move")

@@ -122,8 +122,10 @@ def test_malicious_pickle_is_refused(tmp_path, tiny_generator) -> None:
 
 
 def test_keep_texts_split_on_commas_trimmed_without_repeats() -> None:
-    assert gd.keep_texts("") == ()
-    assert gd.keep_texts(" curly hair,glasses , ,curly hair") == ("curly hair", "glasses")
+    from styleclip_runtime.engines.keep import keep_texts
+
+    assert keep_texts("") == ()
+    assert keep_texts(" curly hair,glasses , ,curly hair") == ("curly hair", "glasses")
 
 
 def test_relevance_without_kept_texts_is_orthogonal_to_them_and_keeps_the_rest() -> None:

@@ -100,8 +100,10 @@ def test_keep_trains_toward_the_text_made_orthogonal_to_the_kept_directions(tiny
         assert abs(float(target @ d)) < 1e-5 < abs(float(plain @ d))
     mapper, _ = train_mapper(tiny_generator, tiny_clip, "a smiling face",
                              MapperTraining(steps=3, batch=2, space="w", keep=kept))
+    unkept, _ = train_mapper(tiny_generator, tiny_clip, "a smiling face", MapperTraining(steps=3, batch=2, space="w"))
     w = sample_wplus(tiny_generator, 2, seed=5, truncation=0.7)
     with torch.no_grad():
         residual = mapper(w)
+        assert not torch.allclose(residual, unkept(w))  # the same run toward the plain target trains otherwise
     assert mapper.space == "w" and torch.allclose(residual, residual[:, :1].expand_as(residual))
     assert float(residual.abs().sum()) > 0

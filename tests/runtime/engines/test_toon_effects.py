@@ -108,7 +108,7 @@ def test_keep_lets_smile_through_where_the_plain_direction_cannot(toon) -> None:
     channels projected out, the direction meets both bars on the 32 subjects without a smile
     (measured 0.88 / 0.91), where the plain one at the same setting smiles on 0.66 of them (and
     on at most 0.78 at any beta 0.1-0.2 and alpha 1-4.1, docs/toon.md)."""
-    from styleclip_runtime.engines.global_directions import keep_texts
+    from styleclip_runtime.engines.keep import keep_texts
     from styleclip_runtime.state import Item, render
     from styleclip_runtime.zoo.toon.edit_eval import subjects_without
 
