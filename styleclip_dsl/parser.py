@@ -6,8 +6,17 @@ tokens (the parser keeps all tokens, keywords included), which is about
 twice as fast as lark's ``propagate_positions`` on large recipes.
 
 Syntax errors do not stop the parse: the statement that holds the error is
-blanked out (positions are kept) and the text is parsed again, so one call
-reports every syntax error (up to ``MAX_SYNTAX_ERRORS``).
+skipped and parsing resumes after it, so one call reports every syntax error
+(up to ``MAX_SYNTAX_ERRORS``). Resuming never re-reads the text before the
+error: the parser reads slices of the one text (lark's ``TextSlice``, so
+lines and columns stay those of the whole text), and after an error only the
+statements before the broken one are parsed again, as their own slice. Every
+character is read at most twice, so checking stays linear in the input.
+
+Numbers keep Python's types (int, float); a number too large for a float
+(``1e999``, or an integer of more than ``MAX_INT_DIGITS`` digits, which
+Python would refuse to convert) becomes ``inf``, which the checker reports
+as out of range.
 """
 from __future__ import annotations
 
@@ -15,7 +24,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
-from lark import Lark, Token, Transformer
+from lark import Lark, TextSlice, Token, Transformer
 from lark.exceptions import UnexpectedInput
 
 from . import ast
@@ -26,6 +35,9 @@ from .spans import Span
 from .syntax_errors import syntax_diagnostic
 
 MAX_SYNTAX_ERRORS = 25
+# Integers longer than this are beyond any float (1.8e308) anyway; Python refuses to
+# convert strings of more than 4300 digits at all.
+MAX_INT_DIGITS = 308
 
 
 def token_span(token: Token) -> Span:
@@ -44,10 +56,18 @@ def _covering(children: list[Any]) -> Span:
     return Span(line, column, last.span.end_line, last.span.end_column)
 
 
+def number_value(text: str) -> int | float:
+    """The value of a NUMBER token; ``inf`` (or ``-inf``) when no float can hold it."""
+    if any(c in text for c in ".eE"):
+        return float(text)
+    digits = text.lstrip("-").lstrip("0")
+    if len(digits) > MAX_INT_DIGITS:
+        return float("-inf") if text.startswith("-") else float("inf")
+    return int(("-" if text.startswith("-") else "") + (digits or "0"))
+
+
 def _number(token: Token) -> ast.Number:
-    text = str(token)
-    value: int | float = float(text) if any(c in text for c in ".eE") else int(text)
-    return ast.Number(value, span=token_span(token))
+    return ast.Number(number_value(str(token)), span=token_span(token))
 
 
 def _path(token: Token) -> ast.Path:
@@ -172,7 +192,7 @@ class AstBuilder(Transformer):
         return ast.Save("grid", _path(c[-1]), span=_covering(c))
 
     def save_animation(self, c: list[Any]) -> ast.Save:
-        return ast.Save("animation", _path(c[-1]), span=_covering(c))
+        return ast.Save("animation", _path(c[2]), _nodes(c, ast.Param), span=_covering(c))
 
     def export(self, c: list[Any]) -> ast.Export:
         return ast.Export(_path(c[-1]), span=_covering(c))
@@ -195,6 +215,39 @@ def ast_parser() -> Lark:
 
 def parse_recipe(text: str, source_name: str = "<recipe>") -> tuple[ast.Recipe | None, list[Diagnostic]]:
     """Parse ``text``; the recipe holds every statement that parsed, the list every syntax error."""
+    parser = ast_parser()
+    diagnostics: list[Diagnostic] = []
+    statements: list[ast.Statement] = []
+    pos = 0
+    while True:
+        try:
+            statements.extend(_parse_slice(parser, text, pos, len(text)))
+            break
+        except UnexpectedInput as exc:
+            diagnostic, offset = syntax_diagnostic(exc, text, source_name, parser)
+            diagnostics.append(diagnostic)
+            start, end = statement_extent(text, offset)
+            if end <= pos or len(diagnostics) >= MAX_SYNTAX_ERRORS:
+                return None, diagnostics
+            if start > pos:
+                try:  # the statements before the broken one (a prefix the parser accepted)
+                    statements.extend(_parse_slice(parser, text, pos, start))
+                except UnexpectedInput:  # the lexer and statement_extent disagree: the slow, sure way
+                    return _parse_by_blanking(text, source_name)
+            pos = end
+    recipe = ast.Recipe(tuple(statements), tuple(scan_comments(text)), span=_recipe_span(text))
+    return recipe, diagnostics
+
+
+def _parse_slice(parser: Lark, text: str, start: int, end: int) -> tuple[ast.Statement, ...]:
+    """The statements of ``text[start:end]``, with the positions they have in ``text``."""
+    if start == 0 and end == len(text):
+        return parser.parse(text)
+    return parser.parse(TextSlice(text, start, end))
+
+
+def _parse_by_blanking(text: str, source_name: str) -> tuple[ast.Recipe | None, list[Diagnostic]]:
+    """Blank out each broken statement and parse the whole text again (quadratic; a fallback only)."""
     parser = ast_parser()
     diagnostics: list[Diagnostic] = []
     current = text
