@@ -14,6 +14,7 @@ YAML schema (version 1)::
     schema: 1
     name: ffhq
     description: one line
+    align:      ffhq                                 (optional; invert finds and FFHQ-aligns faces)
     generator:  {file: FILE, config: {size, style_dim, n_mlp, channel_multiplier, channel_max}}
     encoder:    {file: FILE, config: {E4EConfig fields}}
     clip:       {file: FILE, arch: open_clip name}  or  {file: FILE, config: open_clip model config}
@@ -42,7 +43,8 @@ import yaml
 
 SCHEMA_VERSION = 1
 COMPONENTS = ("generator", "encoder", "clip", "identity", "judge")
-TOP_KEYS = {"schema", "name", "description", *COMPONENTS, "mappers", "global_stats", "defaults"}
+TOP_KEYS = {"schema", "name", "description", "align", *COMPONENTS, "mappers", "global_stats", "defaults"}
+ALIGN_METHODS = ("ffhq",)  # `align:` values; absent: photos are centre-cropped and resized (toon)
 FILE_KEYS = {"name", "path", "url", "sha256", "size", "hf_hub"}
 BUILTIN_DIR = Path(__file__).resolve().parent
 
@@ -96,6 +98,7 @@ class ModelSetSpec:
     mappers: dict[str, FileSpec] = field(default_factory=dict)
     global_stats: dict[str, FileSpec] = field(default_factory=dict)
     defaults: dict[str, Any] = field(default_factory=dict)
+    align: str | None = None  # how `invert` prepares a photo: "ffhq" (runtime/photos/align.py) or None
 
     def component(self, name: str) -> ComponentSpec | None:
         return getattr(self, name)
@@ -194,10 +197,13 @@ def parse_spec(data: Any, source: Path) -> ModelSetSpec:
     for key, value in (("mappers", mappers_raw), ("global_stats", stats_raw), ("defaults", defaults)):
         if not isinstance(value, dict):
             raise ModelSetError(f"{where}: '{key}' must be a mapping")
+    align = data.get("align")
+    if align is not None and align not in ALIGN_METHODS:
+        raise ModelSetError(f"{where}: 'align' must be one of {list(ALIGN_METHODS)} or absent, got {align!r}")
     mappers = {str(p): _parse_file(f, f"mapper:{p}", where) for p, f in mappers_raw.items()}
     stats = {str(k): _parse_file(f, f"global_stats:{k}", where) for k, f in stats_raw.items()}
     return ModelSetSpec(name=name, description=str(data.get("description", "")), source=source,
-                        mappers=mappers, global_stats=stats, defaults=dict(defaults), **comps)
+                        mappers=mappers, global_stats=stats, defaults=dict(defaults), align=align, **comps)
 
 
 def read_spec(path: str | Path) -> ModelSetSpec:
