@@ -35,7 +35,7 @@ from .scope import Scope, Subject
 from .spans import Span
 from .suggest import did_you_mean
 from .sweeps import SweepError, expand
-from .values import describe, is_sweep
+from .values import OUT_OF_RANGE, describe, is_sweep
 
 STATEMENT_KEYWORDS: tuple[str, ...] = (
     "use", "seed", "device", "invert", "generate", "load", "on",
@@ -107,7 +107,9 @@ class Checker:
     def seed(self, node: ast.Seed) -> None:
         self._setting("seed", node.span)
         value = node.value.value
-        if not isinstance(value, int) or not 0 <= value <= MAX_SEED:
+        if not math.isfinite(value):
+            self.sink.error("E-type", f"seed: {OUT_OF_RANGE}", node.value.span)
+        elif not isinstance(value, int) or not 0 <= value <= MAX_SEED:
             self.sink.error(
                 "E-type", f"seed must be an integer from 0 to {MAX_SEED}, got {value}", node.value.span
             )
@@ -311,7 +313,7 @@ class Checker:
                 self.sink.error("E-type", f"{key} must be a number, got {describe(node)}", node.span)
                 return
             if not math.isfinite(node.value):
-                self.sink.error("E-type", f"{key} is out of range", node.span)
+                self.sink.error("E-type", f"{key}: {OUT_OF_RANGE}", node.span)
                 return
             if spec.type == "int" and not isinstance(node.value, int):
                 self.sink.error("E-type", f"{key} must be an integer, got {node.value}", node.span)
@@ -425,7 +427,7 @@ class Checker:
         elif not isinstance(node.value, ast.Number):
             self.sink.error("E-type", f"{name}() is compared to a number, got {describe(node.value)}", node.value.span)
         elif not math.isfinite(node.value.value):
-            self.sink.error("E-type", "number out of range", node.value.span)
+            self.sink.error("E-type", OUT_OF_RANGE, node.value.span)
 
     def _check_metric_arg(self, metric: str, arg_name: str, arg: ast.Scalar) -> None:
         if not isinstance(arg, (ast.Text, ast.Word)):

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from . import ast
 from .spans import Span
+from .values import OUT_OF_RANGE
 
 
 @dataclass(frozen=True)
@@ -77,18 +78,20 @@ def _expand_range(node: ast.Range, integer: bool, limit: int) -> Numbers | Sweep
     if step <= 0:
         span = node.step.span if node.step is not None else node.span
         return SweepError("a sweep step must be > 0", "ranges run downward by themselves when b < a", span)
-    n = math.floor(abs(stop - start) / step + _EPS) + 1
-    if n > limit:
+    steps = abs(stop - start) / step + _EPS  # inf when a tiny step overflows
+    if not steps < limit:
+        shown = f"{math.floor(steps) + 1}" if steps < 1e6 else "over a million"
         return SweepError(
-            f"sweep has {n} values (at most {limit})", "use a larger step or `count N`", node.span
+            f"sweep has {shown} values (at most {limit})", "use a larger step or `count N`", node.span
         )
+    n = math.floor(steps) + 1
     sign = 1.0 if stop >= start else -1.0
     return _typed([start + sign * i * step for i in range(n)], integer)
 
 
 def _check_number(node: ast.Number, integer: bool) -> SweepError | None:
     if not math.isfinite(node.value):
-        return SweepError("number out of range", None, node.span)
+        return SweepError(OUT_OF_RANGE, None, node.span)
     if integer and not isinstance(node.value, int):
         return SweepError(f"expected an integer, got {node.value}", None, node.span)
     return None
