@@ -42,8 +42,11 @@ def variants(step: dict) -> list[tuple[dict, dict]]:
 
 def _labels(item: Item, step: dict, extra: dict) -> dict:
     labels = dict(item.labels)
-    labels["step"] = int(labels.get("step", 0)) + 1
+    # {step} counts edits, so a fused step of k global edits counts k (as the unfused chain would)
+    labels["step"] = int(labels.get("step", 0)) + len(step["edits"])
     labels["text"] = " + ".join(e["text"] for e in step["edits"])
+    # the whole chain from the source, for grid columns ("red hair + glasses, then surprised")
+    labels["chain"] = (f"{labels['chain']}, then " if labels.get("chain") else "") + labels["text"]
     labels["engine"] = step["engine"]
     labels.update(extra)
     return labels

@@ -22,7 +22,10 @@ from .cache import atomic_write_bytes
 from .errors import Interrupted, StepError
 from .image_input import ImageDigests
 from .latents import LatentBatch, save_latents
-from .outputs import encode_gif, make_grid, metadata_for, save_png, to_uint8
+from .report import ExpectResult, RunReport  # noqa: F401  (the executor's report types, torch-free)
+from .animation import AnimationOptions, encode_animation
+from .outputs import OutputGuard, OutputRefused, make_grid, metadata_for, to_uint8
+from .stills import encode_still
 from .state import Item, render
 from .warm import WarmModels
 
@@ -30,36 +33,6 @@ SLOW_SECONDS = 30.0  # a run whose uncached work is estimated at this or more st
 
 Event = dict
 EventSink = Callable[[Event], None]
-
-
-@dataclass
-class ExpectResult:
-    step: str
-    line: int
-    metric: str
-    op: str
-    target: float | str
-    measured: list[tuple[str, float | str]]
-    passed: bool
-    error: str | None = None
-
-    def as_dict(self) -> dict:
-        return {"step": self.step, "line": self.line, "metric": self.metric, "op": self.op,
-                "target": self.target, "passed": self.passed, "error": self.error,
-                "measured": [{"item": n, "value": v} for n, v in self.measured]}
-
-
-@dataclass
-class RunReport:
-    outputs: list[Path] = field(default_factory=list)
-    expectations: list[ExpectResult] = field(default_factory=list)
-    timings: list[dict] = field(default_factory=list)
-    seconds: float = 0.0
-    manifest: Path | None = None
-
-    @property
-    def failed_expectations(self) -> list[ExpectResult]:
-        return [e for e in self.expectations if not e.passed]
 
 
 class Executor:
@@ -107,12 +80,14 @@ class Executor:
 
     def run(self, plan: dict, recipe_text: str, base_dir: Path, out_dir: Path,
             update_golden: bool = False, write_manifest: bool = True, incremental: bool = False,
-            rerun: Collection[str] = ()) -> RunReport:
+            rerun: Collection[str] = (), recipe_path: Path | None = None, overwrite: bool = False) -> RunReport:
         """Run every step of ``plan``. With ``incremental`` (the REPL), steps
         this executor already ran (same content hash) are skipped: a session
         re-runs only what its new line added. ``rerun``: step hashes that run
         even so (the REPL's output steps of the line just typed, which must
-        write their files again)."""
+        write their files again). Outputs stay inside ``out_dir`` and never replace
+        ``recipe_path``, an input, or (without ``overwrite``) a file this program did not
+        write (``outputs.OutputGuard``)."""
         start = time.perf_counter()
         self.stop_requested = False
         seed = int(plan.get("seed") or 0)
@@ -126,6 +101,9 @@ class Executor:
         if cost is not None:
             self._warn_of_cost(cost)
         self._forget_changed_sources(plan, base_dir)
+        read = {Path(f[0]) for files in self.source_files.values() if files for f in files}
+        self.guard = OutputGuard(out_dir, read | ({Path(recipe_path).resolve()} if recipe_path else set()),
+                                 overwrite)
         for step in plan["steps"]:
             by_id[step["id"]] = step
             h = step.get("hash") or step["id"]
@@ -230,17 +208,11 @@ class Executor:
                 self.events({"event": "output", "path": str(p), "id": step["id"]})
             return {"outputs": [str(p) for p in paths]}
         if kind == "export":
-            path = resolve_output(out_dir, step["path"], {"subject": inputs[0].subject if inputs else ""})
-            g = m.generator
-            offs = None
-            if any(it.s_offset is not None for it in inputs):
-                offs = [torch.stack([it.s_offset[l.index] if it.s_offset is not None else torch.zeros(l.width)
-                                     for it in inputs]) for l in g.layout]
-            save_latents(path, LatentBatch(torch.stack([it.wplus for it in inputs]), [it.name for it in inputs],
-                                           "W+", m.fingerprints().get("generator"), offs))
-            report.outputs.append(path)
-            self.events({"event": "output", "path": str(path), "id": step["id"]})
-            return {"outputs": [str(path)]}
+            paths = self._export(step, inputs, out_dir)
+            report.outputs.extend(paths)
+            for path in paths:
+                self.events({"event": "output", "path": str(path), "id": step["id"]})
+            return {"outputs": [str(p) for p in paths]}
         if kind == "expect":
             result = self._expect(step, inputs, base_dir, update_golden, self._render_key(step, by_id))
             report.expectations.append(result)
@@ -278,10 +250,10 @@ class Executor:
         mode = step.get("mode", "image")
         written: list[Path] = []
         if mode == "image":
-            targets = unique_paths(out_dir, step["path"], [self._labels(it) for it in items])
+            targets = self._claim(unique_paths(out_dir, step["path"], [self._labels(it) for it in items]), step)
             for it, px, path in zip(items, pixels, targets):
-                save_png(path, px, metadata_for(recipe_text, step["id"], line, seed, fps, self._labels(it),
-                                                _version()))
+                atomic_write_bytes(path, encode_still(path.suffix, px, metadata_for(
+                    recipe_text, step["id"], line, seed, fps, self._labels(it), _version())))
                 written.append(path)
             return written
         groups = group_by_source(items)
@@ -295,19 +267,51 @@ class Executor:
                 row_labels.append(members[0].name)
             col_labels = ["source"] + [column_label(it) for it in groups[0]]
             grid = make_grid(rows, row_labels, col_labels)
-            path = resolve_output(out_dir, step["path"], {"subject": items[0].subject})
-            save_png(path, grid, metadata_for(recipe_text, step["id"], line, seed, fps,
-                                              {"grid": [it.name for it in items]}, _version()))
+            path = self._claim([resolve_output(out_dir, step["path"], {"subject": items[0].subject})], step)[0]
+            atomic_write_bytes(path, encode_still(path.suffix, grid, metadata_for(
+                recipe_text, step["id"], line, seed, fps, {"grid": [it.name for it in items]}, _version())))
             return [path]
         if mode == "animation":
             pos = {id(it): i for i, it in enumerate(items)}
-            targets = unique_paths(out_dir, step["path"], [self._labels(g[0]) for g in groups])
+            targets = self._claim(unique_paths(out_dir, step["path"], [self._labels(g[0]) for g in groups]), step)
             for members, path in zip(groups, targets):
                 frames = [pixels[pos[id(it)]] for it in members]
-                atomic_write_bytes(path, encode_gif(frames, comment=f"styleclip-dsl {step['id']} line {line}"))
+                atomic_write_bytes(path, encode_animation(
+                    path.suffix, frames, [column_label(it) for it in members],
+                    AnimationOptions.from_params(step.get("params")), f"styleclip-dsl {step['id']} line {line}"))
                 written.append(path)
             return written
         raise StepError(f"unknown save mode {mode!r}", step)
+
+    def _export(self, step: dict, inputs: list[Item], out_dir: Path) -> list[Path]:
+        """Latent files: the path's placeholders are filled per item ({name}, {index}, {alpha}, ...);
+        the items whose filled paths agree share one file (a path with none holds the whole batch)."""
+        g = self.models.generator
+        groups: dict[Path, list[Item]] = {}
+        for it in inputs:
+            groups.setdefault(resolve_output(out_dir, step["path"], self._labels(it)), []).append(it)
+        claimed = self._claim(list(groups), step)
+        for path, members in zip(claimed, groups.values()):
+            offs = None
+            if any(it.s_offset is not None for it in members):
+                offs = [torch.stack([it.s_offset[l.index] if it.s_offset is not None else torch.zeros(l.width)
+                                     for it in members]) for l in g.layout]
+            save_latents(path, LatentBatch(torch.stack([it.wplus for it in members]), [it.name for it in members],
+                                           "W+", self.models.fingerprints().get("generator"), offs))
+        return claimed
+
+    def _claim(self, paths: list[Path], step: dict) -> list[Path]:
+        """Every path of one output step, checked before any of them is written (``OutputGuard``)."""
+        claimed = []
+        for path in paths:
+            try:
+                path, notice = self.guard.claim(path)
+            except OutputRefused as exc:
+                raise StepError(exc.message, step, exc.hint) from exc
+            if notice:
+                self.events({"event": "warning", "message": notice})
+            claimed.append(path)
+        return claimed
 
     def _labels(self, item: Item) -> dict:
         return {"name": item.name, "subject": item.subject, "index": item.index, **item.labels}
@@ -352,16 +356,20 @@ def describe(step: dict) -> str:
     return f"expect {step['metric']}{tuple(step.get('args') or [])} {step['op']} {step['value']!r}"
 
 
+# Labels every item carries; any other label is a swept parameter.
+ITEM_LABEL_KEYS: tuple[str, ...] = ("name", "subject", "index", "step", "text", "engine", "chain")
+
+
 def column_label(item: Item) -> str:
-    swept = [k for k in item.labels if k not in ("step", "text", "engine")]
+    swept = [k for k in item.labels if k not in ITEM_LABEL_KEYS]
     if swept:
         return ", ".join(f"{k}={item.labels[k]:g}" if isinstance(item.labels[k], (int, float))
                          else f"{k}={item.labels[k]}" for k in swept)
-    return str(item.labels.get("text", "result"))
+    return str(item.labels.get("chain") or item.labels.get("text") or "result")
 
 
 def variant_suffix(item: Item) -> str:
-    swept = [k for k in item.labels if k not in ("step", "text", "engine")]
+    swept = [k for k in item.labels if k not in ITEM_LABEL_KEYS]
     return "".join(f"({k}={item.labels[k]:g})" if isinstance(item.labels[k], (int, float)) else f"({k}={item.labels[k]})" for k in swept)
 
 
@@ -381,15 +389,10 @@ _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 def fill(template: str, labels: dict) -> str:
-    def sub(m: re.Match) -> str:
-        key = m.group(1)
-        if key not in labels:
-            return m.group(0)
-        v = labels[key]
-        if isinstance(v, float):
-            return f"{v:g}"
-        return re.sub(r"[^A-Za-z0-9._+-]+", "_", str(v)).strip("_") or "_"
-    return _PLACEHOLDER.sub(sub, template)
+    """Placeholders filled as ``styleclip check`` fills them (``styleclip_dsl.save_paths``)."""
+    from styleclip_dsl.save_paths import fill as fill_path
+
+    return fill_path(template, labels)
 
 
 def resolve_output(out_dir: Path, template: str, labels: dict) -> Path:
@@ -405,7 +408,7 @@ def unique_paths(out_dir: Path, template: str, labels: list[dict]) -> list[Path]
         fixed = []
         for p, lab in zip(paths, labels):
             extra = fill("_{name}", lab) + "".join(f"_{k}{fill('{' + k + '}', lab)}" for k in lab
-                                                   if k not in ("name", "subject", "index", "step", "text", "engine"))
+                                                   if k not in ITEM_LABEL_KEYS)
             fixed.append(p.with_name(p.stem + extra + p.suffix))
         if len(set(fixed)) < len(fixed):
             fixed = [p.with_name(f"{p.stem}_{i}{p.suffix}") for i, p in enumerate(fixed)]

@@ -178,6 +178,7 @@ SaveMode = Literal["image", "grid", "animation"]
 class Save:
     mode: SaveMode
     path: Path
+    params: tuple[Param, ...] = ()   # `save animation` only: duration=, size=, labels=, pingpong=
     span: Span = _span()
 
 

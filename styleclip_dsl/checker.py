@@ -22,7 +22,7 @@ from typing import Callable
 from . import ast
 from .constraints import OneOf
 from .defaults import (
-    ENGINE_PARAMS, GENERATE_PARAMS, MAX_GENERATE_SEEDS, MAX_SEED, MAX_SWEEP_VALUES,
+    ANIMATION_PARAMS, SAVE_EXTENSIONS, ENGINE_PARAMS, GENERATE_PARAMS, MAX_GENERATE_SEEDS, MAX_SEED, MAX_SWEEP_VALUES,
     NUMERIC_TYPES, ParamSpec,
 )
 from .diagnostics import Diagnostic, DiagnosticSink
@@ -31,6 +31,7 @@ from .naming import (
     GENERATE_DEFAULT_NAME, ITEM_IDENTITY_LABELS, ITEM_LABELS, is_glob, placeholders,
     subject_name_for_path, unbalanced_brace,
 )
+from .save_paths import path_problem
 from .scope import Scope, Subject
 from .spans import Span
 from .suggest import did_you_mean
@@ -318,6 +319,10 @@ class Checker:
             if spec.type == "int" and not isinstance(node.value, int):
                 self.sink.error("E-type", f"{key} must be an integer, got {node.value}", node.span)
                 return
+        elif spec.type == "bool":
+            if not isinstance(node, ast.Bool):
+                self.sink.error("E-type", f"{key} must be true or false, got {describe(node)}", node.span)
+            return
         elif not isinstance(node, (ast.Text, ast.Word)):
             self.sink.error("E-type", f"{key} must be a string, got {describe(node)}", node.span)
             return
@@ -340,6 +345,7 @@ class Checker:
     def save(self, node: ast.Save) -> None:
         subject = self._subject("save", node.span)
         self._check_path_placeholders(node.path, subject)
+        self._check_save_format(node)
         if subject is None:
             return
         if node.mode == "animation" and not subject.sweeps:
@@ -364,6 +370,26 @@ class Checker:
             else:
                 self.sink.error("E-overwrite", message, node.path.span, hint)
 
+    def _check_save_format(self, node: ast.Save) -> None:
+        """The file's format follows its extension, so an extension the mode cannot write is an error;
+        only ``save animation`` takes parameters."""
+        if node.params:
+            self._check_params(node.params, ANIMATION_PARAMS, "save animation", sweepable=())
+        allowed = SAVE_EXTENSIONS[node.mode]
+        suffix = "." + node.path.value.rsplit(".", 1)[-1].lower() if "." in node.path.value.rsplit("/", 1)[-1] else ""
+        if suffix not in allowed:
+            what = {"image": "an image", "grid": "a grid", "animation": "an animation"}[node.mode]
+            hint = did_you_mean(suffix, allowed, None) if suffix else None
+            if suffix in SAVE_EXTENSIONS["animation"] and node.mode != "animation":
+                hint = "for an animation of a sweep, use `save animation PATH`"
+            elif node.mode == "animation" and suffix in SAVE_EXTENSIONS["image"]:
+                hint = "for one picture of every frame, use `save grid PATH`"
+            self.sink.error(
+                "E-output-format",
+                f"cannot save {what} as '{suffix or node.path.value}': the format follows the extension",
+                node.path.span, hint or f"{what} path ends in " + ", ".join(allowed),
+            )
+
     def export(self, node: ast.Export) -> None:
         subject = self._subject("export", node.span)
         self._check_path_placeholders(node.path, subject)
@@ -374,6 +400,9 @@ class Checker:
             )
 
     def _check_path_placeholders(self, path: ast.Path, subject: Subject | None) -> None:
+        escape = path_problem(path.value)
+        if escape is not None:
+            self.sink.error("E-output-path", escape, path.span, "write a relative path such as out/result.png")
         bad = unbalanced_brace(path.value)
         if bad is not None:
             self.sink.error(

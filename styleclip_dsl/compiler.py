@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 
 from . import ast
 from .defaults import (
-    DEFAULT_MODELSET, DEFAULT_SEED, ENGINE_PARAMS, GENERATE_PARAMS, MAX_GENERATE_SEEDS,
+    ANIMATION_PARAMS, DEFAULT_MODELSET, DEFAULT_SEED, ENGINE_PARAMS, GENERATE_PARAMS, MAX_GENERATE_SEEDS,
     MAX_SWEEP_VALUES, ParamSpec, defaults_for,
 )
 from .fusion import fuse_global_edits
@@ -49,6 +49,8 @@ def convert(value: ast.Scalar, spec: ParamSpec) -> float | int | str | bool:
         return float(value.value)
     if spec.type == "int":
         return int(value.value)
+    if spec.type == "bool":
+        return bool(value.value)
     return str(value.value)
 
 
@@ -133,7 +135,12 @@ class _PlanBuilder:
         assert subject is not None
         common = {"input": subject.latest, "id": self._new_id(), "span": node.span}
         if isinstance(node, ast.Save):
-            self.steps.append(SaveStep(mode=node.mode, path=node.path.value, **common))
+            params: dict = {}
+            if node.mode == "animation":  # every parameter, defaults resolved, as for edits
+                given = {p.key.name: p.value for p in node.params}
+                params = {k: convert(given[k], spec) if k in given else spec.default
+                          for k, spec in ANIMATION_PARAMS.items()}
+            self.steps.append(SaveStep(mode=node.mode, path=node.path.value, params=params, **common))
         elif isinstance(node, ast.Export):
             self.steps.append(ExportStep(path=node.path.value, **common))
         else:

@@ -11,7 +11,7 @@ from typing import Literal, NamedTuple
 
 from .constraints import Bound, Constraint, OneOf
 
-ParamType = Literal["number", "int", "string"]
+ParamType = Literal["number", "int", "string", "bool"]
 
 
 class ParamSpec(NamedTuple):
@@ -83,6 +83,23 @@ GENERATE_PARAMS: dict[str, ParamSpec] = {
     "truncation": ParamSpec(
         "number", 0.7, Bound(low=0.0, high=1.0, low_inclusive=False), "truncation psi"
     ),
+}
+
+# ``save animation PATH [param=value ...]``: how the frames are written (the format follows the extension).
+ANIMATION_PARAMS: dict[str, ParamSpec] = {
+    "duration": ParamSpec("number", 0.4, Bound(low=0.02, high=10.0), "seconds each frame shows"),
+    "size": ParamSpec(
+        "int", None, Bound(low=16, high=4096),
+        "frame width and height in pixels (default: the image scaled up by a whole factor to at least 256)",
+    ),
+    "labels": ParamSpec("bool", True, None, "write the swept value on each frame"),
+    "pingpong": ParamSpec("bool", False, None, "play the sweep forward, then back"),
+}
+# What each save mode may write: the file's format follows its extension.
+SAVE_EXTENSIONS: dict[str, tuple[str, ...]] = {
+    "image": (".png", ".jpg", ".jpeg"),
+    "grid": (".png", ".jpg", ".jpeg"),
+    "animation": (".mp4", ".gif", ".webp"),
 }
 
 DEFAULT_MODELSET = "toon"

@@ -7,6 +7,8 @@ of blank lines shrink to one.
 """
 from __future__ import annotations
 
+import math
+
 from . import ast
 from .lexical import is_bare_path, is_device_name, is_name, quote
 
@@ -73,7 +75,7 @@ def format_statement(node: ast.Statement) -> str:
         return _edit(node)
     if isinstance(node, ast.Save):
         mode = "" if node.mode == "image" else node.mode + " "
-        return f"save {mode}{format_path(node.path.value)}"
+        return " ".join([f"save {mode}{format_path(node.path.value)}", *(_param(p) for p in node.params)])
     if isinstance(node, ast.Export):
         return f"export latent {format_path(node.path.value)}"
     if isinstance(node, ast.Expect):
@@ -111,6 +113,10 @@ def format_path(value: str) -> str:
 
 
 def format_number(value: int | float) -> str:
+    """The number as the grammar writes it; a number beyond a float (parsed as inf) as ``1e999``,
+    which parses back to the same value (``repr`` would give ``inf``, which is no number)."""
+    if isinstance(value, float) and math.isinf(value):
+        return "-1e999" if value < 0 else "1e999"
     return repr(value) if isinstance(value, float) else str(value)
 
 

@@ -103,9 +103,13 @@ class SaveStep(Step):
     input: str
     mode: Literal["image", "grid", "animation"]
     path: str
+    params: dict[str, JsonValue] = field(default_factory=dict)  # animation: duration, size, labels, pingpong
 
     def content(self) -> dict[str, JsonValue]:
-        return {"input": self.input, "mode": self.mode, "path": self.path}
+        data: dict[str, JsonValue] = {"input": self.input, "mode": self.mode, "path": self.path}
+        if self.params:  # image and grid saves have none (and keep the hashes they always had)
+            data["params"] = dict(self.params)
+        return data
 
 
 @dataclass(frozen=True)
@@ -191,7 +195,8 @@ def _step_from_dict(data: dict[str, JsonValue]) -> Step:
             sweep=Sweep(sweep["param"], tuple(sweep["values"])) if sweep else None, **common,
         )
     if kind == "save":
-        return SaveStep(input=data["input"], mode=data["mode"], path=data["path"], **common)
+        return SaveStep(input=data["input"], mode=data["mode"], path=data["path"],
+                        params=dict(data.get("params") or {}), **common)
     if kind == "export":
         return ExportStep(input=data["input"], path=data["path"], **common)
     if kind == "expect":
