@@ -1,0 +1,42 @@
+"""What a run reports: its outputs, expectations and step timings. Torch-free, so that a run
+served from the output cache (``cache_outputs.replay``) reports as a computed one does."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class ExpectResult:
+    step: str
+    line: int
+    metric: str
+    op: str
+    target: float | str
+    measured: list[tuple[str, float | str]]
+    passed: bool
+    error: str | None = None
+
+    def as_dict(self) -> dict:
+        return {"step": self.step, "line": self.line, "metric": self.metric, "op": self.op,
+                "target": self.target, "passed": self.passed, "error": self.error,
+                "measured": [{"item": n, "value": v} for n, v in self.measured]}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ExpectResult":
+        """The inverse of ``as_dict``."""
+        return cls(data["step"], int(data["line"]), data["metric"], data["op"], data["target"],
+                   [(m["item"], m["value"]) for m in data["measured"]], bool(data["passed"]), data.get("error"))
+
+
+@dataclass
+class RunReport:
+    outputs: list[Path] = field(default_factory=list)
+    expectations: list[ExpectResult] = field(default_factory=list)
+    timings: list[dict] = field(default_factory=list)
+    seconds: float = 0.0
+    manifest: Path | None = None
+
+    @property
+    def failed_expectations(self) -> list[ExpectResult]:
+        return [e for e in self.expectations if not e.passed]
