@@ -256,7 +256,7 @@ def _load(ctx: _Context, step: dict, line: int) -> StepCost:
 
 def _invert(ctx: _Context, step: dict, line: int) -> StepCost:
     from .errors import StepError
-    from .image_input import expand_paths
+    from .image_input import expand_paths, select_faces
 
     spec = ctx.modelset.spec
     if spec.encoder is None:
@@ -270,15 +270,20 @@ def _invert(ctx: _Context, step: dict, line: int) -> StepCost:
         except StepError as exc:
             problems.append(exc.message)
     needs: list[Need] = []
+    align, face = spec.align, step["params"].get("face")
+    items = 0
     for path in paths:
-        try:
-            sha, shape = ctx.digests.digest(path, size, step)
+        try:  # sets with `align:` find the faces now: how many, and no face is a problem before the run
+            subjects = select_faces(ctx.digests.subjects(path, size, step, align), face, step)
         except StepError as exc:
             problems.append(exc.message)
             continue
-        key = inversion_key(sha, shape, ctx.fps)
-        needs.append(_cached_or(ctx, "inversion", key, path.name, "compute", ctx.estimates.get("invert_per_image")))
-    return StepCost(step["id"], line, len(paths), tuple(needs), tuple(problems))
+        items += len(subjects)
+        for subj in subjects:
+            what = path.name if subj.face is None else f"{path.name} face {subj.face} of {subj.faces} (aligned: {align})"
+            key = inversion_key(subj.sha256, subj.shape, ctx.fps)
+            needs.append(_cached_or(ctx, "inversion", key, what, "compute", ctx.estimates.get("invert_per_image")))
+    return StepCost(step["id"], line, items if align else len(paths), tuple(needs), tuple(problems))
 
 
 # -- edits ---------------------------------------------------------------------------------------

@@ -2,7 +2,9 @@
 encoder's input, and remembering their digests.
 
 Inversions are cached by the sha256 of the decoded, cropped and resized
-pixels (``cache_keys.inversion_key``). Both the cost estimate that opens a
+pixels (``cache_keys.inversion_key``). Sets whose YAML says ``align: ffhq``
+find every face of a photo and FFHQ-align each (``photos/``): one subject
+per face, named ``{stem}_{face}`` when there are several. Both the cost estimate that opens a
 run (``explain``) and the ``invert`` step need those digests; an
 ``ImageDigests`` (one per executor) decodes each file once per change of
 the file, so that a run whose inversions are all cached decodes nothing
@@ -16,12 +18,15 @@ import os
 from collections import OrderedDict
 from pathlib import Path
 
+from dataclasses import dataclass
+
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from .errors import StepError
+from .photos.decode import PhotoError, check_regular_file, decode_photo
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp"}
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"}
 
 
 def expand_paths(patterns: list[str], base: Path, step: dict) -> list[Path]:
@@ -41,18 +46,22 @@ def expand_paths(patterns: list[str], base: Path, step: dict) -> list[Path]:
                 raise StepError(f"image {pattern!r} not found (looked in {base})", step,
                                 hint="paths are relative to the recipe's folder")
             found.append(path)
+    for path in found:  # a FIFO or a device would block or never end: refused before anything opens it
+        try:
+            check_regular_file(path)
+        except PhotoError as exc:
+            raise StepError(str(exc), step) from exc
     return found
 
 
 def read_image(path: Path, size: int, step: dict) -> np.ndarray:
-    """Decode, convert to RGB, resize to the encoder's input (a square crop of
-    the centre when the image is not square). Returns HWC uint8."""
+    """Decode honestly (``photos.decode``), resize to the encoder's input (a square crop of the
+    centre when the image is not square). Returns HWC uint8. The path of sets without ``align:``."""
     try:
-        with Image.open(path) as img:
-            img.load()
-            img = img.convert("RGB")
-    except (UnidentifiedImageError, OSError) as exc:
-        raise StepError(f"cannot read image {path}: {exc}", step) from exc
+        rgb = decode_photo(path)
+    except PhotoError as exc:
+        raise StepError(str(exc), step) from exc
+    img = Image.fromarray(rgb)
     w, h = img.size
     if w != h:
         side = min(w, h)
@@ -62,63 +71,139 @@ def read_image(path: Path, size: int, step: dict) -> np.ndarray:
     return np.asarray(img, dtype=np.uint8)
 
 
+def read_faces(path: Path, size: int, step: dict, align: str) -> list[tuple[np.ndarray, dict]]:
+    """Every face of a photo, aligned (``align: ffhq``), left to right, as (HWC uint8 crop of
+    ``size``, its record for run.json). No face is an error naming the file, never a centre crop."""
+    from .photos.align import align_face
+    from .photos.faces import FaceFinderUnavailable, find_faces
+
+    try:
+        rgb = decode_photo(path)
+        faces = find_faces(rgb)
+    except (PhotoError, FaceFinderUnavailable) as exc:
+        raise StepError(str(exc), step) from exc
+    if not faces:
+        raise StepError(f"no face found in {path}", step,
+                        hint=f"this model set aligns faces ({align}): the photo needs a frontal face "
+                             "at least about 80 pixels wide")
+    out = []
+    for face in faces:
+        aligned = align_face(rgb, face.landmarks, size)
+        out.append((aligned.pixels, {**aligned.to_dict(), "box": list(face.box), "score": round(face.score, 3),
+                                     "photo_size": [int(rgb.shape[1]), int(rgb.shape[0])]}))
+    return out
+
+
+@dataclass(frozen=True)
+class Subject:
+    """One image the encoder sees: a whole photo (sets without ``align:``) or one face of it."""
+
+    path: Path
+    name: str                 # the item's name: the file's stem, or stem_N for face N of several
+    sha256: str               # of the pixels the encoder sees (the inversion's cache key)
+    shape: tuple[int, ...]
+    face: int | None = None   # 1-based, left to right; None without alignment
+    faces: int | None = None  # faces found in the photo; None without alignment
+    alignment: dict | None = None  # landmarks, quad, box (``Alignment.to_dict``), for run.json
+
+
+def select_faces(subjects: list[Subject], face: int | None, step: dict) -> list[Subject]:
+    """All faces, or face number ``face`` (1-based, left to right)."""
+    if face is None:
+        return subjects
+    if not subjects or subjects[0].face is None:
+        raise StepError("face= needs a model set that finds faces (`align: ffhq` in its YAML); "
+                        "this one centre-crops each photo", step)
+    if not 1 <= face <= len(subjects):
+        raise StepError(f"face={face}: {subjects[0].path} has {len(subjects)} face(s)", step,
+                        hint="faces are numbered from 1, left to right")
+    return [subjects[face - 1]]
+
+
 class ImageDigests:
-    """(sha256 of the decoded pixels, their shape) per image file, remembered by the file's path,
-    size on disk and modification time, plus the pixels themselves for the latest images up to
-    ``max_bytes`` (so that the step after the estimate need not decode them again). Owned by one
-    executor."""
+    """The subjects of each image file (digests of the decoded pixels), remembered by the file's
+    path, size on disk, modification time and the alignment, plus the pixels themselves for the
+    latest subjects up to ``max_bytes`` (so that the step after the estimate need not decode them
+    again). Owned by one executor."""
 
     def __init__(self, max_bytes: int = 64 << 20) -> None:
         self.max_bytes = max_bytes
-        self._digests: dict[tuple, tuple[str, tuple[int, ...]]] = {}
+        self._subjects: dict[tuple, list[Subject]] = {}
         self._pixels: OrderedDict[tuple, np.ndarray] = OrderedDict()
         self._bytes = 0
         self.decoded = 0  # files decoded so far (for tests and benchmarks)
 
     @staticmethod
-    def _identity(path: Path, size: int, step: dict) -> tuple:
+    def _identity(path: Path, size: int, step: dict, align: str | None = None) -> tuple:
         try:
+            check_regular_file(Path(path))
             stat = os.stat(path)
+        except PhotoError as exc:
+            raise StepError(str(exc), step) from exc
         except OSError as exc:
             raise StepError(f"cannot read image {path}: {exc}", step) from exc
-        return (str(Path(path).resolve()), size, stat.st_size, stat.st_mtime_ns)
+        return (str(Path(path).resolve()), size, stat.st_size, stat.st_mtime_ns, align)
 
-    def _decode(self, ident: tuple, path: Path, size: int, step: dict) -> np.ndarray:
-        pixels = read_image(path, size, step)
+    def _decode(self, ident: tuple, path: Path, size: int, step: dict, align: str | None) -> None:
+        if align is None:
+            crops = [(read_image(path, size, step), None)]
+        else:
+            crops = read_faces(path, size, step, align)
         self.decoded += 1
-        self._digests[ident] = (hashlib.sha256(pixels.tobytes()).hexdigest(), tuple(pixels.shape))
-        self._pixels[ident] = pixels
-        self._bytes += pixels.nbytes
-        while self._bytes > self.max_bytes and len(self._pixels) > 1:
+        many = len(crops) > 1
+        subjects = []
+        for k, (pixels, record) in enumerate(crops):
+            name = f"{Path(path).stem}_{k + 1}" if many else Path(path).stem
+            subjects.append(Subject(Path(path), name, hashlib.sha256(pixels.tobytes()).hexdigest(),
+                                    tuple(pixels.shape), k + 1 if align else None,
+                                    len(crops) if align else None, record))
+            self._pixels[ident + (k,)] = pixels
+            self._bytes += pixels.nbytes
+        self._subjects[ident] = subjects
+        while self._bytes > self.max_bytes and len(self._pixels) > len(crops):
             _, old = self._pixels.popitem(last=False)
             self._bytes -= old.nbytes
-        return pixels
+
+    def subjects(self, path: Path, size: int, step: dict, align: str | None = None) -> list[Subject]:
+        """The subjects of one file (one, or one per face when ``align`` is set); decodes only when not known."""
+        ident = self._identity(path, size, step, align)
+        if ident not in self._subjects:
+            self._decode(ident, path, size, step, align)
+        return self._subjects[ident]
+
+    def subject_pixels(self, subject: Subject, size: int, step: dict, align: str | None = None) -> np.ndarray:
+        """A subject's pixels (HWC uint8), from memory when still held; handed over, not kept."""
+        ident = self._identity(subject.path, size, step, align)
+        k = (subject.face or 1) - 1
+        held = self._release(ident + (k,))
+        if held is None:
+            self._decode(ident, subject.path, size, step, align)
+            held = self._release(ident + (k,))
+        return held
 
     def digest(self, path: Path, size: int, step: dict) -> tuple[str, tuple[int, ...]]:
-        """(sha256, shape) of the image as the encoder sees it; decodes only when not known."""
-        ident = self._identity(path, size, step)
-        if ident not in self._digests:
-            self._decode(ident, path, size, step)
-        return self._digests[ident]
+        """(sha256, shape) of the image as the encoder sees it (no alignment)."""
+        first = self.subjects(path, size, step)[0]
+        return first.sha256, first.shape
 
     def pixels(self, path: Path, size: int, step: dict) -> np.ndarray:
-        """The decoded pixels (HWC uint8), from memory when still held; handed over, not kept."""
-        ident = self._identity(path, size, step)
-        held = self._release(ident)
-        return held if held is not None else self._decode(ident, path, size, step)
+        """The decoded pixels (no alignment), from memory when still held; handed over, not kept."""
+        return self.subject_pixels(self.subjects(path, size, step)[0], size, step)
 
     @property
     def held_bytes(self) -> int:
         """Bytes of decoded pixels held for the step that may still need them."""
         return self._bytes
 
-    def release(self, path: Path, size: int, step: dict) -> None:
-        """Drop the pixels held for an image that needs no decoding after all (its inversion was
-        cached); its digest stays known."""
-        self._release(self._identity(path, size, step))
+    def release(self, path: Path, size: int, step: dict, subject: Subject | None = None,
+                align: str | None = None) -> None:
+        """Drop the pixels held for an image (or one of its faces) that needs no decoding after all
+        (its inversion was cached); its digest stays known."""
+        k = (subject.face or 1) - 1 if subject is not None else 0
+        self._release(self._identity(path, size, step, align) + (k,))
 
-    def _release(self, ident: tuple) -> np.ndarray | None:
-        held = self._pixels.pop(ident, None)
+    def _release(self, key: tuple) -> np.ndarray | None:
+        held = self._pixels.pop(key, None)
         if held is not None:
             self._bytes -= held.nbytes
         return held

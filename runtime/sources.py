@@ -12,9 +12,9 @@ from safetensors.torch import save as st_save
 
 from .cache_keys import inversion_key
 from .errors import StepError
-from .image_input import ImageDigests, expand_paths
+from .image_input import ImageDigests, expand_paths, select_faces
 from .latents import LatentFileError, load_latents
-from .state import Item
+from .state import Item, Photo
 
 
 def file_identity(step: dict, base: Path) -> tuple | None:
@@ -33,25 +33,34 @@ def file_identity(step: dict, base: Path) -> tuple | None:
 
 def invert(models, step: dict, base: Path, cache, device,
            digests: ImageDigests | None = None) -> tuple[list[Item], dict]:
+    """Images -> W+ codes: one item per photo, or per face of it when the set aligns faces
+    (``align: ffhq``; ``face=N`` picks one)."""
     paths = expand_paths(step["params"]["paths"], base, step)
     size = models.encoder_input_size
-    subject = step["subject"]
+    align = photo_alignment(models)
+    face = step["params"].get("face")
+    subject_name = step["subject"]
     fps = models.fingerprints()
     digests = digests if digests is not None else ImageDigests()
-    items: list[Item | None] = [None] * len(paths)
+    subjects = [s for path in paths for s in select_faces(digests.subjects(path, size, step, align), face, step)]
+    items: list[Item | None] = [None] * len(subjects)
     todo: list[tuple[int, np.ndarray, str]] = []
     stats = {"hits": 0, "misses": 0}
-    for i, path in enumerate(paths):
-        sha, shape = digests.digest(path, size, step)
-        key = inversion_key(sha, shape, fps)
+    photos: list[Photo] = []
+    for i, subj in enumerate(subjects):
+        key = inversion_key(subj.sha256, subj.shape, fps)
         payload = cache.get_bytes("inversion", key)
+        pixels = None if payload is not None else digests.subject_pixels(subj, size, step, align)
+        photos.append(Photo(pixels, str(subj.path), subj.face, subj.faces, subj.alignment,
+                            load=_loader(digests, subj, size, step, align)))
         if payload is not None:
             stats["hits"] += 1
-            digests.release(path, size, step)
-            items[i] = Item(path.stem, subject, i, st_load(payload)["wplus"], labels={"step": 0})
+            digests.release(subj.path, size, step, subj, align)
+            items[i] = Item(subj.name, subject_name, i, st_load(payload)["wplus"], labels={"step": 0},
+                            photo=photos[i])
         else:
             stats["misses"] += 1
-            todo.append((i, digests.pixels(path, size, step), key))
+            todo.append((i, pixels, key))
     if todo:
         batch = torch.stack([torch.from_numpy(p.copy()).permute(2, 0, 1).float() / 127.5 - 1.0 for _, p, _ in todo])
         from .batching import AdaptiveBatch
@@ -61,8 +70,18 @@ def invert(models, step: dict, base: Path, cache, device,
                 len(batch), lambda a, b: models.invert(batch[a:b].to(device)).float().cpu()))
         for (i, _, key), code in zip(todo, codes):
             cache.put_bytes("inversion", key, st_save({"wplus": code.contiguous()}))
-            items[i] = Item(paths[i].stem, subject, i, code, labels={"step": 0})
+            items[i] = Item(subjects[i].name, subject_name, i, code, labels={"step": 0}, photo=photos[i])
     return [it for it in items if it is not None], stats
+
+
+def _loader(digests: ImageDigests, subj, size: int, step: dict, align: str | None):
+    return lambda: digests.subject_pixels(subj, size, step, align)
+
+
+def photo_alignment(models) -> str | None:
+    """The set's ``align:`` (None for sets that centre-crop photos, such as toon)."""
+    modelset = getattr(models, "modelset", None)
+    return getattr(getattr(modelset, "spec", None), "align", None)
 
 
 @torch.no_grad()

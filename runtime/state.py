@@ -8,12 +8,31 @@ turns state into pixels.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import torch
 
 if TYPE_CHECKING:
     from .batching import AdaptiveBatch
+
+
+@dataclass(frozen=True)
+class Photo:
+    """What an ``invert`` fed the encoder for one item: its pixels and, for aligned faces, how."""
+
+    pixels: Any                     # (H, W, 3) uint8 numpy array, or None: ``load`` decodes it when asked
+    path: str
+    face: int | None = None         # 1-based, left to right (aligned sets only)
+    faces: int | None = None        # faces found in the photo
+    alignment: dict | None = None   # landmarks, quad, box (photos/align.py), recorded in run.json
+    load: Any = field(default=None, repr=False, compare=False)  # () -> pixels, for a cached inversion
+
+    def image(self) -> Any:
+        """The pixels (decoded again when the inversion came from the cache)."""
+        return self.pixels if self.pixels is not None else self.load()
+
+    def record(self) -> dict:
+        return {"path": self.path, "face": self.face, "faces": self.faces, "alignment": self.alignment}
 
 
 @dataclass
@@ -26,6 +45,7 @@ class Item:
     labels: dict = field(default_factory=dict)  # step, text, engine, swept parameter
     source: "Item | None" = None                # the subject's source item (None for sources)
     variant: int = 0                            # column in a sweep
+    photo: "Photo | None" = None                # invert: the input as the encoder saw it (grids, save aligned)
 
     @property
     def root(self) -> "Item":
