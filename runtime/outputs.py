@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import zipfile
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -20,6 +23,7 @@ import torch
 from PIL import Image, ImageDraw, ImageFont, PngImagePlugin
 
 from .cache import atomic_write_bytes
+from .latents import FORMAT as LATENT_FORMAT
 
 METADATA_PREFIX = "styleclip:"
 
@@ -118,3 +122,114 @@ def metadata_for(recipe_text: str, step_id: str, line: int, seed: int,
         "item": json.dumps({k: v for k, v in labels.items()}, sort_keys=True, default=str),
         "version": version,
     }
+
+
+# ---------------------------------------------------------------------------
+# Where outputs may go (docs/language.md, "Where outputs go").
+
+OUTPUT_MARKER = b"styleclip"  # in every file the runtime writes: PNG text keys, GIF comment, latent format tag
+_SCAN_BYTES = 1 << 16
+
+
+class OutputRefused(Exception):
+    """An output path the run may not write (outside the output folder, an input, a foreign file)."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+def written_by_styleclip(path: Path) -> bool:
+    """Whether ``path`` is a file this program wrote (it carries the marker of its format):
+    PNGs their ``styleclip:`` text chunks, latent files their format tag, other formats
+    (GIF, video) the bytes ``styleclip`` near their start or end. Reads no pickle."""
+    try:
+        suffix = path.suffix.lower()
+        if suffix == ".png":
+            return "version" in read_png_metadata(path)
+        if suffix in (".pt", ".npz") and zipfile.is_zipfile(path):
+            from .latents import FORMAT as LATENT_FORMAT  # imports torch: only for an existing latent file
+
+            with zipfile.ZipFile(path) as archive:
+                if suffix == ".npz":
+                    meta = np.load(io.BytesIO(archive.read("meta.npy")), allow_pickle=False)
+                    return json.loads(str(meta)).get("format") == LATENT_FORMAT
+                pickles = [n for n in archive.namelist() if n.endswith("data.pkl")]
+                return bool(pickles) and LATENT_FORMAT.encode() in archive.read(pickles[0])
+        with open(path, "rb") as handle:
+            head = handle.read(_SCAN_BYTES)
+            handle.seek(max(0, os.fstat(handle.fileno()).st_size - _SCAN_BYTES))
+            return OUTPUT_MARKER in head or OUTPUT_MARKER in handle.read()
+    except Exception:  # unreadable or not what its name says: not ours
+        return False
+
+
+@dataclass
+class OutputGuard:
+    """Every path one run writes passes ``claim`` first (owned by that run).
+
+    Rules: a path stays inside ``root`` (the output folder) once symbolic links are
+    resolved; it is never a file the run reads (``protected``: input photos and latents,
+    the recipe); an existing file is replaced only when this program wrote it (or with
+    ``overwrite``); a path an earlier step of the same run wrote gets a number
+    (``x.png`` -> ``x_2.png``) instead of replacing that result."""
+
+    root: Path
+    protected: set[Path] = field(default_factory=set)
+    overwrite: bool = False
+    claimed: set[Path] = field(default_factory=set)
+
+    def claim(self, path: Path) -> tuple[Path, str | None]:
+        """(the path to write, a notice when it was renumbered); raises OutputRefused."""
+        from styleclip_dsl.save_paths import path_problem
+
+        path = Path(path)
+        root = Path(self.root).resolve()
+        relative = path
+        if path.is_absolute():
+            try:
+                relative = path.relative_to(self.root)
+            except ValueError:
+                relative = path
+        problem = path_problem(str(relative))
+        if problem is not None:
+            raise OutputRefused(problem, "write a relative path without '..'")
+        real_parent = path.parent.resolve()
+        if real_parent != root and not real_parent.is_relative_to(root):
+            raise OutputRefused(f"'{path}' leads outside the output folder {root} (through a symbolic link "
+                                f"to {real_parent})", "save into a real folder inside the output folder")
+        notice = None
+        final = real_parent / path.name
+        if final in self.claimed:
+            n = 2
+            while real_parent / f"{path.stem}_{n}{path.suffix}" in self.claimed:
+                n += 1
+            path = path.with_name(f"{path.stem}_{n}{path.suffix}")
+            notice = f"{final.name} was already written by this run; this result goes to {path.name}"
+            final = real_parent / path.name
+        self._check_replace(final, path)
+        self.claimed.add(final)
+        return path, notice
+
+    def _check_replace(self, final: Path, shown: Path) -> None:
+        if final.is_symlink():
+            raise OutputRefused(f"'{shown}' is a symbolic link; refusing to replace it",
+                                "remove the link or save elsewhere")
+        if not final.exists():
+            return
+        if final.is_dir():
+            raise OutputRefused(f"'{shown}' is a folder", "save to a file name")
+        if final in self.protected or any(_same_file(final, p) for p in self.protected):
+            raise OutputRefused(f"'{shown}' is a file this run reads (an input or the recipe); "
+                                "refusing to overwrite it", "save into a folder of its own, e.g. out/")
+        if not self.overwrite and not written_by_styleclip(final):
+            raise OutputRefused(f"'{shown}' exists and was not written by styleclip; refusing to overwrite it",
+                                "pass --overwrite to replace it, or save elsewhere")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False

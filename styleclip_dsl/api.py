@@ -5,6 +5,8 @@ a bad recipe. Nothing here imports torch or the runtime.
 """
 from __future__ import annotations
 
+import json
+
 from .ast import Recipe, Unknown
 from .checker import check_recipe
 from .compiler import Settings, compile_ast
@@ -14,6 +16,7 @@ from .formatter import format_recipe
 from .lexical import is_device_name, is_name
 from .parser import parse_recipe
 from .plan import Plan
+from .save_paths import plan_output_diagnostics
 from .spans import Span
 from .suggest import did_you_mean
 
@@ -38,6 +41,9 @@ def check(text: str, source_name: str = "<recipe>") -> tuple[Recipe | None, list
     broken = [(d.span.line, d.span.column) for d in diagnostics]
     broken += [(s.span.line, s.span.column) for s in recipe.statements if isinstance(s, Unknown)]
     diagnostics = diagnostics + check_recipe(recipe, source_name, flow_until=min(broken, default=None))
+    if not has_errors(diagnostics):  # what only the compiled plan shows: outputs that collide (save_paths.py)
+        plan = json.loads(compile_ast(recipe, source_name).to_json())
+        diagnostics += plan_output_diagnostics(plan, source_name)
     return recipe, sort_diagnostics(diagnostics)
 
 

@@ -39,8 +39,10 @@ def step_error_diagnostic(exc, source_name: str):
 
 def execute(text: str, source_name: str, base: Path, *, sets: dict[str, str], out: Path, device: str | None,
             models: str | None, dry_run: bool, quiet: bool, as_json: bool, no_cache: bool,
-            update_golden: bool, console: Console, err: Console):
-    """Shared by `run` and `test`: returns (exit code, report or None)."""
+            update_golden: bool, console: Console, err: Console, recipe_path: Path | None = None,
+            overwrite: bool = False):
+    """Shared by `run` and `test`: returns (exit code, report or None). Outputs never replace
+    ``recipe_path`` or an input, nor (without ``overwrite``) a file styleclip did not write."""
     from ..api import compile_recipe
     from ..diagnostics import render_diagnostics
 
@@ -72,7 +74,8 @@ def execute(text: str, source_name: str, base: Path, *, sets: dict[str, str], ou
         with printer:
             executor = open_executor(model_file or plan_dict.get("modelset") or "toon", device or plan_dict.get("device"),
                                      printer.handle, no_cache=no_cache)
-            report = executor.run(plan_dict, text, base, out, update_golden=update_golden)
+            report = executor.run(plan_dict, text, base, out, update_golden=update_golden, recipe_path=recipe_path,
+                                  overwrite=overwrite)
     except StepError as exc:
         render_diagnostics([step_error_diagnostic(exc, source_name)], text, err)
         return EXIT_RUNTIME, None
@@ -96,8 +99,14 @@ def run(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only errors and the final summary."),
     as_json: bool = typer.Option(False, "--json", help="Emit machine-readable JSON events on stdout."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the result cache."),
+    overwrite: bool = typer.Option(False, "--overwrite",
+                                   help="Replace existing files that styleclip did not write (never an input "
+                                        "or the recipe)."),
 ) -> None:
     """Run a recipe: invert/generate subjects, apply the edits, write images and run.json.
+
+    Every output stays inside --out; an existing output of styleclip is replaced, any other file
+    only with --overwrite.
 
     Exit codes: 0 ok, 1 an expectation failed, 2 invalid recipe, 3 runtime error.
     """
@@ -106,7 +115,8 @@ def run(
     text, source_name, base = read_recipe(file, err)
     code, _ = execute(text, source_name, base, sets=parse_set_options(set_), out=out, device=device, models=models,
                       dry_run=dry_run, quiet=quiet, as_json=as_json, no_cache=no_cache, update_golden=False,
-                      console=console, err=err)
+                      console=console, err=err, recipe_path=None if file == "-" else Path(file),
+                      overwrite=overwrite)
     raise typer.Exit(code)
 
 

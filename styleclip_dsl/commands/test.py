@@ -43,7 +43,7 @@ def run_one(path: Path, *, sets: dict[str, str], out: Path, device: str | None, 
     try:
         code, report = execute(text, shown, path.resolve().parent, sets=sets, out=out, device=device, models=models,
                                dry_run=False, quiet=True, as_json=False, no_cache=no_cache,
-                               update_golden=update_golden, console=swallowed, err=err)
+                               update_golden=update_golden, console=swallowed, err=err, recipe_path=path)
     except KeyboardInterrupt:
         code, report = EXIT_INTERRUPTED, None
     except Exception as exc:  # one broken recipe must not hide the others' results
