@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from ..api import check as check_text
 from ..diagnostics import render_diagnostics
-from .recipe_input import read_recipe_text
+from .recipe_input import RecipeDecodeError, read_recipe_text
 
 EXIT_OK, EXIT_INVALID = 0, 2
 
@@ -25,8 +26,13 @@ def check(
     for file in files:
         try:
             text, source_name = read_recipe_text(file)
-        except (OSError, UnicodeDecodeError) as exc:
-            err.print(f"[bold]{file}[/]: [bold red]error[/]: cannot read it ({exc})", highlight=False)
+        except RecipeDecodeError as exc:
+            render_diagnostics([exc.diagnostic], "", err)
+            failed = True
+            continue
+        except OSError as exc:
+            err.print(f"[bold]{escape(file)}[/]: [bold red]error[/]: cannot read it ({escape(str(exc))})",
+                      highlight=False)
             failed = True
             continue
         _, diagnostics = check_text(text, source_name)

@@ -11,6 +11,7 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 
 def repl(
@@ -21,11 +22,16 @@ def repl(
     preview: Optional[str] = typer.Option(None, "--preview",
                                           help="How :show draws: kitty, iterm, sixel, blocks or none "
                                                "(default: from the terminal)."),
+    resume: bool = typer.Option(False, "--resume",
+                                help="Replay the newest autosaved session first (sessions are autosaved "
+                                     "to <cache>/repl-sessions/ after every line)."),
+    resume_from: Optional[Path] = typer.Option(None, "--resume-from", help="Replay this autosaved session first."),
 ) -> None:
     """Try edits line by line on warm models; :save FILE keeps the session as a recipe.
 
     Piped input exits as run does: 0 ok, 1 expectation failed, 2 invalid line, 3 runtime error, 130 interrupted.
     """
+    from ..repl import autosave as autosaving
     from ..repl import ui
     from ..repl.preview import PROTOCOLS, pick_protocol
     from ..repl.session import ReplSession
@@ -39,8 +45,21 @@ def repl(
     env_protocol = pick_protocol(is_terminal=console.is_terminal)
     session = ReplSession(models=models, device=device, base_dir=Path.cwd(), out_dir=out.resolve())
     shell = Shell(session, console, err, protocol=preview or env_protocol)  # type: ignore[arg-type]
+    saved = None
+    if resume or resume_from is not None:
+        folder = autosaving.default_folder()
+        try:
+            saved = autosaving.read_session(resume_from) if resume_from is not None else autosaving.latest(folder)
+        except autosaving.AutosaveError as exc:
+            err.print(f"[bold red]error[/]: {escape(str(exc))}", highlight=False)
+            raise typer.Exit(2)
+        if saved is None:
+            err.print(f"[bold red]error[/]: no autosaved session in {escape(str(folder))}", highlight=False)
+            raise typer.Exit(2)
     if not interactive:
-        raise typer.Exit(ui.piped(shell, sys.stdin))
+        if saved is not None:
+            ui.resume(shell, saved)
+        raise typer.Exit(ui.piped(shell, getattr(sys.stdin, "buffer", sys.stdin)))
     try:
         with console.status("loading models..."):
             session.warm_up()
@@ -48,7 +67,8 @@ def repl(
         console.print("[yellow]skipped loading the models[/]: they load with the first line")
     except Exception as exc:  # the session still checks lines; running them reports the problem again
         console.print(f"[yellow]warning[/]: could not load the models: {exc}")
-    raise typer.Exit(ui.interactive(shell, history or ui.default_history_path()))
+    autosave = autosaving.Autosave(autosaving.default_folder())
+    raise typer.Exit(ui.interactive(shell, history or ui.default_history_path(), autosave, saved))
 
 
 def register(app: typer.Typer) -> None:

@@ -145,6 +145,8 @@ class Commands:
         if not arg:
             raise ReplError("usage: :save FILE")
         parts = shlex.split(arg)
+        if not parts:
+            raise ReplError("usage: :save FILE")
         path = Path(parts[0]).expanduser()
         if not path.is_absolute():
             path = self.session.base_dir / path

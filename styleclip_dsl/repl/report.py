@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 
 from ..diagnostics import render_diagnostics
 from .session import Outcome
@@ -12,7 +13,7 @@ def render_outcome(outcome: Outcome, console: Console, err: Console) -> None:
     if outcome.diagnostics:
         render_diagnostics(outcome.diagnostics, outcome.entry, err)
     if outcome.message:
-        err.print(f"[bold red]error[/]: {outcome.message}", highlight=False)
+        err.print(f"[bold red]error[/]: {escape(outcome.message)}", highlight=False)
     if outcome.status == "invalid":
         err.print("[dim]nothing ran; the session is unchanged[/]")
     elif outcome.status == "failed":

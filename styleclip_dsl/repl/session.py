@@ -123,6 +123,8 @@ class ReplSession:
         self._diagnostics: list[Diagnostic] = []
         self._preview_dir = preview_dir
         self._previews = 0
+        # called after every change of the accepted entries (the interactive loop autosaves there)
+        self.on_change: Callable[[], None] = lambda: None
 
     # -- the session as text -----------------------------------------------------
     @property
@@ -241,6 +243,7 @@ class ReplSession:
         self.entries.append(entry)
         self._plan = plan
         self._diagnostics = diagnostics
+        self.on_change()
         return Outcome("ok", entry, relocated, report=report)
 
     def _failure(self, exc: Exception, entry: str, offset: int, diagnostics: list[Diagnostic]) -> Outcome:
@@ -271,6 +274,7 @@ class ReplSession:
         entry = self.entries.pop()
         self.redo_stack.append(entry)
         self._recompile()
+        self.on_change()
         return entry
 
     def redo(self) -> Outcome:
