@@ -19,7 +19,8 @@ def fmt(
 ) -> None:
     """Print a recipe in canonical form: one statement per line, canonical spacing and quoting.
 
-    Comments are kept. Exit 2 when the recipe has syntax errors.
+    Comments are kept. Exit 2 when the recipe has syntax errors. The formatted text is parsed
+    again before it is printed or written: it must say exactly what the recipe says.
     """
     err = Console(stderr=True, highlight=False)
     text, source_name = read_recipe_or_exit(file, err)
@@ -28,6 +29,12 @@ def fmt(
         render_diagnostics(diagnostics, text, err)
         raise typer.Exit(2)
     formatted = format_recipe(recipe)
+    again, problems = parse(formatted, source_name)
+    if again != recipe or problems:  # a formatter bug must never cost the user their recipe
+        err.print(f"{source_name}: error: the formatted text would not say the same as the recipe "
+                  "(a bug in fmt); the file is left as it is", markup=False)
+        render_diagnostics(problems, formatted, err)
+        raise typer.Exit(2)
     if check_only:
         if formatted != text:
             err.print(f"{source_name}: not in canonical form", markup=False)
