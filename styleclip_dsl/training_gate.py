@@ -1,0 +1,48 @@
+"""Training is never a surprise: what a run would train, and roughly how long, before it starts.
+
+A mapper prompt with no shipped or trained mapper makes the runtime train
+one (minutes on toon, hours on FFHQ). ``styleclip run`` refuses to start
+such a run without ``--train``, the REPL asks first, and the notebook API
+raises ``TrainingRequired`` unless ``run(..., train=True)``. The facts come
+from ``plan --explain``'s explanation (``styleclip_runtime.explain``), so
+the estimate is the one ``styleclip plan --explain`` prints. Torch-free:
+the explanation is passed in.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class TrainingNeeds:
+    """The trainings a run would start (``explain.Need`` objects with status ``train``)."""
+
+    needs: tuple[Any, ...]
+    device: str
+
+    def __bool__(self) -> bool:
+        return bool(self.needs)
+
+    @property
+    def seconds(self) -> float | None:
+        """The estimated total, or None when some training has no estimate on this device."""
+        values = [n.seconds for n in self.needs]
+        return None if any(v is None for v in values) else float(sum(values))
+
+    def describe(self) -> str:
+        """"this run would train a mapper for 'smiel' (2000 training steps), about 40 min on cpu"."""
+        from styleclip_runtime.explain import format_duration
+
+        whats = "; ".join(f"a mapper for {n.what}" if n.kind == "mapper" else f"{n.kind} {n.what}"
+                          for n in self.needs)
+        total = self.seconds
+        when = f"about {format_duration(total)} on {self.device}" if total is not None \
+            else f"no time estimate on {self.device}"
+        return f"this would train {whats}, {when} (cached afterwards)"
+
+
+def training_needs(explanation: Any) -> TrainingNeeds:
+    """The ``train`` needs of a ``styleclip_runtime.explain.Explanation``."""
+    needs = tuple(n for n in explanation.needs if n.status == "train")
+    return TrainingNeeds(needs, str(explanation.device))
