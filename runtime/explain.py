@@ -202,6 +202,7 @@ def _missing_files(modelset, plan: dict) -> tuple[str, ...]:
     """The set's networks this plan needs whose files are not on this machine (the run's own
     message: where to put each, and its URL)."""
     from .modelsets.registry import MissingModelFile
+    from .modelsets.verified import ModelFileMismatch
 
     roles = ["generator"]
     if any(s["kind"] == "source" and s["op"] == "invert" for s in plan["steps"]):
@@ -217,7 +218,7 @@ def _missing_files(modelset, plan: dict) -> tuple[str, ...]:
             continue
         try:
             modelset.path(comp.file)
-        except MissingModelFile as exc:
+        except (MissingModelFile, ModelFileMismatch) as exc:  # absent, or not the file the set pins
             out.append(str(exc))
     return tuple(out)
 
@@ -370,12 +371,13 @@ def _direction(ctx: _Context, text: str, neutral: str, beta: float, keep: tuple[
 def _mapper(ctx: _Context, text: str, problems: list[str]) -> Need:
     from .engines.mapper import MapperTraining
     from .modelsets.registry import MissingModelFile
+    from .modelsets.verified import ModelFileMismatch
 
     spec = ctx.modelset.spec
     try:
         if ctx.modelset.mapper_path(text) is not None:
             return Need("mapper", repr(text), "shipped")
-    except MissingModelFile as exc:  # listed in the YAML, not on this machine: the run would stop here
+    except (MissingModelFile, ModelFileMismatch) as exc:  # not on this machine, or damaged: the run would stop here
         problems.append(str(exc))
         return Need("mapper", repr(text), "missing")
     if ctx.modelset.user_mapper_path(text).exists():

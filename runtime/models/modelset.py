@@ -13,7 +13,10 @@ each on first access of its property:
 - ``clip``: ``ClipModel``; ``identity``: ``IdentityNet`` or None;
 - ``judge``: the toon attribute judge or None.
 
-A missing file raises ``MissingModelFile`` with where to put it and its URL.
+A missing file raises ``MissingModelFile`` with where to put it and its URL;
+a file whose bytes do not match the sha256 its YAML pins raises
+``ModelFileMismatch`` naming it (checked on first use per process, remembered
+by size, mtime and inode: ``modelsets/verified.py``).
 """
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ import torch
 
 from ..modelsets import registry
 from ..modelsets.registry import ComponentSpec, FileSpec, ModelSetSpec, MissingModelFile
+from ..modelsets.verified import DigestRecord, ModelFileMismatch, check_file
 
 
 class ModelSet:
@@ -36,7 +40,7 @@ class ModelSet:
         self.clip_store = clip_store
         self._env = env
         self._loaded: dict[str, Any] = {}
-        self._digests: dict[str, str] = {}
+        self._digests = DigestRecord.for_cache(env)
 
     @classmethod
     def load(cls, name_or_path: str | Path, device: str | torch.device = "cpu",
@@ -58,8 +62,12 @@ class ModelSet:
         return dict(self.spec.defaults)
 
     def path(self, f: FileSpec) -> Path:
-        """Resolved path of one file of the set (``MissingModelFile`` when absent)."""
-        return registry.resolve(self.spec, f, self._env)
+        """Resolved path of one file of the set (``MissingModelFile`` when absent), checked against
+        the sha256 and size the YAML pins (``ModelFileMismatch`` when its bytes differ)."""
+        path = registry.resolve(self.spec, f, self._env)
+        if f.sha256 or f.size is not None:
+            check_file(f, path, self._digests.sha256(path), self.name)
+        return path
 
     def _component(self, name: str) -> ComponentSpec:
         comp = self.spec.component(name)
@@ -211,24 +219,20 @@ class ModelSet:
 
     # -- fingerprints and devices ------------------------------------------------------------
     def fingerprints(self) -> dict[str, str]:
-        """sha256 of every present file by role (the YAML's digest when pinned, else the bytes').
+        """sha256 of every file by role: of its bytes when present (so a file whose bytes changed
+        under a pinned YAML digest never lends that digest to cache keys; loading it then fails),
+        the YAML's digest when absent (what a run would need), nothing for an absent unpinned file.
 
         Roles: generator, encoder, clip, identity, judge, ``mapper:<prompt>``,
-        ``global_stats:<key>``. Files that are absent are left out.
+        ``global_stats:<key>``.
         """
         out: dict[str, str] = {}
         for f in self.spec.files():
-            if f.sha256:
-                out[f.role] = f.sha256
-                continue
             path = registry.locate(self.spec, f, self._env)
-            if path is None:
-                continue
-            stat = path.stat()
-            memo = f"{path}:{stat.st_size}:{stat.st_mtime_ns}"
-            if memo not in self._digests:
-                self._digests[memo] = registry.sha256_file(path)
-            out[f.role] = self._digests[memo]
+            if path is not None:
+                out[f.role] = self._digests.sha256(path)
+            elif f.sha256:
+                out[f.role] = f.sha256
         return out
 
     def to(self, device: str | torch.device) -> "ModelSet":
@@ -253,4 +257,4 @@ class ModelSet:
         return f"ModelSet({self.name!r}, device={self.device}, loaded={self.loaded()})"
 
 
-__all__ = ["ModelSet", "MissingModelFile"]
+__all__ = ["ModelSet", "MissingModelFile", "ModelFileMismatch"]
