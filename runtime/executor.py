@@ -24,7 +24,7 @@ from .image_input import ImageDigests
 from .latents import LatentBatch, save_latents
 from .report import ExpectResult, RunReport  # noqa: F401  (the executor's report types, torch-free)
 from .animation import AnimationOptions, encode_animation
-from .outputs import OutputGuard, OutputRefused, make_grid, metadata_for, to_uint8
+from .outputs import OutputGuard, OutputRefused, make_grid, metadata_for, photo_cell, to_uint8
 from .stills import encode_still
 from .state import Item, render
 from .warm import WarmModels
@@ -80,14 +80,16 @@ class Executor:
 
     def run(self, plan: dict, recipe_text: str, base_dir: Path, out_dir: Path,
             update_golden: bool = False, write_manifest: bool = True, incremental: bool = False,
-            rerun: Collection[str] = (), recipe_path: Path | None = None, overwrite: bool = False) -> RunReport:
+            rerun: Collection[str] = (), recipe_path: Path | None = None, overwrite: bool = False,
+            record_outputs: bool = False) -> RunReport:
         """Run every step of ``plan``. With ``incremental`` (the REPL), steps
         this executor already ran (same content hash) are skipped: a session
         re-runs only what its new line added. ``rerun``: step hashes that run
         even so (the REPL's output steps of the line just typed, which must
         write their files again). Outputs stay inside ``out_dir`` and never replace
         ``recipe_path``, an input, or (without ``overwrite``) a file this program did not
-        write (``outputs.OutputGuard``)."""
+        write (``outputs.OutputGuard``). ``record_outputs``: file the run's outputs in the output
+        cache (``cache_outputs``), so that the same run is next served without torch."""
         start = time.perf_counter()
         self.stop_requested = False
         seed = int(plan.get("seed") or 0)
@@ -101,6 +103,7 @@ class Executor:
         if cost is not None:
             self._warn_of_cost(cost)
         self._forget_changed_sources(plan, base_dir)
+        outputs_key = self._outputs_key(plan, recipe_text, base_dir) if record_outputs and not incremental else None
         read = {Path(f[0]) for files in self.source_files.values() if files for f in files}
         self.guard = OutputGuard(out_dir, read | ({Path(recipe_path).resolve()} if recipe_path else set()),
                                  overwrite)
@@ -134,11 +137,26 @@ class Executor:
             from .manifest import write_manifest as _write
 
             report.manifest = _write(plan, recipe_text, self.models, report, out_dir, base_dir)
+        if outputs_key is not None:
+            from .cache_outputs import record_run
+
+            record_run(self.models.cache, outputs_key, out_dir, report)
         self.events({"event": "run_end", "seconds": round(report.seconds, 3),
                      "outputs": [str(p) for p in report.outputs],
                      "expectations_failed": len(report.failed_expectations),
                      "expectations": len(report.expectations)})
         return report
+
+    def _outputs_key(self, plan: dict, recipe_text: str, base_dir: Path) -> str | None:
+        """The output cache's key for this run, worked out before it reads its inputs; None when it
+        cannot be replayed or the models are not a model set's."""
+        from .cache_outputs import run_key
+
+        modelset, cache = getattr(self.models, "modelset", None), getattr(self.models, "cache", None)
+        if getattr(modelset, "spec", None) is None or cache is None or not cache.enabled:
+            return None
+        return run_key(plan, recipe_text, base_dir, modelset.spec, self.models.fingerprints(),
+                       getattr(modelset, "_env", None))
 
     # ------------------------------------------------------------------
     def _forget_changed_sources(self, plan: dict, base_dir: Path) -> None:
@@ -179,10 +197,12 @@ class Executor:
         m = self.models
         if kind == "source":
             if h in self.memo:
+                report.photos.extend(sources.photo_records(self.memo[h]))
                 return {"cache": "memory"}
             info: dict = {}
             if step["op"] == "invert":
                 items, info = sources.invert(m, step, base_dir, m.cache, m.device, self.image_digests)
+                report.photos.extend(sources.photo_records(items))  # run.json: what the encoder saw, and how
                 info = {"inversion_cache_hits": info["hits"], "inversion_cache_misses": info["misses"]}
             elif step["op"] == "generate":
                 items = sources.generate(m, step, m.device)
@@ -262,10 +282,13 @@ class Executor:
             src_px = to_uint8(render(self.models.generator, src_items, self.models.device))
             rows, row_labels = [], []
             pos = {id(it): i for i, it in enumerate(items)}
-            for (members), spx in zip(groups, src_px):
-                rows.append([spx] + [pixels[pos[id(it)]] for it in members])
+            photos = [photo_cell(g[0].root.photo, spx) for g, spx in zip(groups, src_px)]  # inverted: the input
+            for (members), spx, photo in zip(groups, src_px, photos):
+                rows.append(([photo] if any(p is not None for p in photos) else []) + [spx]
+                            + [pixels[pos[id(it)]] for it in members])
                 row_labels.append(members[0].name)
-            col_labels = ["source"] + [column_label(it) for it in groups[0]]
+            col_labels = (["photo", "inversion"] if any(p is not None for p in photos) else ["source"]) \
+                + [column_label(it) for it in groups[0]]
             grid = make_grid(rows, row_labels, col_labels)
             path = self._claim([resolve_output(out_dir, step["path"], {"subject": items[0].subject})], step)[0]
             atomic_write_bytes(path, encode_still(path.suffix, grid, metadata_for(

@@ -19,18 +19,18 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
-import torch
 from PIL import Image, ImageDraw, ImageFont, PngImagePlugin
 
 from .cache import atomic_write_bytes
-from .latents import FORMAT as LATENT_FORMAT
 
 METADATA_PREFIX = "styleclip:"
 
 
-def to_uint8(image: torch.Tensor) -> np.ndarray:
+def to_uint8(image: "torch.Tensor") -> np.ndarray:
     """(3,H,W) or (B,3,H,W) generator output in [-1,1] -> HWC / BHWC uint8,
     the field's convention: (x + 1) * 127.5, rounded, clamped."""
+    import torch  # here, not at the top: a run served from the output cache imports this module without torch
+
     x = image.detach().float().cpu()
     x = ((x + 1.0) * 127.5).round().clamp(0, 255).to(torch.uint8)
     if x.ndim == 3:
@@ -63,6 +63,17 @@ def _font(size: int) -> ImageFont.ImageFont:
         return ImageFont.load_default(size=size)
     except TypeError:  # older Pillow
         return ImageFont.load_default()
+
+
+def photo_cell(photo, like: np.ndarray) -> np.ndarray | None:
+    """A grid's input-photo cell: what the encoder saw (``state.Photo``; the aligned crop for sets with
+    ``align:``), resized to the generator's images (``like``); None for subjects not inverted."""
+    if photo is None:
+        return None
+    pixels = np.asarray(photo.image(), dtype=np.uint8)
+    if pixels.shape[:2] != like.shape[:2]:
+        pixels = np.asarray(Image.fromarray(pixels).resize((like.shape[1], like.shape[0]), Image.LANCZOS))
+    return pixels
 
 
 def make_grid(cells: Sequence[Sequence[np.ndarray | None]], row_labels: Sequence[str] = (),

@@ -36,6 +36,7 @@ class RunReport:
     timings: list[dict] = field(default_factory=list)
     seconds: float = 0.0
     manifest: Path | None = None
+    photos: list[dict] = field(default_factory=list)  # per inverted subject: file, face, alignment (run.json)
 
     @property
     def failed_expectations(self) -> list[ExpectResult]:

@@ -74,6 +74,11 @@ def invert(models, step: dict, base: Path, cache, device,
     return [it for it in items if it is not None], stats
 
 
+def photo_records(items: list[Item]) -> list[dict]:
+    """run.json's record of each inverted subject: its name, file, face and alignment (landmarks, quad)."""
+    return [{"name": it.name, "subject": it.subject, **it.photo.record()} for it in items if it.photo is not None]
+
+
 def _loader(digests: ImageDigests, subj, size: int, step: dict, align: str | None):
     return lambda: digests.subject_pixels(subj, size, step, align)
 

@@ -1,0 +1,119 @@
+"""Photos through `invert` on a set whose YAML says `align: ffhq` (the tiny random set with that one
+line added; the real ffhq weights are not on this machine): one subject per face, `face=N`, no face
+as an error naming the file (exit 3), the faces in `plan --explain`; sets without `align:` keep the
+centre crop. The CLI cases also cover a FIFO and a decompression bomb given as photos."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from PIL import Image
+from styleclip_runtime.errors import StepError
+from styleclip_runtime.photos.align import align_face
+from styleclip_runtime.photos.faces import find_faces
+from styleclip_runtime.session import open_executor
+from typer.testing import CliRunner
+
+from styleclip_dsl.cli import app
+
+from ..test_executor import make_plan
+from .photo_files import astronaut, no_face_photo, write_huge_png_header
+
+
+@pytest.fixture(scope="module")
+def aligned_set(modelset_yaml) -> Path:
+    spec = yaml.safe_load(modelset_yaml.read_text())
+    spec["name"], spec["align"] = "tiny-aligned", "ffhq"
+    path = modelset_yaml.parent / "tiny-aligned.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    return path
+
+
+@pytest.fixture()
+def photos(tmp_path, monkeypatch) -> Path:
+    monkeypatch.setenv("STYLECLIP_CACHE", str(tmp_path / "cache"))
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    face = astronaut()[::2, ::2]
+    Image.fromarray(np.concatenate([face, face[:, ::-1]], axis=1)).save(folder / "pair.png")
+    Image.fromarray(no_face_photo()).save(folder / "cup.png")
+    return folder
+
+
+def invert_plan(paths: list[str], modelset: str, **params) -> dict:
+    return make_plan([{"kind": "source", "op": "invert", "subject": "p", "params": {"paths": paths, **params}},
+                      {"kind": "save", "input": "s1", "mode": "grid", "path": "out/grid.png"}], modelset=modelset)
+
+
+def test_every_face_is_a_subject_aligned_as_ffhq(aligned_set, photos, tmp_path) -> None:
+    executor = open_executor(str(aligned_set), "cpu")
+    report = executor.run(invert_plan(["photos/pair.png"], "tiny-aligned"), "# r\n", tmp_path, tmp_path)
+    items = next(iter(executor.memo.values()))
+    assert [it.name for it in items] == ["pair_1", "pair_2"]
+    pair = np.asarray(Image.open(photos / "pair.png"))
+    expected = [align_face(pair, f.landmarks, 32).pixels for f in find_faces(pair)]
+    for item, crop in zip(items, expected):  # the encoder saw the FFHQ crop, not a centre crop
+        assert np.array_equal(item.photo.image(), crop) and item.photo.faces == 2
+    record = json.loads(report.manifest.read_text())
+    aligned = record["photos"]
+    assert [p["name"] for p in aligned] == ["pair_1", "pair_2"]
+    assert len(aligned[0]["alignment"]["landmarks"]) == 68 and len(aligned[0]["alignment"]["quad"]) == 4
+    grid = np.asarray(Image.open(tmp_path / "out" / "grid.png"))
+    # rows: the two faces; columns: photo (the aligned crop), inversion, and the step's own images
+    cell = 2 * 32  # make_grid scales 32 px images by 2
+    label_w, top, pad = (len("pair_1") * 7 + 8), 18, 4
+    assert grid.shape[1] == label_w + 3 * (cell + pad) + pad
+    for r, crop in enumerate(expected):
+        y = top + pad + r * (cell + pad)
+        shown = grid[y:y + cell, label_w + pad:label_w + pad + cell]
+        assert np.array_equal(shown, np.repeat(np.repeat(crop, 2, axis=0), 2, axis=1))
+
+
+def test_face_n_picks_one_and_out_of_range_is_an_error(aligned_set, photos, tmp_path) -> None:
+    executor = open_executor(str(aligned_set), "cpu")
+    executor.run(invert_plan(["photos/pair.png"], "tiny-aligned", face=2), "# r\n", tmp_path, tmp_path)
+    assert [it.name for items in executor.memo.values() for it in items] == ["pair_2"]
+    with pytest.raises(StepError, match=r"face=3: .*pair\.png has 2 face\(s\)"):
+        executor.run(invert_plan(["photos/pair.png"], "tiny-aligned", face=3), "# r\n", tmp_path, tmp_path)
+
+
+def test_sets_without_align_keep_the_centre_crop(modelset_yaml, photos, tmp_path) -> None:
+    executor = open_executor(str(modelset_yaml), "cpu")
+    executor.run(invert_plan(["photos/pair.png"], "tiny"), "# r\n", tmp_path, tmp_path)
+    items = [it for items in executor.memo.values() for it in items]
+    assert [it.name for it in items] == ["pair"] and items[0].photo.alignment is None
+    with pytest.raises(StepError, match="face= needs a model set that finds faces"):
+        executor.run(invert_plan(["photos/pair.png"], "tiny", face=1), "# r\n", tmp_path, tmp_path)
+
+
+def cli(*args: str):
+    return CliRunner().invoke(app, list(args))
+
+
+def test_the_cli_names_the_photo_without_a_face_and_explains_faces(aligned_set, photos, tmp_path) -> None:
+    recipe = tmp_path / "r.sc"
+    recipe.write_text("invert photos/pair.png photos/cup.png as p\nsave grid out/g.png\n")
+    result = cli("run", str(recipe), "--models", str(aligned_set), "--out", str(tmp_path), "--device", "cpu")
+    assert result.exit_code == 3 and "no face found in" in result.output and "cup.png" in result.output
+    explained = cli("plan", str(recipe), "--explain", "--models", str(aligned_set), "--json")
+    assert explained.exit_code == 3
+    data = json.loads(explained.stdout)
+    whats = [n["what"] for s in data["steps"] for n in s["needs"]]
+    assert whats == ["pair.png face 1 of 2 (aligned: ffhq)", "pair.png face 2 of 2 (aligned: ffhq)"]
+    assert any("no face found in" in p and "cup.png" in p for s in data["steps"] for p in s["problems"])
+
+
+def test_a_fifo_and_a_decompression_bomb_are_refused_cleanly(modelset_yaml, photos, tmp_path) -> None:
+    os.mkfifo(photos / "pipe.png")
+    write_huge_png_header(photos / "huge.png")
+    for name, message in (("pipe.png", "is a FIFO"), ("huge.png", "too large to decode safely")):
+        recipe = tmp_path / "r.sc"
+        recipe.write_text(f"invert photos/{name} as p\nsave out/{{name}}.png\n")
+        explained = cli("plan", str(recipe), "--explain", "--models", str(modelset_yaml))
+        assert explained.exit_code == 3 and message in explained.output and "Traceback" not in explained.output
+        ran = cli("run", str(recipe), "--models", str(modelset_yaml), "--out", str(tmp_path), "--device", "cpu")
+        assert ran.exit_code == 3 and message in ran.output
