@@ -64,3 +64,16 @@ def optimization_key(fps: Fingerprints, text: str, params: Mapping[str, Any], st
     parts: tuple = (OPTIMIZE_VERSION, text, params, state_sha256, fps.get("generator"), fps.get("clip"),
                     fps.get("identity"))
     return make_key(*parts, dict(depends)) if depends else make_key(*parts)
+
+
+OUTPUTS_VERSION = "outputs-1"
+
+
+def outputs_key(plan: Mapping[str, Any], recipe_text: str, fps: Fingerprints, spec_sha256: str,
+                inputs: Mapping[str, Any], mapper_files: Sequence[Any], versions: Mapping[str, str]) -> str:
+    """Every output file of a whole run (``cache_outputs``): its plan (every step's parameters,
+    spans and output paths), the recipe text (PNGs carry it), the model files, the model-set YAML's
+    bytes (its defaults), the bytes of every file a source step reads (``inputs``), the user-trained
+    mapper files (``mapper_files``) and the package versions (the rendering code's)."""
+    return make_key(OUTPUTS_VERSION, dict(plan), recipe_text, dict(fps), spec_sha256, dict(inputs),
+                    list(mapper_files), dict(versions))

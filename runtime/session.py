@@ -1,19 +1,23 @@
-"""Building a ready-to-run executor: model set + cache + device, once per process."""
+"""Building a ready-to-run executor: model set + cache + device, once per process.
+
+Torch is imported by the functions that need it, not by this module: a run served from the output
+cache (``cache_outputs``) finds the results cache through ``results_cache_dir`` without it."""
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
-from .cache import Cache
-from .executor import EventSink, Executor
-from .warm import WarmModels
+    from .executor import EventSink, Executor
 
 
-def pick_device(requested: str | None) -> torch.device:
+def pick_device(requested: str | None) -> "torch.device":
     """``cuda`` when present unless told otherwise; an unavailable request is an error."""
+    import torch
+
     if requested in (None, "", "auto"):
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     dev = torch.device(requested)
@@ -23,15 +27,22 @@ def pick_device(requested: str | None) -> torch.device:
 
 
 def results_cache_dir(modelset) -> Path:
+    """The result cache of a model set (a ``ModelSet`` or its spec): ``$STYLECLIP_RESULTS_CACHE``, else
+    ``<its cache dir>/results``."""
     override = os.environ.get("STYLECLIP_RESULTS_CACHE")
     if override:
         return Path(override)
     return Path(modelset.cache_dir) / "results"
 
 
-def open_executor(modelset_name: str = "toon", device: str | None = None, events: EventSink = lambda e: None,
-                  no_cache: bool = False, notify: Callable[[str], None] | None = None) -> Executor:
+def open_executor(modelset_name: str = "toon", device: str | None = None, events: "EventSink" = lambda e: None,
+                  no_cache: bool = False, notify: Callable[[str], None] | None = None) -> "Executor":
+    import torch
+
+    from .cache import Cache
+    from .executor import Executor
     from .models.modelset import ModelSet
+    from .warm import WarmModels
 
     dev = pick_device(device)
     torch.use_deterministic_algorithms(True, warn_only=True)

@@ -68,14 +68,24 @@ def execute(text: str, source_name: str, base: Path, *, sets: dict[str, str], ou
 
     printer = EventPrinter(console, err, quiet=quiet, as_json=as_json)
     from styleclip_runtime.errors import Interrupted, StepError
+
+    modelset = model_file or plan_dict.get("modelset") or "toon"
+    if not no_cache and not update_golden:  # every output already cached: served without torch (#21)
+        from styleclip_runtime.cache_outputs import replay
+
+        with printer:
+            report = replay(plan_dict, text, base, out, modelset, printer.handle, recipe_path=recipe_path,
+                            overwrite=overwrite)
+        if report is not None:
+            printer.summary(report)
+            return (EXIT_EXPECT if report.failed_expectations else EXIT_OK), report
     from styleclip_runtime.session import open_executor
 
     try:
         with printer:
-            executor = open_executor(model_file or plan_dict.get("modelset") or "toon", device or plan_dict.get("device"),
-                                     printer.handle, no_cache=no_cache)
+            executor = open_executor(modelset, device or plan_dict.get("device"), printer.handle, no_cache=no_cache)
             report = executor.run(plan_dict, text, base, out, update_golden=update_golden, recipe_path=recipe_path,
-                                  overwrite=overwrite)
+                                  overwrite=overwrite, record_outputs=not no_cache)
     except StepError as exc:
         render_diagnostics([step_error_diagnostic(exc, source_name)], text, err)
         return EXIT_RUNTIME, None

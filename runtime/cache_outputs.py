@@ -1,0 +1,287 @@
+"""The output cache: a run whose every output is already known is served without torch.
+
+A computed run's cache hits still cost torch's import (about 2.6 s of a 3.7 s run of the demo):
+rendering the images needs the generator. So, after a run, the executor files the bytes of every
+file it wrote (PNGs, grids, animations, latent files) and its expectations' results under one key,
+``cache_keys.outputs_key``, of everything they depend on: the plan, the recipe text, the model
+files and the model set's YAML, the bytes of every input file, the user-trained mappers and the
+package versions. ``replay`` works that key out without torch (hashlib, the model-set registry, the
+input paths' expansion); on a hit it writes the same bytes to the same places and a
+``run.json`` that says the run was served from the cache.
+
+What is not replayed (the run computes as before): a plan with an ``expect golden(...)`` (it reads
+a golden file), a plan with a step kind or source this module does not know, outputs outside
+``--out``, and any run whose inputs cannot be listed (the computed run reports the error).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import struct
+import time
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Callable
+
+from .cache import Cache, atomic_write_bytes
+from .cache_keys import outputs_key
+from .errors import StepError
+from .image_input import expand_paths
+from .modelsets import registry
+from .report import ExpectResult, RunReport
+
+KIND = "outputs"
+STEP_KINDS = frozenset({"source", "edit", "save", "export", "expect"})
+SOURCE_OPS = frozenset({"invert", "generate", "load"})
+FILE_METRICS = frozenset({"golden"})  # metrics that read files the key does not cover
+VERSIONED_PACKAGES = ("styleclip-dsl", "torch", "open_clip_torch", "pillow", "numpy")
+
+Events = Callable[[dict], None]
+
+
+@dataclass
+class RunRecord:
+    """What a run wrote: per step, its output files (paths relative to ``--out``) and bytes, and its
+    expectations' results."""
+
+    outputs: list[tuple[str, str, bytes]] = field(default_factory=list)  # (step id, relative path, bytes)
+    expectations: list[dict] = field(default_factory=list)  # ExpectResult.as_dict()
+
+    def to_bytes(self) -> bytes:
+        head = {"outputs": [{"step": s, "path": p, "size": len(b)} for s, p, b in self.outputs],
+                "expectations": self.expectations}
+        text = json.dumps(head, sort_keys=True, separators=(",", ":")).encode()
+        return struct.pack(">I", len(text)) + text + b"".join(b for _, _, b in self.outputs)
+
+    @classmethod
+    def from_bytes(cls, payload: bytes) -> "RunRecord":
+        (n,) = struct.unpack(">I", payload[:4])
+        head = json.loads(payload[4:4 + n])
+        pos, outputs = 4 + n, []
+        for o in head["outputs"]:
+            data = payload[pos:pos + o["size"]]
+            if len(data) != o["size"]:
+                raise ValueError("truncated output record")
+            outputs.append((o["step"], o["path"], data))
+            pos += o["size"]
+        if pos != len(payload):
+            raise ValueError("trailing bytes in output record")
+        return cls(outputs, head["expectations"])
+
+
+# -- the key ------------------------------------------------------------------------------
+def spec_fingerprints(spec: registry.ModelSetSpec, env: dict[str, str] | None = None) -> dict[str, str]:
+    """``ModelSet.fingerprints`` without torch: the YAML's sha256 of each pinned file, the bytes' sha256
+    of each unpinned file present; absent files left out."""
+    out: dict[str, str] = {}
+    for f in spec.files():
+        if f.sha256:
+            out[f.role] = f.sha256
+            continue
+        path = registry.locate(spec, f, env)
+        if path is not None:
+            out[f.role] = registry.sha256_file(path)
+    return out
+
+
+def replayable(plan: dict) -> bool:
+    """Whether every step's result is a function of what ``outputs_key`` covers."""
+    for step in plan["steps"]:
+        if step["kind"] not in STEP_KINDS:
+            return False
+        if step["kind"] == "source" and step.get("op") not in SOURCE_OPS:
+            return False
+        if step["kind"] == "expect" and step.get("metric") in FILE_METRICS:
+            return False
+    return True
+
+
+def _file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 20):
+            h.update(block)
+    return h.hexdigest()
+
+
+def source_inputs(plan: dict, base_dir: Path) -> dict[str, list[list[str]]] | None:
+    """Per source step, (path, sha256 of its bytes) of every file it reads, the path relative to
+    ``base_dir`` where it lies inside (a recipe folder moved with its photos is the same run); None
+    when one cannot be read (the computed run says why)."""
+    out: dict[str, list[list[str]]] = {}
+    try:
+        for step in plan["steps"]:
+            if step["kind"] != "source" or step["op"] == "generate":
+                continue
+            if step["op"] == "invert":
+                paths = expand_paths(step["params"]["paths"], base_dir, step)
+            else:
+                raw = Path(step["params"]["path"])
+                paths = [raw if raw.is_absolute() else base_dir / raw]
+            out[step["id"]] = [[_relative(p, base_dir), _file_sha256(p)] for p in paths]
+    except (StepError, OSError):
+        return None
+    return out
+
+
+def _relative(path: Path, base_dir: Path) -> str:
+    try:
+        return Path(path).resolve().relative_to(Path(base_dir).resolve()).as_posix()
+    except ValueError:
+        return str(Path(path).resolve())
+
+
+def _mapper_files(plan: dict, spec: registry.ModelSetSpec, env: dict[str, str] | None) -> list[list]:
+    """(path, size, mtime) of every user-trained mapper of the set (``styleclip train mapper`` writes
+    them under ``<cache>/models/<set>/mappers/``) when the plan has a mapper edit: a retrained mapper
+    is a new run."""
+    if not any(s["kind"] == "edit" and s.get("engine") == "mapper" for s in plan["steps"]):
+        return []
+    root = registry.models_dir(spec.name, env) / "mappers"
+    if not root.is_dir():
+        return []
+    files = []
+    for p in sorted(root.rglob("*")):
+        if p.is_file():
+            st = p.stat()
+            files.append([str(p.relative_to(root)), st.st_size, st.st_mtime_ns])
+    return files
+
+
+def _versions() -> dict[str, str]:
+    from .manifest import torch_version
+
+    out = {}
+    for name in VERSIONED_PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    out["torch"] = torch_version()  # with its build: a CUDA build is another set of kernels
+    return out
+
+
+def run_key(plan: dict, recipe_text: str, base_dir: Path, spec: registry.ModelSetSpec, fps: dict[str, str],
+            env: dict[str, str] | None = None, inputs: dict[str, list[list[str]]] | None = None) -> str | None:
+    """The key a whole run's outputs are filed under; None when the run cannot be replayed.
+    ``inputs``: ``source_inputs`` when the caller has them."""
+    if not replayable(plan):
+        return None
+    inputs = inputs if inputs is not None else source_inputs(plan, Path(base_dir))
+    if inputs is None:
+        return None
+    try:
+        spec_sha = _file_sha256(Path(spec.source))
+    except OSError:
+        return None
+    return outputs_key(plan, recipe_text, fps, spec_sha, inputs, _mapper_files(plan, spec, env), _versions())
+
+
+# -- filing a computed run ------------------------------------------------------------------
+def record_run(cache: Cache, key: str, out_dir: Path, report: RunReport) -> bool:
+    """File the outputs the run just wrote (read back from disk) and its expectations under ``key``.
+    Nothing is filed when an output lies outside ``out_dir`` (a replay elsewhere would write outside
+    its own ``--out``). Returns whether it filed."""
+    root = Path(out_dir).resolve()
+    record = RunRecord(expectations=[e.as_dict() for e in report.expectations])
+    owner = {}
+    for timing in report.timings:
+        for p in timing.get("outputs") or ():
+            owner.setdefault(str(p), timing["id"])
+    for path in report.outputs:
+        try:
+            rel = Path(path).resolve().relative_to(root)
+            data = Path(path).read_bytes()
+        except (ValueError, OSError):
+            return False
+        record.outputs.append((owner.get(str(path), ""), rel.as_posix(), data))
+    cache.put_bytes(KIND, key, record.to_bytes())
+    return True
+
+
+# -- serving a run from the cache -------------------------------------------------------------
+@dataclass
+class _Models:
+    """What ``manifest.build_manifest`` reads of the models, for a run that loaded none."""
+
+    name: str
+    fps: dict[str, str]
+    cache: Cache
+    device: str = "none"
+
+    def fingerprints(self) -> dict[str, str]:
+        return self.fps
+
+
+def replay(plan: dict, recipe_text: str, base_dir: Path, out_dir: Path, modelset: str,
+           events: Events = lambda e: None, env: dict[str, str] | None = None,
+           recipe_path: Path | None = None, overwrite: bool = False) -> RunReport | None:
+    """Serve the run from the output cache: write every output it wrote before and ``run.json``, with
+    the same events as a computed run. None (having written nothing) when it is not all cached, or
+    when an output would not be written where the computed run writes it (``outputs.OutputGuard``,
+    with ``recipe_path`` and ``overwrite`` as the executor's: the computed run then says why)."""
+    from .manifest import write_manifest
+    from .outputs import OutputGuard, OutputRefused
+    from .session import results_cache_dir
+
+    start = time.perf_counter()
+    try:
+        spec = registry.find_spec(modelset, env)
+    except (registry.ModelSetError, OSError, ValueError):
+        return None
+    cache = Cache(results_cache_dir(spec), warn=lambda m: events({"event": "warning", "message": m}))
+    fps = spec_fingerprints(spec, env)
+    inputs = source_inputs(plan, Path(base_dir)) if replayable(plan) else None
+    key = run_key(plan, recipe_text, base_dir, spec, fps, env, inputs) if inputs is not None else None
+    payload = cache.get_bytes(KIND, key, count_miss=False) if key is not None else None
+    if payload is None:
+        return None
+    try:
+        record = RunRecord.from_bytes(payload)
+        expectations = [ExpectResult.from_dict(d) for d in record.expectations]
+    except (ValueError, KeyError, TypeError, struct.error) as exc:
+        cache.warn(f"cache entry {key} ({KIND}) is unreadable ({exc}); computing the run")
+        return None
+    read = {(Path(base_dir) / p).resolve() for files in inputs.values() for p, _ in files}
+    guard = OutputGuard(Path(out_dir), read | ({Path(recipe_path).resolve()} if recipe_path else set()), overwrite)
+    targets = []
+    for step_id, rel, data in record.outputs:
+        try:
+            path, renumbered = guard.claim(Path(out_dir) / rel)
+        except OutputRefused:
+            return None
+        if renumbered:
+            return None
+        targets.append((step_id, path, data))
+    report = RunReport(expectations=expectations)
+    events({"event": "run_start", "steps": len(plan["steps"]), "modelset": spec.name, "device": "none",
+            "estimated_seconds": 0.0, "replayed": True})
+    by_step: dict[str, list[Path]] = {}
+    for step_id, path, data in targets:
+        atomic_write_bytes(path, data)
+        by_step.setdefault(step_id, []).append(path)
+    expect_of = {e.step: e for e in expectations}
+    for step in plan["steps"]:
+        line = (step.get("span") or {}).get("line", 0)
+        events({"event": "step_start", "id": step["id"], "kind": step["kind"], "line": line, "label": step["kind"]})
+        timing: dict[str, Any] = {"id": step["id"], "kind": step["kind"], "line": line, "seconds": 0.0,
+                                  "cache": "outputs"}
+        paths = by_step.get(step["id"], [])
+        for p in paths:
+            report.outputs.append(p)
+            events({"event": "output", "path": str(p), "id": step["id"]})
+        if paths:
+            timing["outputs"] = [str(p) for p in paths]
+        if step["id"] in expect_of:
+            events({"event": "expect", **expect_of[step["id"]].as_dict()})
+            timing["passed"] = expect_of[step["id"]].passed
+        report.timings.append(timing)
+        events({"event": "step_end", **timing})
+    report.seconds = time.perf_counter() - start
+    report.manifest = write_manifest(plan, recipe_text, _Models(spec.name, fps, cache), report, out_dir, base_dir,
+                                     device={"name": "none", "served_from": f"{KIND} cache entry {key}"})
+    events({"event": "run_end", "seconds": round(report.seconds, 3), "outputs": [str(p) for p in report.outputs],
+            "expectations_failed": len(report.failed_expectations), "expectations": len(report.expectations),
+            "replayed": True})
+    return report
