@@ -55,7 +55,8 @@ def safe_history(path: Path):
 
 def resume(shell: Shell, saved: autosaving.SavedSession) -> int:
     """Run a saved session's lines again (each as it was entered); returns how many were accepted."""
-    shell.console.print(f"resuming {len(saved.entries)} line(s) from {escape(str(saved.path))}", highlight=False)
+    shell.console.print(f"resuming {len(saved.entries)} line(s) from {escape(str(saved.path))}", highlight=False,
+                        soft_wrap=True)
     accepted = 0
     for entry in saved.entries:
         shell.console.print(f"[dim]{escape(shell.prompt_label())}[/]{escape(entry)}", highlight=False)
@@ -151,7 +152,8 @@ def _start_autosave(shell: Shell, autosave: autosaving.Autosave) -> None:
     if crashed is not None:
         shell.console.print(
             f"[yellow]note[/]: a session with {len(crashed.entries)} line(s) did not finish "
-            f"({escape(str(crashed.path))}); `styleclip repl --resume` brings it back", highlight=False)
+            f"({escape(str(crashed.path))}); `styleclip repl --resume` brings it back", highlight=False,
+            soft_wrap=True)
     autosaving.prune(autosave.folder)
 
     def save() -> None:
