@@ -17,7 +17,10 @@ Guarantees:
   killed mid-write leaves at most a ``.tmp`` file, never an entry that reads
   as valid (stale temp files are removed by ``prune``).
 - A corrupt entry (bad magic, short file, checksum mismatch, undecodable
-  payload) is reported through ``warn``, removed, and treated as a miss.
+  payload, a folder where the entry's file should be) is reported through
+  ``warn``, removed, and treated as a miss. Every read of a decoded result
+  goes through ``get`` (or ``get_or_compute``, which uses it), so an entry
+  that passes its checksum but does not decode is recomputed, never fatal.
 - ``get_or_compute`` takes a per-key file lock, so two processes asking for
   the same missing entry compute it once.
 - A size cap evicts least-recently-used entries (reads touch the mtime).
@@ -113,6 +116,14 @@ class Cache:
             if count_miss:
                 self.stats.count(kind, "misses")
             return None
+        except IsADirectoryError:
+            self._discard(path, kind, "a folder, not an entry")
+            return None
+        except OSError as exc:  # unreadable (permissions, I/O): a miss; the write that follows says more
+            self.warn(f"cache entry {path.name} ({kind}) cannot be read ({exc}); recomputing")
+            if count_miss:
+                self.stats.count(kind, "misses")
+            return None
         try:
             payload = _unwrap(blob)
         except CacheCorrupt as exc:
@@ -134,6 +145,9 @@ class Cache:
     def _discard(self, path: Path, kind: str, why: str) -> None:
         self.stats.count(kind, "corrupt")
         self.warn(f"cache entry {path.name} ({kind}) is corrupt ({why}); discarded, recomputing")
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+            return
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
 
@@ -158,18 +172,21 @@ class Cache:
         """
         if not self.enabled:
             return decode(compute()), False
-        value = self._try_decode(kind, key, decode)
+        value = self.get(kind, key, decode)
         if value is not None:
             return value, True
         with self.lock(key):
-            value = self._try_decode(kind, key, decode, count_miss=False)  # another process may have won
+            value = self.get(kind, key, decode, count_miss=False)  # another process may have won
             if value is not None:
                 return value, True
             payload = compute()
             self.put_bytes(kind, key, payload)
             return decode(payload), False
 
-    def _try_decode(self, kind: str, key: str, decode: Callable[[bytes], Any], count_miss: bool = True) -> Any:
+    def get(self, kind: str, key: str, decode: Callable[[bytes], Any], count_miss: bool = True) -> Any:
+        """The decoded entry, or None on a miss. The one read path for results: an entry that
+        ``decode`` rejects (any exception) is discarded like a corrupt one, so the caller recomputes
+        it instead of failing on every run. ``decode`` should check what it returns (shapes, keys)."""
         payload = self.get_bytes(kind, key, count_miss)
         if payload is None:
             return None

@@ -104,6 +104,14 @@ def _mapper(models, step, inputs, params, device, notify, progress, should_stop)
     return [(o, it.s_offset) for o, it in zip(out, inputs)]
 
 
+def _optimization_entry(payload: bytes) -> dict[str, torch.Tensor]:
+    """A cached optimization result ({"w": W+ code, "o0".. StyleSpace offsets}); raises on anything else."""
+    entry = st_load(payload)
+    if "w" not in entry or entry["w"].ndim != 2:
+        raise ValueError("an optimization result holds a 2-d W+ code 'w'")
+    return entry
+
+
 def _optimize(models, step, inputs, params, device, info, progress, should_stop):
     text = step["edits"][0]["text"]
     g = models.generator
@@ -123,9 +131,8 @@ def _optimize(models, step, inputs, params, device, info, progress, should_stop)
                          **{f"o{j}": o.contiguous().float() for j, o in enumerate(it.s_offset or [])}})
         key = optimization_key(fps, text, params, hashlib.sha256(state).hexdigest(), depends)
         keys.append(key)
-        payload = models.cache.get_bytes("optimization", key)
-        if payload is not None:
-            t = st_load(payload)
+        t = models.cache.get("optimization", key, _optimization_entry)  # None: a miss, or a damaged entry
+        if t is not None:
             offs = [t[f"o{j}"] for j in range(len(g.layout))] if "o0" in t else None
             results[i] = (t["w"], offs)
     todo = [i for i, r in enumerate(results) if r is None]

@@ -31,6 +31,14 @@ def file_identity(step: dict, base: Path) -> tuple | None:
         return None
 
 
+def _inversion_code(payload: bytes) -> torch.Tensor:
+    """A cached inversion's W+ code (n_latent, style_dim); raises on anything else."""
+    code = st_load(payload)["wplus"]
+    if code.ndim != 2 or not code.is_floating_point():
+        raise ValueError(f"an inversion is a 2-d float code, got {tuple(code.shape)} {code.dtype}")
+    return code
+
+
 def invert(models, step: dict, base: Path, cache, device,
            digests: ImageDigests | None = None) -> tuple[list[Item], dict]:
     """Images -> W+ codes: one item per photo, or per face of it when the set aligns faces
@@ -49,14 +57,14 @@ def invert(models, step: dict, base: Path, cache, device,
     photos: list[Photo] = []
     for i, subj in enumerate(subjects):
         key = inversion_key(subj.sha256, subj.shape, fps)
-        payload = cache.get_bytes("inversion", key)
+        payload = cache.get("inversion", key, _inversion_code)  # the W+ code, or None (a damaged entry: recomputed)
         pixels = None if payload is not None else digests.subject_pixels(subj, size, step, align)
         photos.append(Photo(pixels, str(subj.path), subj.face, subj.faces, subj.alignment,
                             load=_loader(digests, subj, size, step, align)))
         if payload is not None:
             stats["hits"] += 1
             digests.release(subj.path, size, step, subj, align)
-            items[i] = Item(subj.name, subject_name, i, st_load(payload)["wplus"], labels={"step": 0},
+            items[i] = Item(subj.name, subject_name, i, payload, labels={"step": 0},
                             photo=photos[i])
         else:
             stats["misses"] += 1

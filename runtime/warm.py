@@ -275,9 +275,8 @@ def compute_global_stats(generator, clip, n_samples: int, n_images: int, k: floa
     if cache is not None and key is not None:
         from safetensors.torch import load as st_load
 
-        blob = cache.get_bytes("global-partial", key)
-        if blob is not None:
-            partial = {int(k_[1:]): v for k_, v in st_load(blob).items()}
+        partial = cache.get("global-partial", key,
+                            lambda blob: {int(k_[1:]): v for k_, v in st_load(blob).items()}) or {}
 
     def checkpoint(layer: int, rows: torch.Tensor) -> None:
         partial[layer] = rows
