@@ -262,6 +262,8 @@ class Executor:
 
     # -- outputs -------------------------------------------------------------------
     def _save(self, step, items, plan, recipe_text, out_dir, render_key: str) -> list[Path]:
+        if step.get("mode") == "aligned":
+            return self._save_aligned(step, items, plan, recipe_text, out_dir)
         images = self._images(items, render_key)
         pixels = to_uint8(images)
         fps = self.models.fingerprints()
@@ -322,6 +324,21 @@ class Executor:
             save_latents(path, LatentBatch(torch.stack([it.wplus for it in members]), [it.name for it in members],
                                            "W+", self.models.fingerprints().get("generator"), offs))
         return claimed
+
+    def _save_aligned(self, step, items, plan, recipe_text, out_dir) -> list[Path]:
+        """``save aligned PATH``: each subject's photo as the encoder saw it (the FFHQ-aligned face
+        for sets with ``align: ffhq``, else the centre crop), once per subject, whatever the edits."""
+        roots = [g[0].root for g in group_by_source(items)]
+        if any(r.photo is None for r in roots):
+            raise StepError(f"`save aligned` needs photos: '{roots[0].subject}' was not inverted from images", step,
+                            hint="save aligned follows an `invert PATH`")
+        line = (step.get("span") or {}).get("line", 0)
+        targets = self._claim(unique_paths(out_dir, step["path"], [self._labels(r) for r in roots]), step)
+        for root, path in zip(roots, targets):
+            atomic_write_bytes(path, encode_still(path.suffix, root.photo.image(), metadata_for(
+                recipe_text, step["id"], line, int(plan.get("seed") or 0), self.models.fingerprints(),
+                {**self._labels(root), "photo": root.photo.path, "face": root.photo.face}, _version())))
+        return targets
 
     def _claim(self, paths: list[Path], step: dict) -> list[Path]:
         """Every path of one output step, checked before any of them is written (``OutputGuard``)."""

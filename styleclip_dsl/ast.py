@@ -131,6 +131,7 @@ class Invert:
     paths: tuple[Path, ...]
     alias: Ident | None = None
     span: Span = _span()
+    params: tuple[Param, ...] = ()  # `face=N` (sets with `align: ffhq`)
 
 
 @dataclass(frozen=True)
@@ -171,7 +172,7 @@ class Edit:
     span: Span = _span()
 
 
-SaveMode = Literal["image", "grid", "animation"]
+SaveMode = Literal["image", "grid", "animation", "aligned"]
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from typing import Callable
 from . import ast
 from .constraints import OneOf
 from .defaults import (
-    ANIMATION_PARAMS, SAVE_EXTENSIONS, ENGINE_PARAMS, GENERATE_PARAMS, MAX_GENERATE_SEEDS, MAX_SEED, MAX_SWEEP_VALUES,
+    ANIMATION_PARAMS, INVERT_PARAMS, SAVE_EXTENSIONS, ENGINE_PARAMS, GENERATE_PARAMS, MAX_GENERATE_SEEDS, MAX_SEED, MAX_SWEEP_VALUES,
     NUMERIC_TYPES, ParamSpec,
 )
 from .diagnostics import Diagnostic, DiagnosticSink
@@ -140,6 +140,8 @@ class Checker:
         for path in node.paths:
             if not path.value.strip():
                 self.sink.error("E-empty-path", "empty path", path.span)
+        if node.params:
+            self._check_params(node.params, INVERT_PARAMS, "invert", sweepable=())
         if node.alias is not None:
             name, span = node.alias.name, node.alias.span
         else:
@@ -353,10 +355,10 @@ class Checker:
                 "E-animation-without-sweep", "`save animation` needs a sweep: its frames are the sweep's values",
                 node.span, "sweep a parameter, e.g. `global 'smile' alpha=0..6 count 5`, or use `save grid`",
             )
-        if node.mode != "image":
+        if node.mode not in ("image", "aligned"):
             return
         names = {p.name for p in placeholders(node.path.value)}
-        missing = [s for s in subject.sweeps if s not in names]
+        missing = [s for s in subject.sweeps if s not in names] if node.mode == "image" else []  # aligned: per photo
         if missing:
             self.sink.error(
                 "E-overwrite", f"every value of the sweep over '{missing[0]}' would be saved to the same file",
@@ -378,7 +380,8 @@ class Checker:
         allowed = SAVE_EXTENSIONS[node.mode]
         suffix = "." + node.path.value.rsplit(".", 1)[-1].lower() if "." in node.path.value.rsplit("/", 1)[-1] else ""
         if suffix not in allowed:
-            what = {"image": "an image", "grid": "a grid", "animation": "an animation"}[node.mode]
+            what = {"image": "an image", "grid": "a grid", "animation": "an animation",
+                    "aligned": "an aligned photo"}[node.mode]
             hint = did_you_mean(suffix, allowed, None) if suffix else None
             if suffix in SAVE_EXTENSIONS["animation"] and node.mode != "animation":
                 hint = "for an animation of a sweep, use `save animation PATH`"

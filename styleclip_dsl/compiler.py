@@ -83,8 +83,9 @@ class _PlanBuilder:
         step_id = self._new_id()
         if isinstance(node, ast.Invert):
             name = node.alias.name if node.alias else subject_name_for_path(node.paths[0].value)
-            step = SourceStep(op="invert", subject=name, params={"paths": [p.value for p in node.paths]},
-                              id=step_id, span=node.span)
+            params: dict = {"paths": [p.value for p in node.paths]}
+            params.update({p.key.name: p.value.value for p in node.params})  # face=N (absent: hashes unchanged)
+            step = SourceStep(op="invert", subject=name, params=params, id=step_id, span=node.span)
         elif isinstance(node, ast.Load):
             name = node.alias.name if node.alias else subject_name_for_path(node.path.value)
             step = SourceStep(op="load", subject=name, params={"path": node.path.value}, id=step_id, span=node.span)

@@ -85,6 +85,11 @@ GENERATE_PARAMS: dict[str, ParamSpec] = {
     ),
 }
 
+# ``invert PATH... face=N``: one face of each photo, numbered from 1 left to right (sets with ``align: ffhq``).
+INVERT_PARAMS: dict[str, ParamSpec] = {
+    "face": ParamSpec("int", None, Bound(low=1), "the face to invert, from 1, left to right"),
+}
+
 # ``save animation PATH [param=value ...]``: how the frames are written (the format follows the extension).
 ANIMATION_PARAMS: dict[str, ParamSpec] = {
     "duration": ParamSpec("number", 0.4, Bound(low=0.02, high=10.0), "seconds each frame shows"),
@@ -98,6 +103,7 @@ ANIMATION_PARAMS: dict[str, ParamSpec] = {
 # What each save mode may write: the file's format follows its extension.
 SAVE_EXTENSIONS: dict[str, tuple[str, ...]] = {
     "image": (".png", ".jpg", ".jpeg"),
+    "aligned": (".png", ".jpg", ".jpeg"),
     "grid": (".png", ".jpg", ".jpeg"),
     "animation": (".mp4", ".gif", ".webp"),
 }

@@ -15,7 +15,7 @@ from .lexical import is_bare_path, is_device_name, is_name, quote
 _KEYWORDS = {
     "use", "seed", "device", "invert", "generate", "load", "on", "as", "apply", "via", "global",
     "mapper", "optimize", "then", "save", "grid", "animation", "export", "latent", "expect",
-    "step", "count", "true", "false",
+    "step", "count", "true", "false", "aligned",
 }
 
 
@@ -64,7 +64,8 @@ def format_statement(node: ast.Statement) -> str:
     if isinstance(node, ast.Device):
         return f"device {node.name.name if is_device_name(node.name.name) else quote(node.name.name)}"
     if isinstance(node, ast.Invert):
-        return "invert " + " ".join(format_path(p.value) for p in node.paths) + _alias(node.alias)
+        return " ".join(["invert", *(format_path(p.value) for p in node.paths), *(_param(p) for p in node.params)]) \
+            + _alias(node.alias)
     if isinstance(node, ast.Generate):
         return " ".join(["generate", *(_param(p) for p in node.params)]) + _alias(node.alias)
     if isinstance(node, ast.Load):
@@ -108,7 +109,7 @@ def _name(value: str) -> str:
 
 
 def format_path(value: str) -> str:
-    bare = value and is_bare_path(value) and value not in _KEYWORDS
+    bare = value and is_bare_path(value) and value not in _KEYWORDS and not value.startswith("face=")
     return value if bare else quote(value)
 
 

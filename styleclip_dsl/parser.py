@@ -160,7 +160,14 @@ class AstBuilder(Transformer):
     def invert(self, c: list[Any]) -> ast.Invert:
         paths = tuple(_path(t) for t in c[1:] if isinstance(t, Token))
         alias = c[-1] if isinstance(c[-1], ast.Ident) else None
-        return ast.Invert(paths, alias, span=_covering(c))
+        return ast.Invert(paths, alias, span=_covering(c), params=_nodes(c, ast.Param))
+
+    def face(self, c: list[Any]) -> ast.Param:
+        """``face=N``: one token ``face=`` (the key and the '=') and the number."""
+        key, number = c
+        span = token_span(key)
+        ident = ast.Ident("face", span=Span(span.line, span.column, span.line, span.column + 4))
+        return ast.Param(ident, _number(number), span=_covering(c))
 
     def generate(self, c: list[Any]) -> ast.Generate:
         alias = c[-1] if isinstance(c[-1], ast.Ident) else None
@@ -187,6 +194,9 @@ class AstBuilder(Transformer):
 
     def save_image(self, c: list[Any]) -> ast.Save:
         return ast.Save("image", _path(c[-1]), span=_covering(c))
+
+    def save_aligned(self, c: list[Any]) -> ast.Save:
+        return ast.Save("aligned", _path(c[-1]), span=_covering(c))
 
     def save_grid(self, c: list[Any]) -> ast.Save:
         return ast.Save("grid", _path(c[-1]), span=_covering(c))

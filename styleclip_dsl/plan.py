@@ -101,7 +101,7 @@ class EditStep(Step):
 class SaveStep(Step):
     kind: ClassVar[str] = "save"
     input: str
-    mode: Literal["image", "grid", "animation"]
+    mode: Literal["image", "grid", "animation", "aligned"]  # aligned: the photos the encoder saw
     path: str
     params: dict[str, JsonValue] = field(default_factory=dict)  # animation: duration, size, labels, pingpong
 

@@ -8,7 +8,7 @@ from styleclip_dsl import ast
 KEYWORDS = {
     "use", "seed", "device", "invert", "generate", "load", "on", "as", "apply", "via", "global",
     "mapper", "optimize", "then", "save", "grid", "animation", "export", "latent", "expect",
-    "step", "count", "true", "false",
+    "step", "count", "true", "false", "aligned",
 }
 
 LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_"
@@ -55,7 +55,7 @@ statements = st.one_of(
     st.builds(ast.Edit, texts.map(ast.Text), names.map(ast.Ident), params, st.booleans(), st.just("apply")),
     st.builds(ast.Edit, texts.map(ast.Text), st.sampled_from(["global", "mapper", "optimize"]).map(ast.Ident),
               params, st.booleans(), st.just("short")),
-    st.builds(ast.Save, st.sampled_from(["image", "grid", "animation"]), paths),
+    st.builds(ast.Save, st.sampled_from(["image", "grid", "animation", "aligned"]), paths),
     st.builds(ast.Export, paths),
     st.builds(ast.Expect, names.map(ast.Ident), st.lists(scalars, max_size=3).map(tuple), params.map(
         lambda ps: tuple(p for p in ps if not isinstance(p.value, (ast.Range, ast.ListValue)))), ops, scalars),

@@ -117,3 +117,22 @@ def test_a_fifo_and_a_decompression_bomb_are_refused_cleanly(modelset_yaml, phot
         assert explained.exit_code == 3 and message in explained.output and "Traceback" not in explained.output
         ran = cli("run", str(recipe), "--models", str(modelset_yaml), "--out", str(tmp_path), "--device", "cpu")
         assert ran.exit_code == 3 and message in ran.output
+
+
+def test_face_n_and_save_aligned_in_a_recipe(aligned_set, photos, tmp_path) -> None:
+    """`invert PATH face=N` and `save aligned PATH` from the recipe text to the file: the saved
+    picture is the aligned crop the encoder saw (face 2: the mirrored copy, on the right)."""
+    from styleclip_dsl.api import check
+    from styleclip_dsl.formatter import format_recipe
+
+    text = "invert photos/pair.png face=2 as p\nglobal 'smile' alpha=1\nsave aligned out/{name}_aligned.png\n"
+    recipe_ast, diagnostics = check(text)
+    assert diagnostics == [] and format_recipe(recipe_ast).strip() == text.strip()
+    assert [d.code for d in check("invert a.png face=0")[1]] == ["E-range"]
+    recipe = tmp_path / "r.sc"
+    recipe.write_text(text)
+    result = cli("run", str(recipe), "--models", str(aligned_set), "--out", str(tmp_path), "--device", "cpu")
+    assert result.exit_code == 0, result.output
+    saved = np.asarray(Image.open(tmp_path / "out" / "pair_2_aligned.png"))
+    pair = np.asarray(Image.open(photos / "pair.png"))
+    assert np.array_equal(saved, align_face(pair, find_faces(pair)[1].landmarks, 32).pixels)
