@@ -78,8 +78,11 @@ def load_latents(path: Path, n_latent: int, style_dim: int, generator_fingerprin
         batch = _read(path)
     except LatentFileError:
         raise
-    except Exception as exc:
-        raise LatentFileError(f"{path}: not a readable latent file ({exc.__class__.__name__}: {exc})") from exc
+    except Exception as exc:  # first_line: never torch's advice to load with weights_only=False
+        from .safe_pickle import first_line
+
+        raise LatentFileError(f"{path}: not a readable latent file ({exc.__class__.__name__}: "
+                              f"{first_line(exc)})") from exc
     _check(path, batch, n_latent, style_dim, generator_fingerprint)
     return batch
 

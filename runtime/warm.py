@@ -143,13 +143,8 @@ class WarmModels:
         if self._stats is not None:
             return self._stats
         shipped = self.modelset.shipped_global_stats()
-        if "stats" in shipped:  # our own format: means, stds and fs3 in one safetensors file
-            self._stats = gd.GlobalStats.load(shipped["stats"])
-            return self._stats
-        if shipped:  # the official StyleCLIP files
-            mean, std = gd.load_official_s_mean_std(shipped["s_mean_std"], self.generator.layout)
-            fs3 = gd.load_official_fs3(shipped["fs3"], self.generator.layout)
-            self._stats = gd.GlobalStats(mean, std, fs3, {"source": "official files"})
+        if shipped:
+            self._stats = _load_shipped_stats(shipped, self.generator.layout)
             return self._stats
         n_samples, n_images, k = self.modelset.global_stats_settings()
         fps = self.fingerprints()
@@ -264,6 +259,26 @@ class WarmModels:
 
         mapper, _ = self.cache.get_or_compute("mapper", key, compute, decode)
         return mapper
+
+
+def _load_shipped_stats(shipped: dict[str, Path], layout) -> gd.GlobalStats:
+    """The set's own statistics file, or the official ``S_mean_std`` + ``fs3`` pair; a file that
+    cannot be read is a ValueError naming it."""
+    key = "stats" if "stats" in shipped else "s_mean_std"
+    try:
+        if key == "stats":  # our own format: means, stds and fs3 in one safetensors file
+            return gd.GlobalStats.load(shipped["stats"])
+        mean, std = gd.load_official_s_mean_std(shipped["s_mean_std"], layout)
+        key = "fs3"
+        fs3 = gd.load_official_fs3(shipped["fs3"], layout)
+        return gd.GlobalStats(mean, std, fs3, {"source": "official files"})
+    except Exception as exc:
+        from .safe_pickle import first_line
+
+        message = first_line(exc)
+        if str(shipped[key]) not in message:
+            message = f"{shipped[key]}: cannot read the global-direction statistics ({exc.__class__.__name__}: {message})"
+        raise ValueError(message) from exc
 
 
 def compute_global_stats(generator, clip, n_samples: int, n_images: int, k: float, seed: int = 5,

@@ -92,6 +92,33 @@ def _sample_codes(generator, n: int, gen: torch.Generator, psi_min: float, mean:
         return generator.to_wplus(w)
 
 
+class TrainingStateError(ValueError):
+    """A mapper training's saved state (``<prompt>.training.pt``) that cannot be resumed; names the file."""
+
+
+_STATE_KEYS = ("mapper", "optimizer", "rng", "step", "text", "config")
+
+
+def read_training_state(path: Path, text: str, config: "MapperTraining") -> dict:
+    """The saved state of an interrupted training of ``text`` with ``config`` (weights_only: tensors and
+    plain containers only). ``TrainingStateError`` naming the file when it is unreadable, truncated, not
+    a training state, or another run's."""
+    from ..safe_pickle import first_line
+
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise TrainingStateError(f"{path}: not a readable training state ({first_line(exc)}); "
+                                 "remove it to train from the start") from exc
+    missing = [k for k in _STATE_KEYS if k not in state] if isinstance(state, dict) else list(_STATE_KEYS)
+    if missing:
+        raise TrainingStateError(f"{path}: not a mapper training state (no {', '.join(missing)}); "
+                                 "remove it to train from the start")
+    if state.get("text") != text or state.get("config") != config.as_opts(text):
+        raise TrainingStateError(f"{path} holds a different training run; remove it to start again")
+    return state
+
+
 def _save_training_state(path: Path, mapper, opt, gen: torch.Generator, step: int, text: str,
                          config: MapperTraining, aug: torch.Generator | None = None) -> None:
     import io
@@ -135,6 +162,9 @@ def train_mapper(generator, clip, text: str, config: MapperTraining = MapperTrai
     """
     from ..models.mapper import LevelsMapper
 
+    # a saved state that cannot be resumed stops the training before any work (TrainingStateError)
+    state = read_training_state(Path(checkpoint), text, config) \
+        if checkpoint is not None and Path(checkpoint).exists() else None
     torch.manual_seed(config.seed)
     gen = torch.Generator().manual_seed(config.seed)
     mapper = LevelsMapper(style_dim=generator.config.style_dim, n_latent=generator.n_latent,
@@ -158,16 +188,18 @@ def train_mapper(generator, clip, text: str, config: MapperTraining = MapperTrai
     noise = StyleNoise(generator.layout, config.smooth, style_std, device) if config.smooth else None
     metrics: dict = {}
     start = 0
-    if checkpoint is not None and Path(checkpoint).exists():
-        state = torch.load(checkpoint, map_location="cpu", weights_only=True)
-        if state.get("text") != text or state.get("config") != config.as_opts(text):
-            raise ValueError(f"{checkpoint} holds a different training run; remove it to start again")
-        mapper.load_state_dict(state["mapper"])
-        opt.load_state_dict(state["optimizer"])
-        gen.set_state(state["rng"])
-        if aug is not None:
-            aug.set_state(state["aug_rng"])
-        start = int(state["step"])
+    if state is not None:
+        try:
+            mapper.load_state_dict(state["mapper"])
+            opt.load_state_dict(state["optimizer"])
+            gen.set_state(state["rng"])
+            if aug is not None:
+                aug.set_state(state["aug_rng"])
+            start = int(state["step"])
+        except Exception as exc:
+            raise TrainingStateError(f"{checkpoint}: cannot resume from it ({exc.__class__.__name__}: "
+                                     f"{str(exc).strip().splitlines()[0] if str(exc).strip() else ''}); "
+                                     "remove it to train from the start") from exc
     for step in range(start, config.steps):
         w = _sample_codes(generator, config.batch, gen, config.psi_min, mean)
         if extra_latents is not None and len(extra_latents):

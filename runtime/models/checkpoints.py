@@ -107,10 +107,12 @@ def read_checkpoint(path: str | Path) -> tuple[dict[str, Any], dict[str, str]]:
         with torch.serialization.safe_globals([argparse.Namespace]):
             obj = torch.load(str(path), map_location="cpu", weights_only=True)
     except Exception as exc:
-        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        from ..safe_pickle import first_line
+
+        msg = first_line(exc)  # never torch's advice to retry with weights_only=False
         if isinstance(exc, pickle.UnpicklingError) and "weights_only" in str(exc):
             raise CheckpointFormatError(f"{path}: refused, the file holds objects other than tensors and "
-                                        f"plain containers ({msg})") from exc
+                                        "plain containers") from exc
         raise CheckpointFormatError(f"{path} ({size} bytes): cannot read checkpoint, truncated or corrupt? "
                                     f"({type(exc).__name__}: {msg})") from exc
     if not isinstance(obj, dict):

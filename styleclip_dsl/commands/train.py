@@ -61,27 +61,31 @@ def mapper(
     config = MapperTraining(steps=steps, batch=batch, lr=lr, l2_lambda=l2, id_lambda=id_weight, seed=seed,
                             levels=level_list, views=views, smooth=smooth, space=space, keep=kept,
                             neutral=neutral)
-    models = open_executor(models, device).models
-    target = models.user_mapper_path(text)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    state_file = target.with_suffix(".training.pt")
-    if models.identity is None and id_weight > 0:
-        console.print(f"[cyan]note[/]: model set '{models.name}' has no identity network; the identity loss is off")
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("{task.fields[message]}"), TimeElapsedColumn(), console=console) as bar:
-        task = bar.add_task(f"mapper {text!r}", total=steps, message="")
-        trained, metrics = train_mapper(
-            models.generator, models.clip, text, config, identity=models.identity,
-            progress=lambda d, t, m: bar.update(task, completed=d, message=f"clip {m['clip']:.3f} l2 {m['l2']:.4f}"),
-            checkpoint=state_file, style_std=models.style_std() if smooth else None)
-    tmp = target.with_suffix(".tmp-save.pt")
-    save_mapper_checkpoint(trained, tmp, config.as_opts(text))
-    data = tmp.read_bytes()
-    tmp.unlink()
-    atomic_write_bytes(target, data)
-    if out is not None:
-        atomic_write_bytes(out, data)
-    state_file.unlink(missing_ok=True)
+    try:
+        models = open_executor(models, device).models
+        target = models.user_mapper_path(text)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        state_file = target.with_suffix(".training.pt")
+        if models.identity is None and id_weight > 0:
+            console.print(f"[cyan]note[/]: model set '{models.name}' has no identity network; the identity loss is off")
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TextColumn("{task.fields[message]}"), TimeElapsedColumn(), console=console) as bar:
+            task = bar.add_task(f"mapper {text!r}", total=steps, message="")
+            trained, metrics = train_mapper(
+                models.generator, models.clip, text, config, identity=models.identity,
+                progress=lambda d, t, m: bar.update(task, completed=d, message=f"clip {m['clip']:.3f} l2 {m['l2']:.4f}"),
+                checkpoint=state_file, style_std=models.style_std() if smooth else None)
+        tmp = target.with_suffix(".tmp-save.pt")
+        save_mapper_checkpoint(trained, tmp, config.as_opts(text))
+        data = tmp.read_bytes()
+        tmp.unlink()
+        atomic_write_bytes(target, data)
+        if out is not None:
+            atomic_write_bytes(out, data)
+        state_file.unlink(missing_ok=True)
+    except (ValueError, RuntimeError, OSError) as exc:  # a damaged state or model file: said, not a traceback
+        console.print(f"[bold red]error[/]: {exc}", highlight=False)
+        raise typer.Exit(3) from None
     Console().print(f"mapper for {text!r} ({models.name}): {target}  final clip loss {metrics.get('clip', float('nan')):.3f}")
 
 

@@ -137,8 +137,15 @@ def load_judge(path: str | Path, config: JudgeConfig | str | Path | None = None)
     if config is None:
         config = path.with_name("judge_config.json")
     if not isinstance(config, JudgeConfig):
-        config = JudgeConfig.from_json(Path(config).read_text())
+        try:
+            config = JudgeConfig.from_json(Path(config).read_text())
+        except Exception as exc:
+            raise ValueError(f"{config}: cannot read the judge's config ({exc.__class__.__name__}: {exc})") from exc
     judge = Judge(config)
-    state = {k: v.float() if v.is_floating_point() else v for k, v in load_file(str(path)).items()}
-    judge.load_state_dict(state, strict=True)
+    try:
+        state = {k: v.float() if v.is_floating_point() else v for k, v in load_file(str(path)).items()}
+        judge.load_state_dict(state, strict=True)
+    except Exception as exc:  # a damaged or foreign file: say which
+        first = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
+        raise ValueError(f"{path}: cannot load the judge from it ({exc.__class__.__name__}: {first})") from exc
     return judge.eval()
