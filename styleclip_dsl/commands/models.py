@@ -12,6 +12,12 @@ from DIR (verified against the YAML's size and sha256 first); it never
 downloads. It exits 0 when every file is then in place (the ``toon`` set
 ships its files, so it needs nothing), and 1 listing each missing file with
 its target path and URL.
+
+`styleclip models add NAME --generator G.pt --e4e E.pt [--mapper 'prompt=FILE' ...]` writes
+``<cache>/modelsets/NAME.yaml`` for your own checkpoints: the architecture is read from the
+weights, each file's sha256 and size are computed and pinned, and the written YAML is read back
+and verified (``styleclip_runtime.modelsets.add``; it loads torch, lazily). Exit 0 when written,
+1 when refused.
 """
 from __future__ import annotations
 
@@ -25,7 +31,8 @@ from typing import Optional
 from styleclip_runtime.modelsets import prefetch as prefetching
 from styleclip_runtime.modelsets import registry
 
-app = typer.Typer(name="models", help="Model sets: list them, verify their files, prefetch them into the cache.", no_args_is_help=True)
+app = typer.Typer(name="models", help="Model sets: list them, verify their files, prefetch them into the cache, "
+                  "add your own.", no_args_is_help=True)
 
 STATUS_STYLE = {"ok": "green", "unpinned": "yellow", "missing": "red", "mismatch": "bold red",
                 "present": "green", "shipped": "green", "copied": "cyan"}
@@ -137,6 +144,48 @@ def prefetch_set(
         console.print(where + (f"\n    from {r.url}" if r.url else "\n    (no URL in the YAML)"), soft_wrap=True)
     console.print("then run `styleclip models prefetch` again, or pass --from DIR holding the files.")
     raise typer.Exit(1)
+
+
+@app.command("add")
+def add_set(
+    name: str = typer.Argument(..., help="Name of the new set (also its YAML's file name)."),
+    generator: Path = typer.Option(..., "--generator", help="StyleGAN2 checkpoint (.pt or .safetensors)."),
+    e4e: Path = typer.Option(..., "--e4e", help="e4e encoder checkpoint trained for that generator."),
+    mapper: list[str] = typer.Option([], "--mapper", help="A latent mapper as 'prompt=FILE' (repeatable)."),
+    base: str = typer.Option("ffhq", "--base", help="Set whose CLIP, ArcFace, alignment and defaults are used "
+                             "('none': no other networks)."),
+    align: str = typer.Option("base", "--align", help="How photos are prepared: 'ffhq' (find and align faces), "
+                              "'none' (centre crop), 'base' (as the base set)."),
+    description: str = typer.Option("", "--description", help="One line for `styleclip models list`."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing set of that name."),
+) -> None:
+    """Write a verified model-set YAML for your own checkpoints (sha256 computed and checked)."""
+    err = Console(stderr=True)
+    mappers: dict[str, Path] = {}
+    for entry in mapper:
+        prompt, sep, file = entry.partition("=")
+        if not sep or not prompt.strip() or not file.strip():
+            err.print(f"[red]error:[/red] --mapper {entry!r}: expected 'prompt=FILE'")
+            raise typer.Exit(1)
+        mappers[prompt.strip()] = Path(file.strip())
+    if align not in ("base", "none", *registry.ALIGN_METHODS):
+        err.print(f"[red]error:[/red] --align {align!r}: expected base, none or one of {list(registry.ALIGN_METHODS)}")
+        raise typer.Exit(1)
+    from styleclip_runtime.modelsets.add import AddError, add_modelset
+
+    try:
+        added = add_modelset(name, generator, e4e, None if base == "none" else base, mappers,
+                             None if align == "none" else align, description, force)
+    except (AddError, registry.ModelSetError) as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    console = Console()
+    g = added.generator
+    console.print(f"wrote {added.path}: generator {g['size']} px, W+ {added.encoder['n_styles']} x {g['style_dim']}")
+    for c in added.checks:
+        console.print(f"  {c.role}: {c.filename} sha256 {c.actual} [green]{c.status}[/green]")
+    console.print(f"use it with `use {name}` in a recipe or `--models {name}`; "
+                  f"`styleclip models verify {name}` checks every file again")
 
 
 def register(root: typer.Typer) -> None:

@@ -1,0 +1,51 @@
+"""`styleclip models add`: a verified YAML for one's own checkpoints (the tiny set's generator and
+encoder stand in for real FFHQ files): configs read from the weights, sha256s pinned and checked,
+the set usable by name; networks that are not a pair, or not checkpoints, refused."""
+from __future__ import annotations
+
+import shutil
+
+import yaml
+from styleclip_runtime.models.modelset import ModelSet
+from styleclip_runtime.modelsets import registry
+from typer.testing import CliRunner
+
+from styleclip_dsl.cli import app
+
+from ..tiny_modelset import ENC, GEN
+
+
+def test_models_add_writes_a_verified_yaml_usable_by_name(modelset_yaml, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("STYLECLIP_CACHE", str(tmp_path / "cache"))
+    folder = modelset_yaml.parent
+    result = CliRunner().invoke(app, ["models", "add", "mine", "--generator", str(folder / "generator.pt"),
+                                      "--e4e", str(folder / "encoder.pt"), "--mapper", f"smile={folder / 'clip.safetensors'}"])
+    assert result.exit_code == 0, result.output
+    path = tmp_path / "cache" / "modelsets" / "mine.yaml"
+    data = yaml.safe_load(path.read_text())
+    assert data["align"] == "ffhq" and data["clip"]["arch"] == "ViT-B-32-quickgelu"  # from the base set, ffhq
+    assert {k: data["generator"]["config"][k] for k in GEN} == GEN  # read from the weights
+    assert data["encoder"]["config"]["n_styles"] == ENC["n_styles"]
+    assert data["generator"]["file"]["sha256"] == registry.sha256_file(folder / "generator.pt")
+    spec = registry.find_spec("mine")
+    statuses = {c.role: c.status for c in registry.verify(spec)}
+    assert statuses["generator"] == statuses["encoder"] == statuses["mapper:smile"] == "ok"
+    ms = ModelSet.load("mine")
+    assert ms.generator.config.size == GEN["size"] and ms.encoder is not None
+    again = CliRunner().invoke(app, ["models", "add", "mine", "--generator", str(folder / "generator.pt"),
+                                     "--e4e", str(folder / "encoder.pt")])
+    assert again.exit_code == 1 and "--force" in again.output
+
+
+def test_models_add_refuses_what_is_not_a_pair_or_not_a_checkpoint(modelset_yaml, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("STYLECLIP_CACHE", str(tmp_path / "cache"))
+    folder = modelset_yaml.parent
+    swapped = CliRunner().invoke(app, ["models", "add", "bad", "--generator", str(folder / "encoder.pt"),
+                                       "--e4e", str(folder / "encoder.pt"), "--base", "none"])
+    assert swapped.exit_code == 1 and "--generator" in swapped.output
+    shutil.copy(folder / "generator.pt", tmp_path / "g.pt")
+    (tmp_path / "e.pt").write_bytes(b"not a checkpoint")
+    broken = CliRunner().invoke(app, ["models", "add", "bad", "--generator", str(tmp_path / "g.pt"),
+                                      "--e4e", str(tmp_path / "e.pt"), "--base", "none"])
+    assert broken.exit_code == 1 and "--e4e" in broken.output
+    assert not (tmp_path / "cache" / "modelsets" / "bad.yaml").exists()
