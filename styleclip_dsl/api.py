@@ -14,6 +14,7 @@ from .defaults import MAX_SEED
 from .diagnostics import Diagnostic, has_errors, render_diagnostics, sort_diagnostics
 from .formatter import format_recipe
 from .lexical import is_device_name, is_name
+from .model_names import ModelNames
 from .parser import parse_recipe
 from .plan import Plan
 from .save_paths import plan_output_diagnostics
@@ -33,14 +34,18 @@ def parse(text: str, source_name: str = "<recipe>") -> tuple[Recipe | None, list
     return parse_recipe(text, source_name)
 
 
-def check(text: str, source_name: str = "<recipe>") -> tuple[Recipe | None, list[Diagnostic]]:
-    """Parse and check: every error the front end can find, in source order."""
+def check(text: str, source_name: str = "<recipe>", names: ModelNames | None = None,
+          modelset: str | None = None) -> tuple[Recipe | None, list[Diagnostic]]:
+    """Parse and check: every error the front end can find, in source order. With ``names`` (the
+    installed model sets, ``ModelNames.discover()``), also unknown model sets and mapper prompts that
+    no mapper has (``modelset``: the set when the recipe has no ``use``, e.g. from ``--models``)."""
     recipe, diagnostics = parse_recipe(text, source_name)
     if recipe is None:
         return None, diagnostics
     broken = [(d.span.line, d.span.column) for d in diagnostics]
     broken += [(s.span.line, s.span.column) for s in recipe.statements if isinstance(s, Unknown)]
-    diagnostics = diagnostics + check_recipe(recipe, source_name, flow_until=min(broken, default=None))
+    diagnostics = diagnostics + check_recipe(recipe, source_name, flow_until=min(broken, default=None),
+                                             names=names, modelset=modelset)
     if not has_errors(diagnostics):  # what only the compiled plan shows: outputs that collide (save_paths.py)
         plan = json.loads(compile_ast(recipe, source_name).to_json())
         diagnostics += plan_output_diagnostics(plan, source_name)
@@ -48,11 +53,12 @@ def check(text: str, source_name: str = "<recipe>") -> tuple[Recipe | None, list
 
 
 def compile_recipe(
-    text: str, source_name: str = "<recipe>", overrides: dict[str, str] | None = None
+    text: str, source_name: str = "<recipe>", overrides: dict[str, str] | None = None,
+    names: ModelNames | None = None,
 ) -> tuple[Plan | None, list[Diagnostic]]:
     """Check and compile; the plan is None when there is any error (warnings do not stop it)."""
     settings, override_diagnostics = parse_overrides(overrides or {})
-    recipe, diagnostics = check(text, source_name)
+    recipe, diagnostics = check(text, source_name, names, settings.modelset)
     diagnostics = override_diagnostics + diagnostics
     if recipe is None or has_errors(diagnostics):
         return None, diagnostics

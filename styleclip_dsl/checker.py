@@ -27,6 +27,7 @@ from .defaults import (
 )
 from .diagnostics import Diagnostic, DiagnosticSink
 from .metrics import ATTRIBUTE_FAMILIES, LABEL_OPS, METRICS
+from .model_names import ModelNames, prompt_key
 from .naming import (
     GENERATE_DEFAULT_NAME, ITEM_IDENTITY_LABELS, ITEM_LABELS, is_glob, placeholders,
     subject_name_for_path, unbalanced_brace,
@@ -51,14 +52,18 @@ _NO_SUBJECT_HINT = "start with `invert PATH`, `generate seeds=1..4` or `load FIL
 
 
 def check_recipe(
-    recipe: ast.Recipe, source_name: str, flow_until: tuple[int, int] | None = None
+    recipe: ast.Recipe, source_name: str, flow_until: tuple[int, int] | None = None,
+    names: ModelNames | None = None, modelset: str | None = None,
 ) -> list[Diagnostic]:
-    """Diagnostics for ``recipe`` (empty when it is fine)."""
+    """Diagnostics for ``recipe`` (empty when it is fine). ``names``: the installed model sets, for
+    ``use`` and mapper prompts (``modelset``: the set a recipe without ``use`` runs on)."""
     checker = Checker(source_name)
+    checker.names = names
     for statement in recipe.statements:
         span = statement.span
         checker.flow = flow_until is None or (span.line, span.column) < flow_until
         checker.visit(statement)
+    checker.check_mapper_prompts(modelset)
     return checker.sink.items
 
 
@@ -70,6 +75,9 @@ class Checker:
         self.scope = Scope()
         self.flow = True
         self.settings: dict[str, Span] = {}
+        self.names: ModelNames | None = None
+        self.modelset: str | None = None            # as `use` names it
+        self.mapper_texts: list[ast.Text] = []     # mapper prompts, checked against the set at the end
         self._visitors: dict[type, Callable[[object], None]] = {
             ast.Unknown: self.unknown, ast.Use: self.use, ast.Seed: self.seed,
             ast.Device: self.device, ast.Invert: self.invert, ast.Generate: self.generate,
@@ -104,6 +112,40 @@ class Checker:
 
     def use(self, node: ast.Use) -> None:
         self._setting("use", node.span)
+        name = node.modelset.name
+        self.modelset = name
+        if self.names is not None and not self.names.knows(name):
+            known = self.names.modelsets
+            self.sink.error(
+                "E-unknown-modelset", f"unknown model set '{name}'", node.modelset.span,
+                did_you_mean(name, known, "model sets: " + ", ".join(known) + " (`styleclip models list`)"),
+            )
+
+    def check_mapper_prompts(self, default: str | None) -> None:
+        """A mapper prompt no shipped or trained mapper has: a warning, since training one is legitimate,
+        with a did-you-mean when a known prompt is close ('smiel' -> 'smile')."""
+        if self.names is None or not self.mapper_texts:
+            return
+        modelset = self.modelset or default or self.names.default
+        if not self.names.knows(modelset):
+            return
+        prompts = self.names.mapper_prompts(modelset)
+        if prompts is None:
+            return
+        keys = {prompt_key(p) for p in prompts}
+        for text in self.mapper_texts:
+            if prompt_key(text.value) in keys or not text.value.strip():
+                continue
+            close = did_you_mean(text.value, prompts)
+            if self.names.trains_mappers(modelset):
+                consequence = "running it trains one (`styleclip run --train`)"
+            else:
+                consequence = f"train one with `styleclip train mapper '{text.value}' --models {modelset}`"
+            hint = f"{close} Otherwise {consequence}" if close else \
+                consequence[0].upper() + consequence[1:] + "; mappers: " + ", ".join(prompts)
+            self.sink.warning(
+                "W-new-mapper", f"no mapper for '{text.value}' in model set '{modelset}'", text.span, hint,
+            )
 
     def seed(self, node: ast.Seed) -> None:
         self._setting("seed", node.span)
@@ -209,6 +251,8 @@ class Checker:
                 self._check_channel_mask(by_key)
             if "keep" in by_key:
                 self._check_keep(by_key["keep"], node.text.value)
+            if engine == "mapper":
+                self.mapper_texts.append(node.text)
         if not node.text.value.strip():
             self.sink.error("E-empty-text", "the edit's text is empty", node.text.span, "e.g. 'curly hair'")
         subject = self._subject("edit", node.span)

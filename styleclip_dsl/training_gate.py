@@ -46,3 +46,23 @@ def training_needs(explanation: Any) -> TrainingNeeds:
     """The ``train`` needs of a ``styleclip_runtime.explain.Explanation``."""
     needs = tuple(n for n in explanation.needs if n.status == "train")
     return TrainingNeeds(needs, str(explanation.device))
+
+
+# A training estimated shorter than this starts without asking (the executor's notice threshold);
+# one with no estimate for the device asks, as it may take hours.
+CONSENT_SECONDS = 30.0
+
+
+def needs_consent(needs: TrainingNeeds) -> bool:
+    """Whether to ask before starting: some training, estimated at CONSENT_SECONDS or more, or unknown."""
+    seconds = needs.seconds
+    return bool(needs) and (seconds is None or seconds >= CONSENT_SECONDS)
+
+
+def trainings_of_run(executor: Any, plan: dict, base: Any) -> TrainingNeeds:
+    """What running ``plan`` on ``executor`` would train (``explain.explain_plan`` on its warm models)."""
+    from styleclip_runtime.explain import explain_plan
+
+    models = executor.models
+    device = models.device.type if hasattr(models.device, "type") else str(models.device).split(":")[0]
+    return training_needs(explain_plan(plan, models.modelset, models.cache, base, device, executor.image_digests))

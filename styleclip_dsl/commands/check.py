@@ -1,7 +1,9 @@
 """`styleclip check FILES...`: parse and check recipes without running anything.
 
 Exit 0 when every recipe is clean (warnings allowed), 2 when any has errors
-or cannot be read. Imports neither torch nor the runtime.
+or cannot be read. Imports neither torch nor the runtime's networks: only its
+model-set registry (YAML), so that ``use toonz`` and ``mapper 'smiel'`` get
+did-you-mean hints.
 """
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from rich.markup import escape
 
 from ..api import check as check_text
 from ..diagnostics import render_diagnostics
+from ..model_names import ModelNames
 from .recipe_input import RecipeDecodeError, read_recipe_text
 
 EXIT_OK, EXIT_INVALID = 0, 2
@@ -23,6 +26,7 @@ def check(
     """Check recipes: syntax, names, parameter types and ranges, sweeps, outputs, expectations."""
     out, err = Console(highlight=False), Console(stderr=True, highlight=False)
     failed = False
+    names = ModelNames.discover()  # the installed model sets and their mappers (YAML only, no torch)
     for file in files:
         try:
             text, source_name = read_recipe_text(file)
@@ -35,7 +39,7 @@ def check(
                       highlight=False)
             failed = True
             continue
-        _, diagnostics = check_text(text, source_name)
+        _, diagnostics = check_text(text, source_name, names)
         render_diagnostics(diagnostics, text, err)
         errors = sum(d.is_error for d in diagnostics)
         warnings = len(diagnostics) - errors

@@ -15,21 +15,25 @@ from rich.table import Table
 
 
 class EventPrinter:
-    def __init__(self, console: Console, err: Console, quiet: bool = False, as_json: bool = False) -> None:
+    def __init__(self, console: Console, err: Console, quiet: bool = False, as_json: bool = False,
+                 progress_console: Console | None = None) -> None:
+        """``progress_console``: live bars there even when ``quiet`` (`styleclip test`: bars while a
+        recipe runs, no per-step lines)."""
         self.console = console
         self.err = err
         self.quiet = quiet
         self.as_json = as_json
+        self.progress_console = progress_console
         self.progress: Progress | None = None
         self.overall = None
         self.current = None
         self.steps_total = 0
 
     def __enter__(self) -> "EventPrinter":
-        if not self.as_json and not self.quiet:
+        if not self.as_json and (not self.quiet or self.progress_console is not None):
             self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                                      TextColumn("{task.fields[message]}"), TimeElapsedColumn(),
-                                     console=self.err, transient=True)
+                                     console=self.progress_console or self.err, transient=True)
             self.progress.__enter__()
         return self
 
@@ -39,6 +43,8 @@ class EventPrinter:
             self.progress = None
 
     def _print(self, text: str) -> None:
+        if self.quiet:  # only the bars (progress_console)
+            return
         if self.progress is not None:
             self.progress.console.print(text)
         elif not self.quiet:

@@ -40,7 +40,7 @@ def step_error_diagnostic(exc, source_name: str):
 def execute(text: str, source_name: str, base: Path, *, sets: dict[str, str], out: Path, device: str | None,
             models: str | None, dry_run: bool, quiet: bool, as_json: bool, no_cache: bool,
             update_golden: bool, console: Console, err: Console, recipe_path: Path | None = None,
-            overwrite: bool = False):
+            overwrite: bool = False, train: bool = False, progress_console: Console | None = None):
     """Shared by `run` and `test`: returns (exit code, report or None). Outputs never replace
     ``recipe_path`` or an input, nor (without ``overwrite``) a file styleclip did not write."""
     from ..api import compile_recipe
@@ -51,7 +51,9 @@ def execute(text: str, source_name: str, base: Path, *, sets: dict[str, str], ou
         model_file = models  # a model-set YAML by path: the plan keeps its name, the runtime loads the file
     elif models:
         sets = {**sets, "use": models}
-    plan, diags = compile_recipe(text, source_name, sets)
+    from ..model_names import ModelNames
+
+    plan, diags = compile_recipe(text, source_name, sets, names=ModelNames.discover())
     errors = [d for d in diags if d.severity == "error"]
     if diags:
         render_diagnostics(diags, text, err)
@@ -66,7 +68,7 @@ def execute(text: str, source_name: str, base: Path, *, sets: dict[str, str], ou
 
     from .progress import EventPrinter
 
-    printer = EventPrinter(console, err, quiet=quiet, as_json=as_json)
+    printer = EventPrinter(console, err, quiet=quiet, as_json=as_json, progress_console=progress_console)
     from styleclip_runtime.errors import Interrupted, StepError
 
     modelset = model_file or plan_dict.get("modelset") or "toon"
@@ -84,6 +86,8 @@ def execute(text: str, source_name: str, base: Path, *, sets: dict[str, str], ou
     try:
         with printer:
             executor = open_executor(modelset, device or plan_dict.get("device"), printer.handle, no_cache=no_cache)
+            if not train and _training_refused(executor, plan_dict, base, err):
+                return EXIT_INVALID, None
             report = executor.run(plan_dict, text, base, out, update_golden=update_golden, recipe_path=recipe_path,
                                   overwrite=overwrite, record_outputs=not no_cache)
     except StepError as exc:
@@ -99,6 +103,22 @@ def execute(text: str, source_name: str, base: Path, *, sets: dict[str, str], ou
     return (EXIT_EXPECT if report.failed_expectations else EXIT_OK), report
 
 
+def _training_refused(executor, plan: dict, base: Path, err: Console) -> bool:
+    """A run that would train a mapper for long (or for an unknown time) starts only with --train."""
+    from ..training_gate import needs_consent, trainings_of_run
+
+    try:
+        needs = trainings_of_run(executor, plan, base)
+    except Exception:  # no estimate never stops a run; the step that cannot run says why
+        return False
+    if not needs_consent(needs):
+        return False
+    err.print(f"[bold red]error[/]: {needs.describe()}; nothing ran\n"
+              "[bold cyan]hint[/]: pass --train to start it, or check the mapper's prompt "
+              "(`styleclip check` lists close ones)", highlight=False)
+    return True
+
+
 def run(
     file: str = typer.Argument(..., help="Recipe file, or - for standard input."),
     set_: list[str] = typer.Option([], "--set", help="Override a setting: seed=N, use=MODELSET, device=D."),
@@ -112,13 +132,16 @@ def run(
     overwrite: bool = typer.Option(False, "--overwrite",
                                    help="Replace existing files that styleclip did not write (never an input "
                                         "or the recipe)."),
+    train: bool = typer.Option(False, "--train", help="Start a mapper training that the run needs (without it, "
+                                                       "a run that would train for long says so and stops)."),
 ) -> None:
     """Run a recipe: invert/generate subjects, apply the edits, write images and run.json.
 
     Every output stays inside --out; an existing output of styleclip is replaced, any other file
     only with --overwrite.
 
-    Exit codes: 0 ok, 1 an expectation failed, 2 invalid recipe, 3 runtime error.
+    Exit codes: 0 ok, 1 an expectation failed, 2 invalid recipe (or a training without --train:
+    nothing ran), 3 runtime error.
     """
     console = Console(stderr=as_json)
     err = Console(stderr=True)
@@ -126,7 +149,7 @@ def run(
     code, _ = execute(text, source_name, base, sets=parse_set_options(set_), out=out, device=device, models=models,
                       dry_run=dry_run, quiet=quiet, as_json=as_json, no_cache=no_cache, update_golden=False,
                       console=console, err=err, recipe_path=None if file == "-" else Path(file),
-                      overwrite=overwrite)
+                      overwrite=overwrite, train=train)
     raise typer.Exit(code)
 
 

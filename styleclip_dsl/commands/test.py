@@ -30,20 +30,23 @@ from .run import EXIT_INTERRUPTED, EXIT_RUNTIME, execute
 
 
 def run_one(path: Path, *, sets: dict[str, str], out: Path, device: str | None, models: str | None,
-            no_cache: bool, update_golden: bool) -> RecipeResult:
-    """Run one recipe and collect its outcome; diagnostics and notices go to stderr and into ``message``."""
+            no_cache: bool, update_golden: bool, progress: Console | None = None,
+            train: bool = False) -> RecipeResult:
+    """Run one recipe and collect its outcome; diagnostics and notices go into ``message`` (printed once,
+    under the recipe's status line). ``progress``: where the live progress bars go (as `run` shows them)."""
     shown = display_path(path)
     start = time.perf_counter()
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return RecipeResult(shown, ERROR, 0.0, [], f"cannot read recipe {shown}: {exc}")
-    err = Console(stderr=True, record=True, highlight=False, soft_wrap=True)
+    err = Console(file=io.StringIO(), record=True, highlight=False, soft_wrap=True)
     swallowed = Console(file=io.StringIO())  # run's own per-recipe table: test prints one summary instead
     try:
         code, report = execute(text, shown, path.resolve().parent, sets=sets, out=out, device=device, models=models,
                                dry_run=False, quiet=True, as_json=False, no_cache=no_cache,
-                               update_golden=update_golden, console=swallowed, err=err, recipe_path=path)
+                               update_golden=update_golden, console=swallowed, err=err, recipe_path=path,
+                               progress_console=progress, train=train)
     except KeyboardInterrupt:
         code, report = EXIT_INTERRUPTED, None
     except Exception as exc:  # one broken recipe must not hide the others' results
@@ -57,19 +60,25 @@ def run_one(path: Path, *, sets: dict[str, str], out: Path, device: str | None, 
     return RecipeResult(shown, status, seconds, expectations, err.export_text().strip())
 
 
-def print_result(console: Console, r: RecipeResult) -> None:
+def print_result(console: Console, r: RecipeResult, err: Console | None = None) -> None:
+    """The recipe's status line, then (on ``err``) its diagnostics and notices: each printed once."""
     style = STATUS_STYLE[r.status]
     held = sum(e.passed for e in r.expectations)
     if r.status in (ERROR, INVALID):
-        first = next((ln.strip() for ln in r.message.splitlines() if ln.strip()), "")
-        console.print(f"[{style}]{r.status.upper():7}[/{style}] {escape(r.path)} ({r.seconds:.1f}s): "
-                      f"{escape(first)}", highlight=False)
-        return
-    what = f"{held}/{len(r.expectations)} expectations" if r.expectations else "no expectations"
-    console.print(f"[{style}]{r.status.upper():7}[/{style}] {escape(r.path)} ({what}, {r.seconds:.1f}s)",
-                  highlight=False)
-    for e in r.failed_expectations:
-        console.print(f"  {escape(failure_text(r.path, e))}", highlight=False)
+        lines = [ln.strip() for ln in r.message.splitlines() if ln.strip()]
+        first = next((ln for ln in lines if ": error: " in ln or ln.startswith("error:")), lines[0] if lines else "")
+        # with ``err`` the whole message follows, so the error is not repeated on the status line
+        said = "" if err is not None and r.message else f": {escape(first)}"
+        console.print(f"[{style}]{r.status.upper():7}[/{style}] {escape(r.path)} ({r.seconds:.1f}s){said}",
+                      highlight=False)
+    else:
+        what = f"{held}/{len(r.expectations)} expectations" if r.expectations else "no expectations"
+        console.print(f"[{style}]{r.status.upper():7}[/{style}] {escape(r.path)} ({what}, {r.seconds:.1f}s)",
+                      highlight=False)
+        for e in r.failed_expectations:
+            console.print(f"  {escape(failure_text(r.path, e))}", highlight=False)
+    if err is not None and r.message:
+        err.print(r.message, markup=False, highlight=False)
 
 
 def test(
@@ -83,6 +92,8 @@ def test(
     device: Optional[str] = typer.Option(None, "--device", help="cpu, cuda, cuda:1 (default: cuda if present)."),
     models: Optional[str] = typer.Option(None, "--models", help="Model set name or YAML path (overrides `use`)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the result cache."),
+    train: bool = typer.Option(False, "--train", help="Start mapper trainings the recipes need (without it, "
+                                                       "a recipe that would train for long is an error)."),
 ) -> None:
     """Run recipes as tests: evaluate every `expect`, print a summary, write JUnit/JSON reports.
 
@@ -103,9 +114,9 @@ def test(
     try:
         for path in recipes:
             result = run_one(path, sets=sets, out=out, device=device, models=models, no_cache=no_cache,
-                             update_golden=update_golden)
+                             update_golden=update_golden, progress=err, train=train)
             results.append(result)
-            print_result(console, result)
+            print_result(console, result, err)
     except KeyboardInterrupt:
         err.print("[yellow]interrupted[/]: reports cover the recipes that finished")
         _write_reports(results, junit, json_file)

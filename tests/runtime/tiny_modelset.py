@@ -53,6 +53,8 @@ def write_tiny_modelset(folder: Path, name: str = "tiny", seed: int = 0) -> Path
         "global_stats": {"stats": {"path": "stats.safetensors"}},
         "defaults": {"neutral": "a face", "auto_train_mappers": True,
                      "mapper_training": {"steps": 3, "batch": 2},
+                     # a 3-step training takes well under the time that asks for `run --train`
+                     "estimates": {"cpu": {"mapper_training_step": 0.01}},
                      "global_stats": {"n_samples": 256, "n_images": 2}},
     }
     path = folder / f"{name}.yaml"

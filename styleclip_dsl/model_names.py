@@ -1,0 +1,79 @@
+"""What the installed model sets are called and which mapper prompts they have, for check-time hints.
+
+``use toonz`` and ``mapper 'smiel'`` are typos the checker can catch before
+anything runs, if it knows the names: the model sets ``styleclip models
+list`` shows, and each set's mapper prompts (shipped in its YAML, or
+trained with ``styleclip train mapper`` into ``<cache>/models/<set>/mappers/``).
+This reads only YAML files and folder listings (the runtime's torch-free
+registry); the checker gets a ``ModelNames`` from the commands and works
+without one (``api.check`` alone knows no model sets).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+def prompt_key(prompt: str) -> str:
+    """As ``styleclip_runtime.modelsets.registry.prompt_key``: "Purple hair" and "purple_hair" agree."""
+    return re.sub(r"[^a-z0-9]+", "_", prompt.lower()).strip("_")
+
+
+@dataclass
+class ModelNames:
+    """Model-set names and, per set, mapper prompts; ``None`` where a set cannot be read."""
+
+    modelsets: tuple[str, ...]
+    default: str = "toon"
+    _specs: dict[str, Any] = field(default_factory=dict)
+
+    @staticmethod
+    def discover(default: str | None = None) -> "ModelNames | None":
+        """The model sets this machine has (None when the registry cannot be read)."""
+        try:
+            from styleclip_runtime.modelsets import registry
+        except Exception:  # the runtime is not installed: no model-aware checks
+            return None
+        try:
+            names = tuple(p.stem for p in registry.available())
+        except OSError:
+            return None
+        return ModelNames(names, default or "toon")
+
+    def is_path(self, name: str) -> bool:
+        return name.endswith((".yaml", ".yml")) or "/" in name
+
+    def knows(self, name: str) -> bool:
+        return self.is_path(name) or name in self.modelsets
+
+    def _spec(self, modelset: str) -> Any:
+        if modelset not in self._specs:
+            try:
+                from styleclip_runtime.modelsets import registry
+
+                self._specs[modelset] = registry.find_spec(modelset)
+            except Exception:
+                self._specs[modelset] = None
+        return self._specs[modelset]
+
+    def mapper_prompts(self, modelset: str) -> list[str] | None:
+        """Shipped prompts, then those trained by `styleclip train mapper` (as file stems)."""
+        spec = self._spec(modelset)
+        if spec is None:
+            return None
+        prompts = list(spec.mappers)
+        trained = Path(spec.cache_dir) / "mappers"
+        if trained.is_dir():
+            shipped = {prompt_key(p) for p in prompts}
+            for path in sorted(trained.glob("*/*.pt")):
+                if prompt_key(path.stem) not in shipped:
+                    prompts.append(path.stem.replace("_", " "))
+                    shipped.add(prompt_key(path.stem))
+        return prompts
+
+    def trains_mappers(self, modelset: str) -> bool:
+        """Whether a run trains a missing mapper itself (``defaults.auto_train_mappers``)."""
+        spec = self._spec(modelset)
+        return bool(spec is not None and spec.defaults.get("auto_train_mappers", False))
