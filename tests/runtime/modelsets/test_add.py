@@ -49,3 +49,14 @@ def test_models_add_refuses_what_is_not_a_pair_or_not_a_checkpoint(modelset_yaml
                                       "--e4e", str(tmp_path / "e.pt"), "--base", "none"])
     assert broken.exit_code == 1 and "--e4e" in broken.output
     assert not (tmp_path / "cache" / "modelsets" / "bad.yaml").exists()
+
+
+def test_the_documented_template_is_a_valid_set(tmp_path) -> None:
+    """docs/models.md's template parses with the schema it documents (and says align: ffhq)."""
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[3] / "docs" / "models.md").read_text()
+    block = re.search(r"### A template\n\n```yaml\n(.*?)```", text, re.S).group(1)
+    spec = registry.parse_spec(yaml.safe_load(block), tmp_path / "myfaces.yaml")
+    assert spec.name == "myfaces" and spec.align == "ffhq" and set(spec.mappers) == {"smile"}
