@@ -122,7 +122,7 @@ def suggest(text: str, state: CompletionState) -> list[Suggestion]:
             return []
         return _paths(word, state.base_dir) + (_matching(word, ("as",), "name the subject") if len(words) > 1 else [])
     if head == "save":
-        options = _matching(word, ("grid", "animation"), "save mode") if len(words) == 1 else []
+        options = _matching(word, ("grid", "animation", "aligned"), "save mode") if len(words) == 1 else []
         return options + _paths(word, state.base_dir)
     if head == "export":
         return _matching(word, ("latent",), "") if len(words) == 1 else _paths(word, state.base_dir)
