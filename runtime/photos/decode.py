@@ -13,6 +13,8 @@
 - Colour TIFFs that Pillow cannot decode (32-bit float or integer samples) are
   read with ``tifffile``.
 - A decompression bomb (more pixels than Pillow's limit) is refused cleanly.
+- Transparency is composited over white (the colour stored under transparent
+  pixels is arbitrary, often black).
 
 Errors are ``PhotoError`` (a ``ValueError``) whose message names the file.
 """
