@@ -45,11 +45,16 @@ def styleclip_command() -> list[str]:
 
 
 def spawn_repl(models: Path, cwd: Path, env: dict[str, str]):
-    cmd = styleclip_command() + ["repl", "--models", str(models), "--history", str(cwd / "history")]
-    child = pexpect.spawn(cmd[0], cmd[1:], cwd=str(cwd), env=env, encoding="utf-8", timeout=LINE_S,
-                          dimensions=(50, 160))
-    child.logfile_read = open(cwd / "pty.log", "w", encoding="utf-8")  # read it when a test fails
+    child = spawn_repl_with(models, cwd, env, [])
     child.expect("styleclip>", timeout=STARTUP_S)
+    return child
+
+
+def spawn_repl_with(models: Path, cwd: Path, env: dict[str, str], options: list[str]):
+    cmd = styleclip_command() + ["repl", "--models", str(models), "--history", str(cwd / "history"), *options]
+    child = pexpect.spawn(cmd[0], cmd[1:], cwd=str(cwd), env=env, encoding="utf-8", codec_errors="replace",
+                          timeout=LINE_S, dimensions=(50, 160))
+    child.logfile_read = open(cwd / "pty.log", "a", encoding="utf-8")  # read it when a test fails
     return child
 
 
@@ -159,3 +164,48 @@ def test_piped_input_runs_like_run_with_echo_and_stops_at_the_first_error(models
     assert "did you mean 'alpha'" in result.stderr
     assert (tmp_path / "out" / "p.png").is_file()
     assert not (tmp_path / "out" / "never.png").exists()
+
+
+def test_garbage_lines_do_not_end_the_session_and_kill_9_loses_nothing(models, env, tmp_path):
+    """Lines that broke the REPL once (#20 item 2): a 5000-digit number, bytes that are not UTF-8,
+    markup, an empty :save; then kill -9, and `repl --resume` brings the accepted lines back."""
+    child = spawn_repl(models, tmp_path, env)
+    try:
+        child.sendline("generate seed=3 as k")
+        child.expect("line 1: source done")
+        child.expect(r"\(k\)>")
+        for line, answer in [("seed " + "9" * 5000, "number out of range"),
+                             (b"global 'smile' alpha=\xff\xfe", "not UTF-8"),
+                             ("global '[/]' alpha=1e999", "number out of range"),
+                             (":save ''", "usage: :save FILE")]:
+            if isinstance(line, bytes):
+                os.write(child.child_fd, line + b"\r")  # raw bytes, past pexpect's encoder
+            else:
+                child.sendline(line)
+            child.expect(answer)
+            child.expect(r"\(k\)>")
+        child.sendline("global 'smile' alpha=2")
+        child.expect("line 2: edit done")
+        child.expect(r"\(k\)>")
+        assert child.isalive()
+        child.kill(9)
+    finally:
+        child.close(force=True)
+    sessions = list((Path(env["STYLECLIP_CACHE"]) / "repl-sessions").glob("*.json"))
+    assert len(sessions) == 1
+
+    child = spawn_repl_with(models, tmp_path, env, ["--resume"])
+    try:
+        child.expect("did not finish", timeout=STARTUP_S)
+        child.expect("resuming 2 line")
+        child.expect("line 2: edit done")
+        child.expect(r"\(k\)>")
+        child.sendline(":history")
+        child.expect("generate seed=3 as k")  # line 1 of the history
+        child.expect(r"\(k\)>")
+        history = plain(child.before)
+        child.sendline(":quit")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert "   2 | global 'smile' alpha=2" in history

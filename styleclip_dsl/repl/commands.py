@@ -145,7 +145,7 @@ class Commands:
         if not arg:
             raise ReplError("usage: :save FILE")
         parts = shlex.split(arg)
-        if not parts:
+        if not parts or not parts[0].strip():
             raise ReplError("usage: :save FILE")
         path = Path(parts[0]).expanduser()
         if not path.is_absolute():

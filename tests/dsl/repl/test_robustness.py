@@ -115,4 +115,7 @@ def test_odd_save_arguments_are_errors(tmp_path, line):
     shell, screen = make_shell(tmp_path)
     assert shell.handle("generate seed=1").ok
     assert not shell.handle(line).ok
-    assert "error" in screen.getvalue() and "internal error" not in screen.getvalue()
+    out = screen.getvalue()
+    assert "error" in out and "internal error" not in out
+    if line == ":save ''":
+        assert "usage: :save FILE" in out
