@@ -4,7 +4,9 @@ the set usable by name; networks that are not a pair, or not checkpoints, refuse
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
+import pytest
 import yaml
 from styleclip_runtime.models.modelset import ModelSet
 from styleclip_runtime.modelsets import registry
@@ -15,11 +17,32 @@ from styleclip_dsl.cli import app
 from ..tiny_modelset import ENC, GEN
 
 
-def test_models_add_writes_a_verified_yaml_usable_by_name(modelset_yaml, tmp_path, monkeypatch) -> None:
+@pytest.fixture(scope="module")
+def checkpoints(tmp_path_factory) -> Path:
+    """A tiny generator and its e4e encoder (random weights; what `models add` reads is their layout)."""
+    import torch
+
+    from styleclip_runtime.models.e4e import E4EConfig, Encoder4Editing, save_e4e_checkpoint
+    from styleclip_runtime.models.stylegan2 import Generator, save_generator_checkpoint
+
+    folder = tmp_path_factory.mktemp("checkpoints")
+    torch.manual_seed(0)
+    g = Generator(**GEN)
+    save_generator_checkpoint(g, folder / "generator.pt")
+    with torch.no_grad():
+        avg = g.mean_latent(64)
+    save_e4e_checkpoint(Encoder4Editing(E4EConfig(**ENC)), avg.expand(ENC["n_styles"], -1), folder / "encoder.pt")
+    other = E4EConfig(**{**ENC, "style_dim": 16})  # for a generator with 16-wide styles
+    save_e4e_checkpoint(Encoder4Editing(other), torch.zeros(ENC["n_styles"], 16), folder / "other_encoder.pt")
+    (folder / "smile.pt").write_bytes(b"a mapper's bytes")  # hashed and pinned; mappers load on first use
+    return folder
+
+
+def test_models_add_writes_a_verified_yaml_usable_by_name(checkpoints, tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("STYLECLIP_CACHE", str(tmp_path / "cache"))
-    folder = modelset_yaml.parent
+    folder = checkpoints
     result = CliRunner().invoke(app, ["models", "add", "mine", "--generator", str(folder / "generator.pt"),
-                                      "--e4e", str(folder / "encoder.pt"), "--mapper", f"smile={folder / 'clip.safetensors'}"])
+                                      "--e4e", str(folder / "encoder.pt"), "--mapper", f"smile={folder / 'smile.pt'}"])
     assert result.exit_code == 0, result.output
     path = tmp_path / "cache" / "modelsets" / "mine.yaml"
     data = yaml.safe_load(path.read_text())
@@ -37,12 +60,15 @@ def test_models_add_writes_a_verified_yaml_usable_by_name(modelset_yaml, tmp_pat
     assert again.exit_code == 1 and "--force" in again.output
 
 
-def test_models_add_refuses_what_is_not_a_pair_or_not_a_checkpoint(modelset_yaml, tmp_path, monkeypatch) -> None:
+def test_models_add_refuses_what_is_not_a_pair_or_not_a_checkpoint(checkpoints, tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("STYLECLIP_CACHE", str(tmp_path / "cache"))
-    folder = modelset_yaml.parent
+    folder = checkpoints
     swapped = CliRunner().invoke(app, ["models", "add", "bad", "--generator", str(folder / "encoder.pt"),
                                        "--e4e", str(folder / "encoder.pt"), "--base", "none"])
     assert swapped.exit_code == 1 and "--generator" in swapped.output
+    unpaired = CliRunner().invoke(app, ["models", "add", "bad", "--generator", str(folder / "generator.pt"),
+                                        "--e4e", str(folder / "other_encoder.pt"), "--base", "none"])
+    assert unpaired.exit_code == 1 and "not a pair" in unpaired.output
     shutil.copy(folder / "generator.pt", tmp_path / "g.pt")
     (tmp_path / "e.pt").write_bytes(b"not a checkpoint")
     broken = CliRunner().invoke(app, ["models", "add", "bad", "--generator", str(tmp_path / "g.pt"),
@@ -54,7 +80,6 @@ def test_models_add_refuses_what_is_not_a_pair_or_not_a_checkpoint(modelset_yaml
 def test_the_documented_template_is_a_valid_set(tmp_path) -> None:
     """docs/models.md's template parses with the schema it documents (and says align: ffhq)."""
     import re
-    from pathlib import Path
 
     text = (Path(__file__).resolve().parents[3] / "docs" / "models.md").read_text()
     block = re.search(r"### A template\n\n```yaml\n(.*?)```", text, re.S).group(1)
