@@ -207,3 +207,59 @@ def test_syntax_error_in_one_statement_of_a_line_keeps_the_others():
     recipe, diagnostics = parse("seed 1; global x; device cpu")
     assert [(d.span.line, d.span.column) for d in diagnostics] == [(1, 16)]
     assert [type(s).__name__ for s in recipe.statements] == ["Seed", "Device"]
+
+
+class _CountingParser:
+    """The AST parser, counting its calls and the characters each one read: all of its text (a whole
+    text or a TextSlice of it) when it parsed, up to the error when it failed."""
+
+    def __init__(self, real) -> None:
+        self.real = real
+        self.calls = 0
+        self.chars = 0
+
+    def parse(self, text):
+        from lark.exceptions import UnexpectedInput
+
+        self.calls += 1
+        start, end = (text.start, text.end) if hasattr(text, "end") else (0, len(text))
+        try:
+            result = self.real.parse(text)
+        except UnexpectedInput as exc:
+            stop = exc.pos_in_stream if exc.pos_in_stream is not None else end
+            self.chars += stop - start
+            raise
+        self.chars += end - start
+        return result
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+
+def _error_laden(lines: int, every: int) -> str:
+    good = ["invert photos/ada.png as a{i}", "global 'smile' alpha=2; save out/{{name}}.png", "then mapper 'x'"]
+    out = []
+    for n in range(lines):
+        out.append("apply 'broken' via" if n % every == every - 1 else good[n % 3].format(i=n))
+    return "\n".join(out) + "\n"
+
+
+@pytest.mark.parametrize("lines, every", [(300, 30), (3000, 300), (3000, 150)])
+def test_error_recovery_reads_each_character_at_most_twice(monkeypatch, lines, every):
+    """Issue #20 item 7: after a syntax error only the statements before it are parsed again (as
+    their own slice), never the whole text, so checking stays linear in the text's size."""
+    from styleclip_dsl import parser as parser_module
+
+    text = _error_laden(lines, every)
+    counting = _CountingParser(parser_module.ast_parser())
+    monkeypatch.setattr(parser_module, "ast_parser", lambda: counting)
+    recipe, diagnostics = parser_module.parse_recipe(text, "e.sc")
+    errors = lines // every
+    assert len(diagnostics) == errors and recipe is not None
+    assert counting.calls <= 2 * errors + 1
+    assert counting.chars <= 2 * len(text)
+    # the same result as blanking each broken statement and parsing the whole text again
+    monkeypatch.undo()
+    assert (recipe, diagnostics) == parser_module._parse_by_blanking(text, "e.sc")
+    assert [s.span for s in recipe.statements] == \
+        [s.span for s in parser_module._parse_by_blanking(text, "e.sc")[0].statements]
