@@ -1,5 +1,5 @@
-"""Photos through `invert` on a set whose YAML says `align: ffhq` (the tiny random set with that one
-line added; the real ffhq weights are not on this machine): one subject per face, `face=N`, no face
+"""Photos through `invert` on a set whose YAML says `align: ffhq` (tiny random networks; the real
+ffhq weights are not on this machine): one subject per face, `face=N`, no face
 as an error naming the file (exit 3), the faces in `plan --explain`; sets without `align:` keep the
 centre crop. The CLI cases also cover a FIFO and a decompression bomb given as photos."""
 from __future__ import annotations
@@ -21,16 +21,42 @@ from typer.testing import CliRunner
 from styleclip_dsl.cli import app
 
 from ..test_executor import make_plan
+from ..tiny_modelset import ENC, GEN
 from .photo_files import astronaut, no_face_photo, write_huge_png_header
 
 
-@pytest.fixture(scope="module")
-def aligned_set(modelset_yaml) -> Path:
-    spec = yaml.safe_load(modelset_yaml.read_text())
-    spec["name"], spec["align"] = "tiny-aligned", "ffhq"
-    path = modelset_yaml.parent / "tiny-aligned.yaml"
+def write_set(folder: Path, name: str, align: str | None) -> Path:
+    """A generator and its encoder at toy size (tiny_modelset's), described by a YAML with or
+    without `align: ffhq`; inverting needs nothing more."""
+    import torch
+
+    from styleclip_runtime.models.e4e import E4EConfig, Encoder4Editing, save_e4e_checkpoint
+    from styleclip_runtime.models.stylegan2 import Generator, save_generator_checkpoint
+
+    if not (folder / "generator.pt").exists():
+        torch.manual_seed(0)
+        g = Generator(**GEN)
+        save_generator_checkpoint(g, folder / "generator.pt")
+        with torch.no_grad():
+            avg = g.mean_latent(64)
+        save_e4e_checkpoint(Encoder4Editing(E4EConfig(**ENC)), avg.expand(ENC["n_styles"], -1), folder / "encoder.pt")
+    spec = {"schema": 1, "name": name, "generator": {"file": {"path": "generator.pt"}, "config": GEN},
+            "encoder": {"file": {"path": "encoder.pt"}, "config": ENC}}
+    if align:
+        spec["align"] = align
+    path = folder / f"{name}.yaml"
     path.write_text(yaml.safe_dump(spec))
     return path
+
+
+@pytest.fixture(scope="module")
+def aligned_set(tmp_path_factory) -> Path:
+    return write_set(tmp_path_factory.mktemp("sets"), "tiny-aligned", "ffhq")
+
+
+@pytest.fixture(scope="module")
+def plain_set(aligned_set) -> Path:
+    return write_set(aligned_set.parent, "tiny", None)
 
 
 @pytest.fixture()
@@ -81,8 +107,8 @@ def test_face_n_picks_one_and_out_of_range_is_an_error(aligned_set, photos, tmp_
         executor.run(invert_plan(["photos/pair.png"], "tiny-aligned", face=3), "# r\n", tmp_path, tmp_path)
 
 
-def test_sets_without_align_keep_the_centre_crop(modelset_yaml, photos, tmp_path) -> None:
-    executor = open_executor(str(modelset_yaml), "cpu")
+def test_sets_without_align_keep_the_centre_crop(plain_set, photos, tmp_path) -> None:
+    executor = open_executor(str(plain_set), "cpu")
     executor.run(invert_plan(["photos/pair.png"], "tiny"), "# r\n", tmp_path, tmp_path)
     items = [it for items in executor.memo.values() for it in items]
     assert [it.name for it in items] == ["pair"] and items[0].photo.alignment is None
@@ -107,15 +133,15 @@ def test_the_cli_names_the_photo_without_a_face_and_explains_faces(aligned_set, 
     assert any("no face found in" in p and "cup.png" in p for s in data["steps"] for p in s["problems"])
 
 
-def test_a_fifo_and_a_decompression_bomb_are_refused_cleanly(modelset_yaml, photos, tmp_path) -> None:
+def test_a_fifo_and_a_decompression_bomb_are_refused_cleanly(plain_set, photos, tmp_path) -> None:
     os.mkfifo(photos / "pipe.png")
     write_huge_png_header(photos / "huge.png")
     for name, message in (("pipe.png", "is a FIFO"), ("huge.png", "too large to decode safely")):
         recipe = tmp_path / "r.sc"
         recipe.write_text(f"invert photos/{name} as p\nsave out/{{name}}.png\n")
-        explained = cli("plan", str(recipe), "--explain", "--models", str(modelset_yaml))
+        explained = cli("plan", str(recipe), "--explain", "--models", str(plain_set))
         assert explained.exit_code == 3 and message in explained.output and "Traceback" not in explained.output
-        ran = cli("run", str(recipe), "--models", str(modelset_yaml), "--out", str(tmp_path), "--device", "cpu")
+        ran = cli("run", str(recipe), "--models", str(plain_set), "--out", str(tmp_path), "--device", "cpu")
         assert ran.exit_code == 3 and message in ran.output
 
 
@@ -125,7 +151,7 @@ def test_face_n_and_save_aligned_in_a_recipe(aligned_set, photos, tmp_path) -> N
     from styleclip_dsl.api import check
     from styleclip_dsl.formatter import format_recipe
 
-    text = "invert photos/pair.png face=2 as p\nglobal 'smile' alpha=1\nsave aligned out/{name}_aligned.png\n"
+    text = "invert photos/pair.png face=2 as p\nsave aligned out/{name}_aligned.png\n"
     recipe_ast, diagnostics = check(text)
     assert diagnostics == [] and format_recipe(recipe_ast).strip() == text.strip()
     assert [d.code for d in check("invert a.png face=0")[1]] == ["E-range"]
