@@ -73,3 +73,24 @@ def test_several_faces_are_found_left_to_right_and_no_face_is_none(photo_and_fac
     for face in faces:
         assert_ffhq_eyes(align_face(pair, face.landmarks, SIZE).pixels)
     assert find_faces(no_face_photo()) == []
+
+
+def test_a_sideways_phone_photo_and_a_16_bit_scan_align_as_the_original(tmp_path, photo_and_face) -> None:
+    """Through the invert path's reader (decode, find, align): a photo stored sideways with EXIF
+    orientation 6, and the same photo as a 16-bit PNG, give the original's aligned crop."""
+    from styleclip_runtime.image_input import read_faces
+
+    from .photo_files import write_png16
+
+    photo, face = photo_and_face
+    img = Image.fromarray(np.ascontiguousarray(np.rot90(photo, 1)))
+    exif = img.getexif()
+    exif[274] = 6
+    img.save(tmp_path / "phone.jpg", exif=exif, quality=95)
+    write_png16(tmp_path / "scan.png", photo.astype(np.uint16) * 257)
+    expected = align_face(photo, face.landmarks, SIZE).pixels
+    (scan, record), = read_faces(tmp_path / "scan.png", SIZE, {}, "ffhq")
+    assert np.array_equal(scan, expected) and len(record["landmarks"]) == 68
+    (phone, _), = read_faces(tmp_path / "phone.jpg", SIZE, {}, "ffhq")
+    assert_ffhq_eyes(phone)
+    assert np.abs(phone.astype(int) - expected).mean() < 6  # JPEG, otherwise the same crop
