@@ -49,11 +49,13 @@ def _component_data(spec: registry.ModelSetSpec, role: str) -> dict[str, Any] | 
     f = comp.file
     entry: dict[str, Any] = {k: v for k, v in (("name", f.name), ("url", f.url), ("sha256", f.sha256),
                                                ("size", f.size), ("hf_hub", f.hf_hub)) if v is not None}
-    if f.path:  # relative to the base's YAML: made absolute, since the new YAML lives elsewhere
-        entry = {**{k: v for k, v in entry.items() if k != "name"}, "path": str(registry.candidates(spec, f)[0])}
-    elif f.name:  # in the base's cache folder, which is not the new set's
-        entry = {**{k: v for k, v in entry.items() if k != "name"},
-                 "path": str(registry.models_dir(spec.name) / f.name)}
+    found = registry.locate(spec, f)
+    if found is not None or f.path or not f.hf_hub:
+        # where the base finds it now (or would: its YAML's folder or its cache folder), as an absolute
+        # path, since the new YAML lives elsewhere and has a cache folder of its own
+        where = found if found is not None else registry.candidates(spec, f)[0]
+        entry = {**{k: v for k, v in entry.items() if k not in ("name", "hf_hub")}, "path": str(where)}
+    # else: by name, still looked for in the Hugging Face cache (hf_hub) and the new set's folder
     out: dict[str, Any] = {"file": entry}
     if comp.config:
         out["config"] = dict(comp.config)
