@@ -182,7 +182,12 @@ def test_keyword_prefixes_are_not_keywords():
     ("invert 'photo.jpg", 1, 8, "unterminated string", "close the string with a matching quote on the same line"),
     ("7 x", 1, 1, "unexpected '7'", "a statement starts with one of: apply, device, expect, export, generate, "
      "global, invert, load, mapper, on, optimize, save, seed, then, use"),
-    ("global 'x' alpha=1..3 stp 2", 1, 27, "unexpected '2'", "expected '='"),
+    ("global 'x' alpha=1..3 stp 2", 1, 23, "unexpected 'stp' after a range",
+     "did you mean 'step'? (a range is A..B, A..B step S or A..B count N)"),
+    ("global 'x' alpha=0..4 steps 2", 1, 23, "unexpected 'steps' after a range",
+     "did you mean 'step'? (a range is A..B, A..B step S or A..B count N)"),
+    ("global 'x' alpha=0..4 cnt 2", 1, 23, "unexpected 'cnt' after a range",
+     "did you mean 'count'? (a range is A..B, A..B step S or A..B count N)"),
     ("expect clip(,) > 1", 1, 13, "unexpected ','", None),
 ])
 def test_syntax_errors(text, line, column, message, hint):
