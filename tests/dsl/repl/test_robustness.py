@@ -15,7 +15,7 @@ from rich.console import Console
 
 from styleclip_dsl.repl import ui
 from styleclip_dsl.repl.session import ReplSession
-from styleclip_dsl.repl.shell import Shell, encoding_problem
+from styleclip_dsl.repl.shell import Shell
 
 from ..test_properties import PIECES
 from .fakes import FakeFactory
@@ -80,6 +80,8 @@ def test_a_bug_in_the_session_is_an_internal_error_not_a_crash(tmp_path, monkeyp
 
 
 def test_a_line_that_is_not_utf8_is_a_located_error(tmp_path):
+    from styleclip_dsl.repl.shell import encoding_problem
+
     shell, screen = make_shell(tmp_path)
     handled = shell.handle("generate seed=1\ninvert a\udcff.png")
     assert not handled.ok
