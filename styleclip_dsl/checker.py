@@ -518,6 +518,22 @@ class Checker:
             self.sink.error("E-empty-text", f"{metric}(): {arg_name} is empty", arg.span)
 
 
+def missing_output_warning(recipe: ast.Recipe | None, source_name: str) -> Diagnostic | None:
+    """A recipe file that makes results but never saves, exports or tests them computes for nothing
+    (`styleclip check`, `run` and `test` say so; the REPL and the notebook, where results are shown, do not)."""
+    if recipe is None:
+        return None
+    statements = recipe.statements
+    makers = [s for s in statements if isinstance(s, (ast.Invert, ast.Generate, ast.Load, ast.Edit))]
+    if not makers or any(isinstance(s, (ast.Save, ast.Export, ast.Expect)) for s in statements):
+        return None
+    return Diagnostic(
+        "the recipe saves nothing: its results are computed and dropped", "add `save out/{name}.png` "
+        "(or `save grid PATH`, `export latent PATH`, an `expect`)", makers[-1].span, source_name,
+        "warning", "W-no-output",
+    )
+
+
 def _inner_span(path: ast.Path, offset: int, length: int) -> Span:
     """The span of ``path.value[offset:offset+length]`` (a quoted path starts one column later)."""
     span = path.span

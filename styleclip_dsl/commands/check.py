@@ -12,7 +12,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from ..api import check as check_text
-from ..diagnostics import render_diagnostics
+from ..checker import missing_output_warning
+from ..diagnostics import render_diagnostics, sort_diagnostics
 from ..model_names import ModelNames
 from .recipe_input import RecipeDecodeError, read_recipe_text
 
@@ -39,7 +40,10 @@ def check(
                       highlight=False)
             failed = True
             continue
-        _, diagnostics = check_text(text, source_name, names)
+        recipe, diagnostics = check_text(text, source_name, names)
+        nothing_saved = missing_output_warning(recipe, source_name)
+        if nothing_saved is not None:
+            diagnostics = sort_diagnostics(diagnostics + [nothing_saved])
         render_diagnostics(diagnostics, text, err)
         errors = sum(d.is_error for d in diagnostics)
         warnings = len(diagnostics) - errors

@@ -18,8 +18,25 @@ from .recipe_input import parse_set_options, read_recipe_or_exit
 EXIT_OK, EXIT_EXPECT, EXIT_INVALID, EXIT_RUNTIME, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
+# Files people hand to `run` that are not recipes: what they are, for the error
+NOT_RECIPES: dict[str, str] = {
+    **dict.fromkeys((".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff"), "an image"),
+    **dict.fromkeys((".pt", ".npz", ".npy"), "a latent file"),
+    **dict.fromkeys((".mp4",), "a video"),
+}
+
+
 def read_recipe(file: str, err: Console) -> tuple[str, str, Path]:
-    """(text, source name, folder that relative input paths resolve against); exit 2 if unreadable."""
+    """(text, source name, folder that relative input paths resolve against); exit 2 if unreadable
+    or not a recipe (`styleclip run photo.png`)."""
+    what = NOT_RECIPES.get(Path(file).suffix.lower()) if file != "-" else None
+    if what is not None:
+        verb = "invert" if what == "an image" else "load"
+        err.print(f"[bold]{file}[/]: [bold red]error[/]: this is {what}; `styleclip run` expects a recipe "
+                  f"(a .sc file)\n[bold cyan]hint[/]: write one, e.g. "
+                  f"`{verb} {file}; global 'smile' alpha=3; save out/{{name}}.png`, or try it in `styleclip repl`",
+                  highlight=False)
+        raise typer.Exit(EXIT_INVALID)
     text, name = read_recipe_or_exit(file, err)
     base = Path.cwd() if file == "-" else Path(file).resolve().parent
     return text, name, base
@@ -54,6 +71,12 @@ def execute(text: str, source_name: str, base: Path, *, sets: dict[str, str], ou
     from ..model_names import ModelNames
 
     plan, diags = compile_recipe(text, source_name, sets, names=ModelNames.discover())
+    if plan is not None:
+        from ..api import parse
+        from ..checker import missing_output_warning
+
+        nothing_saved = missing_output_warning(parse(text, source_name)[0], source_name)
+        diags = diags + ([nothing_saved] if nothing_saved is not None else [])
     errors = [d for d in diags if d.severity == "error"]
     if diags:
         render_diagnostics(diags, text, err)
