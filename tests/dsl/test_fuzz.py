@@ -21,7 +21,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from styleclip_dsl.api import check, compile_recipe, format_recipe, parse
-from styleclip_dsl.commands.recipe_input import RecipeDecodeError, decode_recipe
 from styleclip_dsl.diagnostics import Diagnostic
 
 from .ast_strategies import recipes
@@ -46,6 +45,9 @@ BAD_BYTES = [b"\xff", b"\xfe", b"\xc3", b"\xe2\x82", b"\xed\xa0\x80", b"\xf4\x90
 
 def front_end(data: bytes) -> None:
     """Everything `check`, `plan` and `fmt` do with ``data``; fails on any exception or unlocated error."""
+    from styleclip_dsl.commands.recipe_input import RecipeDecodeError, decode_recipe  # (bench_fuzz.py
+    # imports this module's strategies on older checkouts too)
+
     try:
         text = decode_recipe(data, "fuzz.sc")
     except RecipeDecodeError as exc:
