@@ -41,8 +41,8 @@ def check(
             failed = True
             continue
         recipe, diagnostics = check_text(text, source_name, names)
-        nothing_saved = missing_output_warning(recipe, source_name)
-        if nothing_saved is not None:
+        nothing_saved = None if any(d.is_error for d in diagnostics) else missing_output_warning(recipe, source_name)
+        if nothing_saved is not None:  # only for a recipe that would run
             diagnostics = sort_diagnostics(diagnostics + [nothing_saved])
         render_diagnostics(diagnostics, text, err)
         errors = sum(d.is_error for d in diagnostics)

@@ -29,7 +29,7 @@ def test_version():
 
 
 def test_check_clean_and_bad_files(tmp_path):
-    good, bad = write(tmp_path, "good.sc", GOOD), write(tmp_path, "bad.sc", BAD)
+    good, bad = write(tmp_path, "good.sc", GOOD + "save out/{name}.png\n"), write(tmp_path, "bad.sc", BAD)
     result = runner.invoke(app, ["check", good])
     assert result.exit_code == 0
     assert result.stdout == f"{good}: ok\n"
