@@ -57,18 +57,25 @@ def expand_paths(patterns: list[str], base: Path, step: dict) -> list[Path]:
 def read_image(path: Path, size: int, step: dict) -> np.ndarray:
     """Decode honestly (``photos.decode``), resize to the encoder's input (a square crop of the
     centre when the image is not square). Returns HWC uint8. The path of sets without ``align:``."""
+    return read_centred(path, size, step)[0]
+
+
+def read_centred(path: Path, size: int, step: dict) -> tuple[np.ndarray, dict]:
+    """``read_image`` and its record for run.json: the photo's size and the centre square used."""
     try:
         rgb = decode_photo(path)
     except PhotoError as exc:
         raise StepError(str(exc), step) from exc
     img = Image.fromarray(rgb)
     w, h = img.size
+    side = min(w, h)
+    box = ((w - side) // 2, (h - side) // 2, (w - side) // 2 + side, (h - side) // 2 + side)
     if w != h:
-        side = min(w, h)
-        img = img.crop(((w - side) // 2, (h - side) // 2, (w - side) // 2 + side, (h - side) // 2 + side))
+        img = img.crop(box)
     if img.size != (size, size):
         img = img.resize((size, size), Image.LANCZOS)
-    return np.asarray(img, dtype=np.uint8)
+    return np.asarray(img, dtype=np.uint8), {"method": "centre-crop", "size": size, "photo_size": [w, h],
+                                             "crop": list(box)}
 
 
 def read_faces(path: Path, size: int, step: dict, align: str) -> list[tuple[np.ndarray, dict]]:
@@ -104,7 +111,13 @@ class Subject:
     shape: tuple[int, ...]
     face: int | None = None   # 1-based, left to right; None without alignment
     faces: int | None = None  # faces found in the photo; None without alignment
-    alignment: dict | None = None  # landmarks, quad, box (``Alignment.to_dict``), for run.json
+    alignment: dict | None = None  # landmarks, quad, box (``Alignment.to_dict``), or the centre crop, for run.json
+
+    @property
+    def cropped(self) -> bool:
+        """A centre crop that left part of the photo out (a non-square photo, sets without ``align:``)."""
+        record = self.alignment or {}
+        return record.get("method") == "centre-crop" and record["crop"] != [0, 0, *record["photo_size"]]
 
 
 def select_faces(subjects: list[Subject], face: int | None, step: dict) -> list[Subject]:
@@ -124,13 +137,17 @@ class ImageDigests:
     """The subjects of each image file (digests of the decoded pixels), remembered by the file's
     path, size on disk, modification time and the alignment, plus the pixels themselves for the
     latest subjects up to ``max_bytes`` (so that the step after the estimate need not decode them
-    again). Owned by one executor."""
+    again), and the latest crops by their sha256, also up to ``max_bytes`` (so that a grid's photo
+    column or ``save aligned`` of a cached inversion need not decode the file again). Owned by one
+    executor."""
 
     def __init__(self, max_bytes: int = 64 << 20) -> None:
         self.max_bytes = max_bytes
         self._subjects: dict[tuple, list[Subject]] = {}
         self._pixels: OrderedDict[tuple, np.ndarray] = OrderedDict()
         self._bytes = 0
+        self._crops: OrderedDict[str, np.ndarray] = OrderedDict()  # sha256 -> the pixels it is of
+        self._crop_bytes = 0
         self.decoded = 0  # files decoded so far (for tests and benchmarks)
 
     @staticmethod
@@ -146,7 +163,7 @@ class ImageDigests:
 
     def _decode(self, ident: tuple, path: Path, size: int, step: dict, align: str | None) -> None:
         if align is None:
-            crops = [(read_image(path, size, step), None)]
+            crops = [read_centred(path, size, step)]
         else:
             crops = read_faces(path, size, step, align)
         self.decoded += 1
@@ -159,6 +176,7 @@ class ImageDigests:
                                     len(crops) if align else None, record))
             self._pixels[ident + (k,)] = pixels
             self._bytes += pixels.nbytes
+            self._remember(subjects[-1].sha256, pixels)
         self._subjects[ident] = subjects
         while self._bytes > self.max_bytes and len(self._pixels) > len(crops):
             _, old = self._pixels.popitem(last=False)
@@ -171,11 +189,25 @@ class ImageDigests:
             self._decode(ident, path, size, step, align)
         return self._subjects[ident]
 
+    def _remember(self, sha: str, pixels: np.ndarray) -> None:
+        if sha in self._crops:
+            self._crops.move_to_end(sha)
+            return
+        self._crops[sha] = pixels
+        self._crop_bytes += pixels.nbytes
+        while self._crop_bytes > self.max_bytes and len(self._crops) > 1:
+            _, old = self._crops.popitem(last=False)
+            self._crop_bytes -= old.nbytes
+
     def subject_pixels(self, subject: Subject, size: int, step: dict, align: str | None = None) -> np.ndarray:
-        """A subject's pixels (HWC uint8), from memory when still held; handed over, not kept."""
+        """A subject's pixels (HWC uint8, not to be written to), from memory when still held or
+        remembered by their sha256; decoded again only when neither."""
         ident = self._identity(subject.path, size, step, align)
         k = (subject.face or 1) - 1
         held = self._release(ident + (k,))
+        if held is None and subject.sha256 in self._crops:
+            self._crops.move_to_end(subject.sha256)
+            return self._crops[subject.sha256]
         if held is None:
             self._decode(ident, subject.path, size, step, align)
             held = self._release(ident + (k,))

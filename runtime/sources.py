@@ -51,6 +51,11 @@ def invert(models, step: dict, base: Path, cache, device,
     fps = models.fingerprints()
     digests = digests if digests is not None else ImageDigests()
     subjects = [s for path in paths for s in select_faces(digests.subjects(path, size, step, align), face, step)]
+    for subj in (s for s in subjects if s.cropped):  # the new user: an off-centre face lost, unannounced
+        w, h = subj.alignment["photo_size"]
+        getattr(models, "notify", lambda m: None)(
+            f"{subj.path.name} is {w}x{h}: only its centre {min(w, h)}x{min(w, h)} is inverted "
+            f"(this model set does not align faces; a set with `align: ffhq` would)")
     items: list[Item | None] = [None] * len(subjects)
     todo: list[tuple[int, np.ndarray, str]] = []
     stats = {"hits": 0, "misses": 0}

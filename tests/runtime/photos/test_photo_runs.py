@@ -107,11 +107,17 @@ def test_face_n_picks_one_and_out_of_range_is_an_error(aligned_set, photos, tmp_
         executor.run(invert_plan(["photos/pair.png"], "tiny-aligned", face=3), "# r\n", tmp_path, tmp_path)
 
 
-def test_sets_without_align_keep_the_centre_crop(plain_set, photos, tmp_path) -> None:
-    executor = open_executor(str(plain_set), "cpu")
-    executor.run(invert_plan(["photos/pair.png"], "tiny"), "# r\n", tmp_path, tmp_path)
+def test_sets_without_align_keep_the_centre_crop_and_say_so(plain_set, photos, tmp_path) -> None:
+    events: list[dict] = []
+    executor = open_executor(str(plain_set), "cpu", events.append)
+    report = executor.run(invert_plan(["photos/pair.png"], "tiny"), "# r\n", tmp_path, tmp_path)
     items = [it for items in executor.memo.values() for it in items]
-    assert [it.name for it in items] == ["pair"] and items[0].photo.alignment is None
+    assert [it.name for it in items] == ["pair"]
+    assert items[0].photo.alignment == {"method": "centre-crop", "size": 32, "photo_size": [512, 256],
+                                        "crop": [128, 0, 384, 256]}
+    assert json.loads(report.manifest.read_text())["photos"][0]["alignment"]["crop"] == [128, 0, 384, 256]
+    notices = [e["message"] for e in events if e.get("event") == "notice"]
+    assert any("pair.png is 512x256: only its centre 256x256 is inverted" in m for m in notices)
     with pytest.raises(StepError, match="face= needs a model set that finds faces"):
         executor.run(invert_plan(["photos/pair.png"], "tiny", face=1), "# r\n", tmp_path, tmp_path)
 
