@@ -41,6 +41,8 @@ class Commands:
         self.err = err
         self.run_action = run_action
         self.protocol = protocol
+        # asks the user a yes/no question (the interactive prompt sets it); None: nobody to ask (piped input)
+        self.ask: Callable[[str], bool] | None = None
         self.handlers: dict[str, Callable[[str], bool]] = {
             ":help": self.help, ":plan": self.plan, ":explain": self.explain, ":show": self.show,
             ":undo": self.undo, ":redo": self.redo,
@@ -143,13 +145,17 @@ class Commands:
 
     def save(self, arg: str) -> bool:
         if not arg:
-            raise ReplError("usage: :save FILE")
+            raise ReplError("usage: :save FILE [--overwrite]")
         parts = shlex.split(arg)
+        overwrite = "--overwrite" in parts
+        parts = [p for p in parts if p != "--overwrite"]
         if not parts or not parts[0].strip():
-            raise ReplError("usage: :save FILE")
+            raise ReplError("usage: :save FILE [--overwrite]")
         path = Path(parts[0]).expanduser()
         if not path.is_absolute():
             path = self.session.base_dir / path
+        if path.exists() and not overwrite and not self._confirm(f"{path} exists: replace it?"):
+            raise ReplError(f"{path} exists and was left as it was: `:save {parts[0]} --overwrite` replaces it")
         saved = self.session.save(path)
         lines = saved.text.count("\n")
         self.console.print(f"saved {lines} line(s) to {saved.path}", highlight=False)
@@ -158,6 +164,34 @@ class Commands:
         for note in saved.notes:
             self.console.print(f"[yellow]note[/]: {escape(note)}", highlight=False)
         return True
+
+    def _confirm(self, question: str) -> bool:
+        if self.ask is None:
+            return False
+        try:
+            return bool(self.ask(question))
+        except (EOFError, KeyboardInterrupt):
+            return False
+
+    def confirm_training(self, entry: str) -> bool:
+        """Before an entry that would train a mapper for long (or for an unknown time): say what and
+        how long, and go on only when the user agrees (piped input cannot agree: it is refused)."""
+        from ..training_gate import needs_consent, training_needs
+
+        try:
+            explanation, _ = self.session.explain(entry)
+            needs = training_needs(explanation)
+        except Exception:  # an entry that does not compile or explain says why when it runs
+            return True
+        if not needs_consent(needs):
+            return True
+        self.err.print(f"[yellow]note[/]: {escape(needs.describe())}", highlight=False)
+        if self._confirm("start the training?"):
+            return True
+        self.err.print("[bold red]not started[/]: the line was not added\n[bold cyan]hint[/]: check the "
+                       "mapper's prompt (`:models` lists the shipped ones), or confirm at the prompt; "
+                       "`styleclip run --train` trains for a recipe", highlight=False)
+        return False
 
     def models(self, arg: str) -> bool:
         info = self.session.models_info()

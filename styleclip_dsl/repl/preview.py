@@ -9,9 +9,13 @@ and the lower one as its background.
 """
 from __future__ import annotations
 
+import atexit
 import base64
 import io
 import os
+import shutil
+import tempfile
+from pathlib import Path
 from typing import Literal, Mapping
 
 import numpy as np
@@ -127,3 +131,10 @@ def half_blocks(pixels: np.ndarray, columns: int) -> Text:
             text.append("▀", style=f"rgb({r1},{g1},{b1}) on rgb({r2},{g2},{b2})")
         text.append("\n")
     return text
+
+
+def preview_folder(prefix: str = "styleclip-repl-") -> Path:
+    """A fresh temporary folder for a session's ``:show`` PNGs, removed when the process exits."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    atexit.register(shutil.rmtree, folder, True)
+    return folder

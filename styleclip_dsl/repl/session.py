@@ -15,7 +15,6 @@ session's images exactly.
 from __future__ import annotations
 
 import json
-import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Literal
@@ -398,7 +397,9 @@ class ReplSession:
 
     def _preview_path(self, subject: str, step_id: str) -> Path:
         if self._preview_dir is None:
-            self._preview_dir = Path(tempfile.mkdtemp(prefix="styleclip-repl-"))
+            from .preview import preview_folder
+
+            self._preview_dir = preview_folder()  # removed when the process exits
         self._previews += 1
         safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in subject)
         return self._preview_dir / f"{self._previews:03d}-{safe}-{step_id}.png"

@@ -73,6 +73,8 @@ class Shell:
             return Handled("quit", True)
         if stripped.startswith(":"):
             return Handled("command", self.commands.run(stripped))
+        if not self.commands.confirm_training(text):  # a long mapper training starts only when agreed to
+            return Handled("entry", False, Outcome("failed", text, message="mapper training not confirmed"))
         outcome = self.run_action(lambda: self.session.submit(text))
         return Handled("entry", outcome.accepted, outcome)
 

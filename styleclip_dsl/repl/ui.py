@@ -103,6 +103,9 @@ def interactive(shell: Shell, history_path: Path | None = None,
         style=STYLE, prompt_continuation=lambda width, line, wrap: "." * (width - 2) + "> ",
         enable_history_search=False,
     )
+    from prompt_toolkit.shortcuts import confirm
+
+    shell.commands.ask = confirm  # `:save` over a file, a long mapper training: asked, y/n
     shell.console.print(BANNER, style="dim", highlight=False)
     if autosave is not None:
         _start_autosave(shell, autosave)
