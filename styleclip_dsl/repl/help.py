@@ -28,7 +28,7 @@ COMMANDS: dict[str, str] = {
     ":undo": "drop the last accepted line (its results stay warm for :redo)",
     ":redo": "bring back the last undone line",
     ":history": "the accepted lines, numbered",
-    ":save": "FILE  write the session as a recipe (and re-stamp its images with it)",
+    ":save": "FILE [--overwrite]  write the session as a recipe (and re-stamp its images with it); asks before replacing a file",
     ":models": "the model set, its device and its mappers",
     ":cache": "the result cache and what this session holds in memory",
     ":quit": "leave (Ctrl-D does too)",
