@@ -66,9 +66,8 @@ def _models() -> tuple[Any, Any]:
 
 def find_faces(rgb: np.ndarray) -> list[Face]:
     """Every frontal face in an HWC uint8 RGB photo, left to right."""
+    detector, predictor = _models()  # FaceFinderUnavailable when dlib or the model is missing
     import dlib
-
-    detector, predictor = _models()
     h, w = rgb.shape[:2]
     scale = min(1.0, DETECT_MAX_SIDE / max(h, w))
     small = rgb if scale == 1.0 else _downscale(rgb, scale)
