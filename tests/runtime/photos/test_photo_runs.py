@@ -168,3 +168,11 @@ def test_face_n_and_save_aligned_in_a_recipe(aligned_set, photos, tmp_path) -> N
     saved = np.asarray(Image.open(tmp_path / "out" / "pair_2_aligned.png"))
     pair = np.asarray(Image.open(photos / "pair.png"))
     assert np.array_equal(saved, align_face(pair, find_faces(pair)[1].landmarks, 32).pixels)
+
+
+def test_ffhq_declares_the_alignment_and_toon_keeps_its_crop(tmp_path) -> None:
+    from styleclip_runtime.modelsets import registry
+
+    assert registry.find_spec("ffhq").align == "ffhq" and registry.find_spec("toon").align is None
+    with pytest.raises(registry.ModelSetError, match=r"odd\.yaml: 'align' must be one of \['ffhq'\]"):
+        registry.parse_spec({"name": "odd", "align": "mtcnn"}, tmp_path / "odd.yaml")
