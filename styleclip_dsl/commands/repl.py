@@ -66,7 +66,7 @@ def repl(
     except KeyboardInterrupt:
         console.print("[yellow]skipped loading the models[/]: they load with the first line")
     except Exception as exc:  # the session still checks lines; running them reports the problem again
-        console.print(f"[yellow]warning[/]: could not load the models: {exc}")
+        console.print(f"[yellow]warning[/]: could not load the models: {escape(str(exc))}")
     autosave = autosaving.Autosave(autosaving.default_folder())
     raise typer.Exit(ui.interactive(shell, history or ui.default_history_path(), autosave, saved))
 
