@@ -5,12 +5,19 @@ synthesis of the same generator (what rendering the unedited image costs),
 so the figures say how much each engine adds on top of rendering.
 
     python bench/bench_engines.py [--full] [--device cpu|cuda] [--batch 4] [--opt-steps 5]
+    python bench/bench_engines.py --throughput [--models toon 256 1024] [--batches 1 8 32]
 
 Full size: StyleGAN2 1024 (config-f widths), CLIP ViT-B/32 (open_clip, random
 weights, no download), 18-layer LevelsMapper, a random fs3 table of 6048 rows.
 Optimization is timed per step and projected to its default 300 steps; with
 ``views=4`` the extra cost of each CLIP copy beyond the first is the model
 set's ``optimize_view_per_image`` estimate.
+
+``--throughput`` (#21 item 3): images per second of a global edit and of mapper inference over
+many subjects, through the runtime's own ``state.render`` (chunks of 16, fp32, as a run renders),
+at each batch size, for toon and for random generators of FFHQ shapes at 256 and 1024 px. The
+direction and the mapper are made once (a run caches them); the baseline is batch 1 of the same
+engine in the same run, so ``x batch 1`` is what batching gains.
 """
 from __future__ import annotations
 
@@ -95,13 +102,71 @@ def bench(name: str, g, clip, device: str, batch: int, opt_steps: int) -> None:
         print(f"{label:45s} {secs:10.4f} {secs / batch:10.4f} {secs / base:9.2f}")
 
 
+def throughput(name: str, g, device: str, batches: list[int], repeat: int) -> None:
+    from styleclip_runtime.engines import global_directions as gd
+    from styleclip_runtime.engines.mapper import apply_strength
+    from styleclip_runtime.models.mapper import LevelsMapper
+    from styleclip_runtime.state import Item, render
+
+    torch.manual_seed(0)
+    n = sum(l.width for l in g.layout if not l.is_torgb)
+    fs3 = torch.nn.functional.normalize(torch.randn(n, 512), dim=-1)
+    dt = torch.nn.functional.normalize(torch.randn(512), dim=0)
+    direction = gd.direction_from_relevance(gd.relevance(fs3, dt), g.layout, [torch.ones(l.width) for l in g.layout],
+                                            0.1)
+    mapper = LevelsMapper(style_dim=g.config.style_dim, n_latent=g.n_latent).to(device).eval()
+    print(f"\n{name}: images/s through state.render on {device} ({torch.get_num_threads()} threads), "
+          f"best of {repeat} after a warm-up")
+    print(f"| {'engine':8s} | {'batch':>5s} | {'images/s':>9s} | {'x batch 1':>9s} |")
+    print(f"| {'-' * 8} | {'-' * 5} | {'-' * 9} | {'-' * 9} |", flush=True)
+    for engine in ("global", "mapper"):
+        base = None
+        for batch in batches:
+            w = gd.sample_wplus(g, batch, seed=1, truncation=0.7)
+            with torch.no_grad():
+                if engine == "global":  # the edit: one StyleSpace offset per item, added in render
+                    offsets = gd.offset_of(direction, 4.0, batch)
+
+                    def run():
+                        items = [Item(f"s{i}", "bench", i, w[i], [o[i] for o in offsets]) for i in range(batch)]
+                        return render(g, items, device)
+                else:  # the edit: the mapper's W+ step, then render
+                    def run():
+                        moved = apply_strength(mapper, w.to(device), 1.0).cpu()
+                        return render(g, [Item(f"s{i}", "bench", i, moved[i]) for i in range(batch)], device)
+
+                per_s = batch / timed(run, repeat)  # inside no_grad, as a run renders
+            base = base or per_s
+            print(f"| {engine:8s} | {batch:5d} | {per_s:9.2f} | {per_s / base:9.2f} |", flush=True)
+
+
+def ffhq_shaped(size: int, device: str):
+    from styleclip_runtime.models.stylegan2 import Generator
+
+    torch.manual_seed(0)
+    g = Generator(size, 512, 8, channel_multiplier=2).to(device).eval()
+    for p in g.parameters():
+        p.requires_grad_(False)
+    return g
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
+    ap.add_argument("--throughput", action="store_true", help="images/s of global edits and mapper inference")
+    ap.add_argument("--models", nargs="+", default=["toon", "256", "1024"], help="with --throughput")
+    ap.add_argument("--batches", type=int, nargs="+", default=[1, 8, 32], help="with --throughput")
+    ap.add_argument("--repeat", type=int, default=2, help="with --throughput")
     ap.add_argument("--full", action="store_true", help="also the full-size models (slow on a CPU)")
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     ap.add_argument("--batch", type=int, default=4)
     ap.add_argument("--opt-steps", type=int, default=5)
     args = ap.parse_args()
+    if args.throughput:
+        for name in args.models:
+            g = toon(args.device)[0] if name == "toon" else ffhq_shaped(int(name), args.device)
+            label = "toon" if name == "toon" else f"{name} px, FFHQ shapes (random weights)"
+            throughput(label, g, args.device, args.batches, args.repeat)
+        return
     g, clip = toon(args.device)
     bench("toon", g, clip, args.device, args.batch, args.opt_steps)
     if args.full:

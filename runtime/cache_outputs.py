@@ -29,7 +29,7 @@ from .cache_keys import outputs_key
 from .errors import StepError
 from .image_input import expand_paths
 from .modelsets import registry
-from .report import ExpectResult, RunReport
+from .report import ExpectResult, RunReport, describe
 
 KIND = "outputs"
 STEP_KINDS = frozenset({"source", "edit", "save", "export", "expect"})
@@ -260,7 +260,8 @@ def replay(plan: dict, recipe_text: str, base_dir: Path, out_dir: Path, modelset
     expect_of = {e.step: e for e in expectations}
     for step in plan["steps"]:
         line = (step.get("span") or {}).get("line", 0)
-        events({"event": "step_start", "id": step["id"], "kind": step["kind"], "line": line, "label": step["kind"]})
+        events({"event": "step_start", "id": step["id"], "kind": step["kind"], "line": line,
+                "label": describe(step)})
         timing: dict[str, Any] = {"id": step["id"], "kind": step["kind"], "line": line, "seconds": 0.0,
                                   "cache": "outputs"}
         paths = by_step.get(step["id"], [])

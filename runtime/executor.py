@@ -22,7 +22,7 @@ from .cache import atomic_write_bytes
 from .errors import Interrupted, StepError
 from .image_input import ImageDigests
 from .latents import LatentBatch, save_latents
-from .report import ExpectResult, RunReport  # noqa: F401  (the executor's report types, torch-free)
+from .report import ExpectResult, RunReport, describe  # noqa: F401  (torch-free: also a replayed run's)
 from .animation import AnimationOptions, encode_animation
 from .outputs import OutputGuard, OutputRefused, make_grid, metadata_for, photo_cell, to_uint8
 from .stills import encode_still
@@ -377,25 +377,6 @@ class Executor:
 
 
 # ---------------------------------------------------------------------------
-def describe(step: dict) -> str:
-    kind = step["kind"]
-    if kind == "source":
-        p = step["params"]
-        what = {"invert": lambda: " ".join(p["paths"]), "generate": lambda: f"seeds {p['seeds']}",
-                "load": lambda: p["path"]}[step["op"]]()
-        return f"{step['op']} {what}"
-    if kind == "edit":
-        texts = " + ".join(repr(e["text"]) for e in step["edits"])
-        sweep = step.get("sweep")
-        extra = f" sweep {sweep['param']} x{len(sweep['values'])}" if sweep else ""
-        return f"{step['engine']} {texts}{extra}"
-    if kind == "save":
-        return f"save {step.get('mode', 'image')} {step['path']}"
-    if kind == "export":
-        return f"export latent {step['path']}"
-    return f"expect {step['metric']}{tuple(step.get('args') or [])} {step['op']} {step['value']!r}"
-
-
 # Labels every item carries; any other label is a swept parameter.
 ITEM_LABEL_KEYS: tuple[str, ...] = ("name", "subject", "index", "step", "text", "engine", "chain")
 

@@ -41,3 +41,23 @@ class RunReport:
     @property
     def failed_expectations(self) -> list[ExpectResult]:
         return [e for e in self.expectations if not e.passed]
+
+
+def describe(step: dict) -> str:
+    """A step in a few words, for progress lines."""
+    kind = step["kind"]
+    if kind == "source":
+        p = step["params"]
+        what = {"invert": lambda: " ".join(p["paths"]), "generate": lambda: f"seeds {p['seeds']}",
+                "load": lambda: p["path"]}[step["op"]]()
+        return f"{step['op']} {what}"
+    if kind == "edit":
+        texts = " + ".join(repr(e["text"]) for e in step["edits"])
+        sweep = step.get("sweep")
+        extra = f" sweep {sweep['param']} x{len(sweep['values'])}" if sweep else ""
+        return f"{step['engine']} {texts}{extra}"
+    if kind == "save":
+        return f"save {step.get('mode', 'image')} {step['path']}"
+    if kind == "export":
+        return f"export latent {step['path']}"
+    return f"expect {step['metric']}{tuple(step.get('args') or [])} {step['op']} {step['value']!r}"
