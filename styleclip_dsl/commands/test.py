@@ -25,7 +25,7 @@ from rich.markup import escape
 from .ci_reports import STATUS_STYLE, failure_text, summary_line, summary_table, write_json, write_junit
 from .ci_results import (ERROR, EXIT_NOTHING_FOUND, INVALID, STATUS_FOR_EXIT, RecipeResult, discover, display_path,
                          expectations_from_report, overall_exit)
-from .recipe_input import parse_set_options
+from .recipe_input import RecipeDecodeError, decode_recipe, parse_set_options
 from .run import EXIT_INTERRUPTED, EXIT_RUNTIME, execute
 
 
@@ -37,8 +37,10 @@ def run_one(path: Path, *, sets: dict[str, str], out: Path, device: str | None, 
     shown = display_path(path)
     start = time.perf_counter()
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = decode_recipe(path.read_bytes(), shown)
+    except RecipeDecodeError as exc:  # not UTF-8: an invalid recipe, with the line and column
+        return RecipeResult(shown, INVALID, 0.0, [], str(exc.diagnostic))
+    except OSError as exc:
         return RecipeResult(shown, ERROR, 0.0, [], f"cannot read recipe {shown}: {exc}")
     err = Console(file=io.StringIO(), record=True, highlight=False, soft_wrap=True)
     swallowed = Console(file=io.StringIO())  # run's own per-recipe table: test prints one summary instead

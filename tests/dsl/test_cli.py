@@ -96,3 +96,30 @@ def test_check_does_not_import_torch(tmp_path):
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.stdout.strip().splitlines()[-1] == "exit 0 False", result.stdout + result.stderr
+
+
+def test_bytes_that_are_not_utf8_are_a_located_error_for_every_command(tmp_path):
+    """Issue #20 item 1: a recipe on stdin or in a file with a byte that is not UTF-8 is an error
+    at its line and column, exit 2, never a UnicodeEncodeError when the text is printed."""
+    data = b"use toon\nseed 1\ninvert a\xff.png\n"
+    path = tmp_path / "bad.sc"
+    path.write_bytes(data)
+    for args in (["check", "-"], ["plan", "-"], ["fmt", "-"], ["check", str(path)], ["plan", str(path)],
+                 ["fmt", "--write", str(path)]):
+        result = runner.invoke(app, args, input=data)
+        assert result.exit_code == 2, (args, result.output)
+        assert result.exception is None or isinstance(result.exception, SystemExit), (args, result.exception)
+        name = "<stdin>" if args[-1] == "-" else str(path)
+        assert f"{name}:3:9: error: the recipe is not UTF-8 text (byte 0xff" in result.stderr, (args, result.stderr)
+    assert path.read_bytes() == data  # fmt --write left it alone
+
+
+def test_fmt_write_keeps_numbers_beyond_a_float_parseable(tmp_path):
+    path = tmp_path / "big.sc"
+    path.write_text("invert a.png\nglobal 'x'   alpha=1e999 beta=" + "9" * 5000 + "\n")
+    result = runner.invoke(app, ["fmt", "--write", str(path)])
+    assert result.exit_code == 0, result.output
+    assert path.read_text() == "invert a.png\nglobal 'x' alpha=1e999 beta=1e999\n"
+    result = runner.invoke(app, ["check", str(path)])
+    assert result.exit_code == 2
+    assert f"{path}:2:18: error: alpha: number out of range" in result.stderr
