@@ -78,7 +78,8 @@ def parse_overrides(overrides: dict[str, str]) -> tuple[Settings, list[Diagnosti
             else:
                 diagnostics.append(_override_error("not a model set name", value_span, context))
         elif key == "seed":
-            if value.isdigit() and int(value) <= MAX_SEED:
+            # ASCII digits only, and few enough for int() (5000 digits, or '²', would raise)
+            if value.isascii() and value.isdigit() and len(value) <= 12 and int(value) <= MAX_SEED:
                 seed = int(value)
             else:
                 diagnostics.append(_override_error(f"seed must be an integer from 0 to {MAX_SEED}", value_span, context))

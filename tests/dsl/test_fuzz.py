@@ -182,3 +182,11 @@ def test_fmt_writes_numbers_beyond_a_float_as_text_that_parses_back():
     formatted = format_recipe(recipe)
     assert formatted == "invert a.png\nglobal 'x' alpha=1e999 beta=-1e999\n"
     assert parse(formatted) == (recipe, [])
+
+
+def test_set_seed_overrides_that_int_cannot_read_are_errors():
+    for value in ("9" * 5000, "\u00b2", "\u0661\u0662", "-1", "1e3"):
+        plan, diagnostics = compile_recipe("seed 1", "s.sc", {"seed": value})
+        assert plan is None and [d.code for d in diagnostics] == ["E-type"], value
+    plan, diagnostics = compile_recipe("seed 1", "s.sc", {"seed": "42"})
+    assert plan is not None and plan.seed == 42
