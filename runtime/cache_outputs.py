@@ -191,7 +191,11 @@ def record_run(cache: Cache, key: str, out_dir: Path, report: RunReport) -> bool
         except (ValueError, OSError):
             return False
         record.outputs.append((owner.get(str(path), ""), rel.as_posix(), data))
-    cache.put_bytes(KIND, key, record.to_bytes())
+    try:
+        cache.put_bytes(KIND, key, record.to_bytes())
+    except OSError as exc:  # a full disk must not fail a run that has written its outputs
+        cache.warn(f"the output cache entry was not written ({exc}); the next run computes again")
+        return False
     return True
 
 
