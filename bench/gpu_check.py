@@ -128,7 +128,7 @@ def check_ops(device, rtol: float) -> tuple[list[Row], bool]:
         built = ext is not None
         rows.append(Row("ops", BUILD_ROW, f"{time.perf_counter() - t0:.1f} s" if built else "failed",
                         "builds", "ok" if built else "FAIL"))
-        what = "CUDA kernel"
+        what = "CUDA kernel" if built else "PyTorch path on CUDA (no kernel)"
     else:
         what = "fast PyTorch path"
     gen = torch.Generator().manual_seed(0)
@@ -213,12 +213,13 @@ def cuda_graph_synthesis(sizes: Sizes, device, g) -> Row:
             styles = [s.clone() for s in g.styles(torch.randn(batch, sizes.style_dim, device=device))]
             stream = torch.cuda.Stream(device)
             stream.wait_stream(torch.cuda.current_stream(device))
-            with torch.cuda.stream(stream), torch.autocast("cuda", dtype=torch.bfloat16):
+            # autocast's weight-cast cache cannot live across a graph capture: off for the graph
+            with torch.cuda.stream(stream), torch.autocast("cuda", dtype=torch.bfloat16, cache_enabled=False):
                 for _ in range(3):
                     g.synthesize(styles)
             torch.cuda.current_stream(device).wait_stream(stream)
             graph = torch.cuda.CUDAGraph()
-            with torch.cuda.graph(graph), torch.autocast("cuda", dtype=torch.bfloat16):
+            with torch.cuda.graph(graph), torch.autocast("cuda", dtype=torch.bfloat16, cache_enabled=False):
                 g.synthesize(styles)
         ms = 1000 * timer(device)(graph.replay, sizes.repeats) / batch
         return Row("synthesis", name, f"{ms:.2f} ms/img")
