@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from .batching import AdaptiveBatch
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity (it holds an array)
 class Photo:
     """What an ``invert`` fed the encoder for one item: its pixels and, for aligned faces, how."""
 
