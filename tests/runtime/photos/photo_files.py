@@ -2,9 +2,12 @@
 cat and coffee cup for no face) and writers for the file formats the decoding tests need."""
 from __future__ import annotations
 
+import os
 import struct
+import threading
 import zlib
 from pathlib import Path
+from typing import Any, Callable
 
 import numpy as np
 
@@ -44,3 +47,24 @@ def write_huge_png_header(path: Path, side: int = 30000) -> Path:
     """A PNG whose header says side x side RGB (a decompression bomb), with a tiny body."""
     path.write_bytes(png_bytes(side, side, 8, 2, zlib.compress(b"\x00" * 64)))
     return path
+
+
+def call_or_unblock(fifo: Path, work: Callable[[], Any], seconds: float = 10.0) -> tuple[bool, Any]:
+    """(finished in time, result or exception) of ``work``; when it blocks (reading the FIFO), the
+    FIFO's writer end is opened so that it ends, and the test can fail instead of hanging."""
+    out: list[Any] = []
+
+    def target() -> None:
+        try:
+            out.append(work())
+        except BaseException as exc:  # handed to the test
+            out.append(exc)
+
+    worker = threading.Thread(target=target, daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        worker.join(seconds)
+        return False, out[0] if out else None
+    return True, out[0]

@@ -4,7 +4,6 @@ applied; a FIFO is refused without being opened; a decompression bomb is a clean
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +12,7 @@ import tifffile
 from PIL import Image
 from styleclip_runtime.photos.decode import PhotoError, decode_photo
 
-from .photo_files import astronaut, write_huge_png_header, write_png16
+from .photo_files import astronaut, call_or_unblock, write_huge_png_header, write_png16
 
 
 @pytest.fixture(scope="module")
@@ -66,22 +65,9 @@ def test_exif_orientation_is_applied(tmp_path, photo, orientation, stored) -> No
 def test_a_fifo_is_refused_without_being_opened(tmp_path) -> None:
     fifo = tmp_path / "photo.png"
     os.mkfifo(fifo)
-    result: list[BaseException | None] = []
-
-    def attempt() -> None:
-        try:
-            decode_photo(fifo)
-            result.append(None)
-        except PhotoError as exc:
-            result.append(exc)
-
-    worker = threading.Thread(target=attempt, daemon=True)
-    worker.start()
-    worker.join(5)
-    if worker.is_alive():  # it blocked in open(): unblock it by opening the writer end, then fail
-        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
-        pytest.fail("decoding a FIFO blocked")
-    assert isinstance(result[0], PhotoError) and "FIFO" in str(result[0]) and "photo.png" in str(result[0])
+    finished, result = call_or_unblock(fifo, lambda: decode_photo(fifo))
+    assert finished, "decoding a FIFO blocked"
+    assert isinstance(result, PhotoError) and "FIFO" in str(result) and "photo.png" in str(result)
 
 
 def test_a_decompression_bomb_is_a_clean_error(tmp_path) -> None:

@@ -22,7 +22,7 @@ from styleclip_dsl.cli import app
 
 from ..test_executor import make_plan
 from ..tiny_modelset import ENC, GEN
-from .photo_files import astronaut, no_face_photo, write_huge_png_header
+from .photo_files import astronaut, call_or_unblock, no_face_photo, write_huge_png_header
 
 
 def write_set(folder: Path, name: str, align: str | None) -> Path:
@@ -145,10 +145,13 @@ def test_a_fifo_and_a_decompression_bomb_are_refused_cleanly(plain_set, photos, 
     for name, message in (("pipe.png", "is a FIFO"), ("huge.png", "too large to decode safely")):
         recipe = tmp_path / "r.sc"
         recipe.write_text(f"invert photos/{name} as p\nsave out/{{name}}.png\n")
-        explained = cli("plan", str(recipe), "--explain", "--models", str(plain_set))
-        assert explained.exit_code == 3 and message in explained.output and "Traceback" not in explained.output
-        ran = cli("run", str(recipe), "--models", str(plain_set), "--out", str(tmp_path), "--device", "cpu")
-        assert ran.exit_code == 3 and message in ran.output
+        finished, explained = call_or_unblock(photos / "pipe.png", lambda: cli(
+            "plan", str(recipe), "--explain", "--models", str(plain_set)))
+        assert finished and explained.exit_code == 3 and message in explained.output
+        assert "Traceback" not in explained.output
+        finished, ran = call_or_unblock(photos / "pipe.png", lambda: cli(
+            "run", str(recipe), "--models", str(plain_set), "--out", str(tmp_path), "--device", "cpu"))
+        assert finished and ran.exit_code == 3 and message in ran.output
 
 
 def test_face_n_and_save_aligned_in_a_recipe(aligned_set, photos, tmp_path) -> None:
