@@ -23,5 +23,5 @@ def _private_cache(tmp_path_factory):
 def pytest_addoption(parser):
     parser.addoption(
         "--long", action="store_true", default=False,
-        help="long fuzz runs (tests/dsl/test_fuzz.py: 100,000 examples instead of CI's 2,400)",
+        help="long fuzz runs (tests/dsl/test_fuzz.py: 100,000 examples instead of CI's 2,000)",
     )

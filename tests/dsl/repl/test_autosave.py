@@ -1,12 +1,11 @@
 """Autosave of REPL sessions (#20 item 2): every accepted line, undo and redo is on disk at once,
-a session that did not finish is named at the next start, and --resume replays it."""
+a session that did not finish is named at the next start, and --resume replays it (the command
+line's --resume after kill -9 is tests/test_repl_pty.py's)."""
 from __future__ import annotations
 
 import io
 import json
 import os
-import subprocess
-import sys
 
 from rich.console import Console
 
@@ -106,18 +105,3 @@ def test_a_disk_that_refuses_is_a_warning_not_a_crash(tmp_path):
     shell, _ = make_shell(tmp_path)
     shell.handle("generate seed=1")
     assert saver.write(shell.session) is False and saver.last_error is not None
-
-
-def test_cli_resume_replays_the_newest_session_before_piped_lines(tmp_path):
-    folder = tmp_path / "cache" / autosaving.FOLDER_NAME
-    saver = autosaving.Autosave(folder)
-    shell, _ = make_shell(tmp_path)
-    shell.handle("seed 3")
-    saver.write(shell.session)
-    env = dict(os.environ, STYLECLIP_CACHE=str(tmp_path / "cache"))
-    result = subprocess.run([sys.executable, "-m", "styleclip_dsl.cli", "repl", "--resume"], input=b"seed 4\n",
-                            cwd=tmp_path, env=env, capture_output=True, timeout=120)
-    out = result.stdout.decode()
-    assert f"resuming 1 line(s) from {saver.path}" in out.replace("\n", "")
-    assert result.returncode == 2  # the piped `seed 4` repeats the resumed `seed 3`
-    assert "'seed' is already set on line 1" in result.stderr.decode()
