@@ -220,7 +220,45 @@ def _missing_files(modelset, plan: dict) -> tuple[str, ...]:
             modelset.path(comp.file)
         except (MissingModelFile, ModelFileMismatch) as exc:  # absent, or not the file the set pins
             out.append(str(exc))
+    if _needs_stats(plan):
+        out += missing_stats_files(modelset)
     return tuple(out)
+
+
+def _needs_stats(plan: dict) -> bool:
+    """Whether a plan reads the global-direction statistics: a global edit, or a masked or smoothed
+    optimization."""
+    for step in plan["steps"]:
+        if step["kind"] != "edit":
+            continue
+        if step["engine"] == "global":
+            return True
+        values = [float(e["params"].get(k, 0) or 0) for e in step["edits"] for k in ("beta", "smooth")]
+        sweep = step.get("sweep") or {}
+        if step["engine"] == "optimize" and (any(values) or sweep.get("param") in ("beta", "smooth")):
+            return True
+    return False
+
+
+def missing_stats_files(modelset) -> list[str]:
+    """The statistics files the set's YAML lists (``global_stats:``, e.g. FFHQ's ``fs3.npy`` and
+    ``S_mean_std``) that are not on this machine, each with where to put it and how to prefetch it.
+    A set that lists them runs with them: the runtime does not spend hours recomputing what is
+    published (warm.py refuses with the same message)."""
+    from .modelsets.registry import MissingModelFile
+    from .modelsets.verified import ModelFileMismatch
+
+    listed = modelset.spec.global_stats
+    if not listed or modelset.shipped_global_stats():
+        return []
+    out = []
+    for f in listed.values():
+        try:
+            modelset.path(f)
+        except (MissingModelFile, ModelFileMismatch) as exc:
+            out.append(f"{exc}\n  `styleclip models prefetch {modelset.name} --from DIR` copies it into place "
+                       f"from a folder that holds it")
+    return out
 
 
 # -- sources -------------------------------------------------------------------------------------
@@ -353,6 +391,9 @@ def _stats(ctx: _Context) -> Need | None:
     ctx.stats_counted = True
     if ctx.modelset.shipped_global_stats():
         return Need("global-stats", "statistics and relevance table (fs3)", "shipped")
+    if ctx.modelset.spec.global_stats:  # listed in the YAML, not on this machine: see missing_files
+        names = ", ".join(f.filename for f in ctx.modelset.spec.global_stats.values())
+        return Need("global-stats", f"statistics files ({names})", "missing")
     n_samples, n_images, k = ctx.modelset.global_stats_settings()
     key = stats_key(ctx.fps, n_samples, n_images, k)
     return _cached_or(ctx, "global-stats", key, f"{n_samples} samples, {n_images} images per channel", "compute",

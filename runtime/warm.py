@@ -146,6 +146,12 @@ class WarmModels:
         if shipped:
             self._stats = _load_shipped_stats(shipped, self.generator.layout)
             return self._stats
+        from .explain import missing_stats_files
+        from .modelsets.registry import MissingModelFile
+
+        missing = missing_stats_files(self.modelset)  # listed in the YAML: fetched, never recomputed
+        if missing:
+            raise MissingModelFile("\n".join(missing))
         n_samples, n_images, k = self.modelset.global_stats_settings()
         fps = self.fingerprints()
         key = stats_key(fps, n_samples, n_images, k)

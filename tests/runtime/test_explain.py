@@ -17,6 +17,7 @@ import pytest
 import yaml
 from PIL import Image
 from styleclip_runtime.cache import Cache
+from styleclip_runtime.errors import StepError
 from styleclip_runtime.explain import explain_plan
 from styleclip_runtime.models.modelset import ModelSet
 from styleclip_runtime.session import open_executor, results_cache_dir
@@ -324,3 +325,34 @@ def test_optimization_and_training_say_how_much_device_memory_they_need(env, tmp
     bad = CliRunner().invoke(app, ["plan", str(recipe), "--explain", "--models", str(mem), "--device", "cpu",
                                    "--memory", str(tiny_budget / 1e9)])
     assert bad.exit_code == 3 and "m.sc:2:1: error" in bad.output and "--device cpu" in bad.output, bad.output
+
+
+def test_listed_but_missing_statistics_are_missing_files(env, tmp_path) -> None:
+    """A set whose YAML lists its statistics files (FFHQ's fs3.npy, S_mean_std) but lacks them: each is
+    a missing file with a `models prefetch` hint, not hours of statistics to compute (#24 item 7)."""
+    spec = yaml.safe_load(env.read_text())
+    spec["name"] = "tiny-nostats"
+    spec["global_stats"] = {"s_mean_std": {"name": "S_mean_std", "url": "https://example.org/S_mean_std"},
+                            "fs3": {"name": "fs3.npy"}}
+    spec["defaults"]["estimates"] = {"cpu": {"global_stats": 3100.0, "direction": 0.5}}
+    path = env.parent / "tiny-nostats.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    plan = make_plan([
+        {"kind": "source", "op": "generate", "subject": "g", "params": {"seeds": [1], "truncation": 0.7}},
+        {"kind": "edit", "input": "s1", "engine": "global", "edits": [{"text": "smile", "params": GLOBAL}],
+         "sweep": None},
+    ], modelset="tiny-nostats")
+    explanation = explain(path, plan, tmp_path)
+    assert len(explanation.missing_files) == 2
+    fs3, s_mean_std = sorted(explanation.missing_files)  # "...global_stats:fs3" < "...global_stats:s_mean_std"
+    assert "S_mean_std is missing" in s_mean_std and "https://example.org/S_mean_std" in s_mean_std
+    assert "fs3.npy is missing" in fs3
+    assert all("styleclip models prefetch tiny-nostats --from DIR" in m for m in explanation.missing_files)
+    stats = [n for n in explanation.needs if n.kind == "global-stats"]
+    assert [(n.status, n.seconds) for n in stats] == [("missing", None)]  # not "compute, about 52 min"
+    # a plan that needs no statistics does not ask for them
+    generate_only = make_plan(plan["steps"][:1], modelset="tiny-nostats")
+    assert explain(path, generate_only, tmp_path).missing_files == ()
+    executor = open_executor(str(path), "cpu")  # and the run stops with that message (warm.py)
+    with pytest.raises(StepError, match="fs3.npy is missing"):
+        executor.run(plan, "# r\n", tmp_path, tmp_path)
