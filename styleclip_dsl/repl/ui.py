@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from rich.markup import escape
 
@@ -25,6 +25,9 @@ from ..commands.recipe_input import RecipeDecodeError, decode_recipe
 from ..diagnostics import render_diagnostics
 from . import autosave as autosaving
 from .shell import Shell
+
+if TYPE_CHECKING:
+    from prompt_toolkit.history import FileHistory
 
 EXIT_OK, EXIT_EXPECT, EXIT_INVALID, EXIT_RUNTIME, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 BANNER = ("styleclip repl: each line runs at once. :help for commands, Tab to complete, "
@@ -37,9 +40,9 @@ def default_history_path() -> Path:
     return cache_root() / "repl-history"
 
 
-def safe_history(path: Path):
-    """prompt_toolkit's FileHistory that never fails a prompt: text that is not UTF-8 is stored with
-    U+FFFD in its place, and a history file that cannot be written is skipped."""
+def safe_history(path: Path) -> FileHistory:
+    """prompt_toolkit's FileHistory that never fails a prompt: characters that are not UTF-8 (lone
+    surrogates) are stored as '?', and a history file that cannot be written is skipped."""
     from prompt_toolkit.history import FileHistory
 
     class SafeFileHistory(FileHistory):
