@@ -241,8 +241,8 @@ class Session:
     def run(self, text: str, *, train: bool = False) -> Result:
         """Check and run ``text`` (one or more statements, ``;`` or newlines between them) after everything
         run so far; the latest result of the current subject. Raises ``RecipeError`` (nothing is kept)
-        when the text is invalid or fails, and ``TrainingRequired`` when it would train a mapper unless
-        ``train`` is true."""
+        when the text is invalid or fails, and ``TrainingRequired`` when it would train a mapper for 30 s
+        or more (or for a time the set cannot estimate) unless ``train`` is true."""
         self._notices = []
         if not train:
             self._refuse_training(text)
@@ -275,14 +275,14 @@ class Session:
         return Result(name, list(items), _models=executor.models)
 
     def _refuse_training(self, text: str) -> None:
-        from .training_gate import training_needs
+        from .training_gate import needs_consent, training_needs
 
         try:
             explanation, _ = self._session.explain(text)
         except Exception:  # an entry that does not compile says so when it runs
             return
         needs = training_needs(explanation)
-        if needs:
+        if needs_consent(needs):  # as `styleclip run` and the REPL: 30 s or more, or no estimate
             message = needs.describe() + "; run(..., train=True) starts it"
             raise TrainingRequired(message, [], "training")
 
