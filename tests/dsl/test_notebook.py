@@ -55,6 +55,7 @@ def test_quickstart_notebook_runs_in_a_jupyter_kernel(tmp_path) -> None:
     assert "['smile.mp4', 'smile_grid.png']" in str(cells['saved = s.run("save animation smile.mp4 duration=0.2; '
                                                          'save grid smile_grid.png")']["text/plain"])
     assert (tmp_path / "smile.mp4").read_bytes()[4:8] == b"ftyp"
-    error = str(cells["try:"]["stream"])
+    error, training = (str(_outputs(c)["stream"]) for c in notebook.cells if c["source"].startswith("try:"))
     assert "unknown parameter 'alpah'" in error and "did you mean 'alpha'?" in error
+    assert "this would train a mapper for 'smiel'" in training and "train=True" in training
     assert "global 'smile' alpha=0..4 count 5" in str(cells["print(s.recipe)"]["stream"])
