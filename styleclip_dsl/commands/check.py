@@ -14,10 +14,10 @@ from rich.markup import escape
 from ..api import check as check_text
 from ..checker import missing_output_warning
 from ..diagnostics import render_diagnostics, sort_diagnostics
+from ..exit_codes import EXIT_INVALID, EXIT_OK
 from ..model_names import ModelNames
 from .recipe_input import RecipeDecodeError, read_recipe_text
 
-EXIT_OK, EXIT_INVALID = 0, 2
 
 
 def check(

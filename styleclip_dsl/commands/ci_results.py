@@ -17,10 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..exit_codes import ExitCode
+
 PASSED, FAILED, INVALID, ERROR = "passed", "failed", "invalid", "error"
-EXIT_FOR_STATUS: dict[str, int] = {PASSED: 0, FAILED: 1, INVALID: 2, ERROR: 3}
+EXIT_FOR_STATUS: dict[str, int] = {PASSED: ExitCode.OK, FAILED: ExitCode.FAILED, INVALID: ExitCode.INVALID,
+                                   ERROR: ExitCode.RUNTIME}
 STATUS_FOR_EXIT: dict[int, str] = {v: k for k, v in EXIT_FOR_STATUS.items()}
-EXIT_NOTHING_FOUND = 2
+EXIT_NOTHING_FOUND = ExitCode.INVALID
 RECIPE_SUFFIX = ".sc"
 
 _OPS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le,

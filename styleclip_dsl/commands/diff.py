@@ -23,6 +23,7 @@ from rich.table import Table
 
 from ..api import compile_recipe
 from ..diagnostics import render_diagnostics
+from ..exit_codes import ExitCode
 from ..plan_diff import STATUS_MEANING, PlanDiff, diff_plans
 from .plan import describe_step
 from .recipe_input import parse_set_options, read_recipe_or_exit
@@ -45,18 +46,18 @@ def load_side(file: str, sets: dict[str, str], err: Console) -> Side:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             err.print(f"[bold]{file}[/]: [bold red]error[/]: not JSON ({exc})")
-            raise typer.Exit(2)
+            raise typer.Exit(ExitCode.INVALID)
         if isinstance(data, dict) and isinstance(data.get("plan"), dict):
             folder = (data.get("recipe") or {}).get("folder")  # where the run read its images (absent before 0.1)
             return Side(file, data["plan"], Path(folder) if folder else None, data)
         if isinstance(data, dict) and isinstance(data.get("steps"), list) and "modelset" in data:
             return Side(file, data, None)
         err.print(f"[bold]{file}[/]: [bold red]error[/]: neither a plan (styleclip plan --json) nor a run.json")
-        raise typer.Exit(2)
+        raise typer.Exit(ExitCode.INVALID)
     plan, diagnostics = compile_recipe(text, source_name, sets)
     render_diagnostics(diagnostics, text, err)
     if plan is None:
-        raise typer.Exit(2)
+        raise typer.Exit(ExitCode.INVALID)
     base = Path.cwd() if file == "-" else Path(file).resolve().parent
     return Side(file, plan.to_dict(), base)
 
@@ -146,7 +147,7 @@ def diff(
     sets = parse_set_options(set_)
     if old == "-" and new == "-":
         err.print("[bold red]error[/]: only one side can be standard input")
-        raise typer.Exit(2)
+        raise typer.Exit(ExitCode.INVALID)
     a, b = load_side(old, sets, err), load_side(new, sets, err)
     result = diff_plans(a.plan, b.plan)
     env = environment_changes(a.run, b.run)
@@ -158,7 +159,7 @@ def diff(
         sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
     else:
         print_diff(result, a, b, Console(highlight=False), show_all)
-    raise typer.Exit(0 if result.identical and not env else 1)
+    raise typer.Exit(ExitCode.OK if result.identical and not env else ExitCode.FAILED)
 
 
 def register(app: typer.Typer) -> None:

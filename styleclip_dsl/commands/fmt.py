@@ -9,6 +9,7 @@ from rich.console import Console
 
 from ..api import format_recipe, parse
 from ..diagnostics import render_diagnostics
+from ..exit_codes import ExitCode
 from .recipe_input import read_recipe_or_exit
 
 
@@ -27,18 +28,18 @@ def fmt(
     recipe, diagnostics = parse(text, source_name)
     if recipe is None or diagnostics:
         render_diagnostics(diagnostics, text, err)
-        raise typer.Exit(2)
+        raise typer.Exit(ExitCode.INVALID)
     formatted = format_recipe(recipe)
     again, problems = parse(formatted, source_name)
     if again != recipe or problems:  # a formatter bug must never cost the user their recipe
         err.print(f"{source_name}: error: the formatted text would not say the same as the recipe "
                   "(a bug in fmt); the file is left as it is", markup=False)
         render_diagnostics(problems, formatted, err)
-        raise typer.Exit(2)
+        raise typer.Exit(ExitCode.INVALID)
     if check_only:
         if formatted != text:
             err.print(f"{source_name}: not in canonical form", markup=False)
-            raise typer.Exit(1)
+            raise typer.Exit(ExitCode.FAILED)
         return
     if write and file != "-":
         if formatted != text:

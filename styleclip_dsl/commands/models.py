@@ -31,6 +31,8 @@ from typing import Optional
 from styleclip_runtime.modelsets import prefetch as prefetching
 from styleclip_runtime.modelsets import registry
 
+from ..exit_codes import ExitCode
+
 app = typer.Typer(name="models", help="Model sets: list them, verify their files, prefetch them into the cache, "
                   "add your own.", no_args_is_help=True)
 
@@ -75,7 +77,7 @@ def list_sets() -> None:
     for message in errors:
         Console(stderr=True).print(f"[red]error:[/red] {message}")
     if errors:
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.FAILED)
 
 
 @app.command("verify")
@@ -89,7 +91,7 @@ def verify_set(
         spec = registry.find_spec(name)
     except registry.ModelSetError as exc:
         Console(stderr=True).print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(1) from exc
+        raise typer.Exit(ExitCode.FAILED) from exc
     checks = registry.verify(spec)
     table = Table(title=f"model set {spec.name} ({spec.source})")
     for col in ("role", "file", "status", "size", "sha256", "detail"):
@@ -106,7 +108,7 @@ def verify_set(
     if counts["missing"]:
         console.print(f"Put each missing file where 'detail' says (download URLs are in {spec.source}); "
                       "nothing is downloaded automatically.")
-    raise typer.Exit(1 if failed else 0)
+    raise typer.Exit(ExitCode.FAILED if failed else ExitCode.OK)
 
 
 @app.command("prefetch")
@@ -122,10 +124,10 @@ def prefetch_set(
         spec = registry.find_spec(name)
     except registry.ModelSetError as exc:
         err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(1) from exc
+        raise typer.Exit(ExitCode.FAILED) from exc
     if source is not None and not source.is_dir():
         err.print(f"[red]error:[/red] --from {source}: not a folder")
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.FAILED)
     results = prefetching.prefetch(spec, source)
     table = Table(title=f"model set {spec.name} -> {registry.models_dir(spec.name)}")
     for col in ("role", "file", "status", "detail"):
@@ -137,13 +139,13 @@ def prefetch_set(
     bad = [r for r in results if not r.ok]
     if not bad:
         console.print(f"all {len(results)} files of '{spec.name}' are in place")
-        raise typer.Exit(0)
+        raise typer.Exit(ExitCode.OK)
     console.print(f"[red]{len(bad)} file(s) not in place[/red]; nothing is downloaded automatically:")
     for r in bad:
         where = f"  {r.filename}: put it at {r.path}" if r.status == prefetching.MISSING else f"  {r.filename}: {r.detail}"
         console.print(where + (f"\n    from {r.url}" if r.url else "\n    (no URL in the YAML)"), soft_wrap=True)
     console.print("then run `styleclip models prefetch` again, or pass --from DIR holding the files.")
-    raise typer.Exit(1)
+    raise typer.Exit(ExitCode.FAILED)
 
 
 @app.command("add")
@@ -166,11 +168,11 @@ def add_set(
         prompt, sep, file = entry.partition("=")
         if not sep or not prompt.strip() or not file.strip():
             err.print(f"[red]error:[/red] --mapper {entry!r}: expected 'prompt=FILE'")
-            raise typer.Exit(1)
+            raise typer.Exit(ExitCode.FAILED)
         mappers[prompt.strip()] = Path(file.strip())
     if align not in ("base", "none", *registry.ALIGN_METHODS):
         err.print(f"[red]error:[/red] --align {align!r}: expected base, none or one of {list(registry.ALIGN_METHODS)}")
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.FAILED)
     from styleclip_runtime.modelsets.add import AddError, add_modelset
 
     try:
@@ -178,7 +180,7 @@ def add_set(
                              None if align == "none" else align, description, force)
     except (AddError, registry.ModelSetError) as exc:
         err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(1) from exc
+        raise typer.Exit(ExitCode.FAILED) from exc
     console = Console()
     g = added.generator
     console.print(f"wrote {added.path}: generator {g['size']} px, W+ {added.encoder['n_styles']} x {g['style_dim']}")

@@ -21,6 +21,7 @@ from rich.table import Table
 
 from ..api import compile_recipe
 from ..diagnostics import render_diagnostics
+from ..exit_codes import ExitCode
 from .recipe_input import parse_set_options, read_recipe_or_exit
 
 
@@ -151,7 +152,7 @@ def explain(plan_dict: dict[str, Any], base: Path, models: Optional[str], device
         kind = pick_device(None).type if requested in (None, "", "auto") else torch.device(requested).type
     except (ModelSetError, RuntimeError) as exc:
         err.print(f"[bold red]error[/]: {exc}")
-        return 3
+        return ExitCode.RUNTIME
     explanation = explain_plan(plan_dict, modelset, Cache(results_cache_dir(modelset)), base, kind)
     if as_json:
         sys.stdout.write(json.dumps(explanation.to_dict(), indent=2) + "\n")
@@ -166,7 +167,7 @@ def explain(plan_dict: dict[str, Any], base: Path, models: Optional[str], device
                        + [_problem_diagnostic(message, spans[step_id], plan_dict["source_name"],
                                               "error" if fatal else "warning")
                           for step_id, message, fatal in memory], text, err)
-    return 3 if explanation.problems or any(fatal for _, _, fatal in memory) else 0
+    return ExitCode.RUNTIME if explanation.problems or any(fatal for _, _, fatal in memory) else ExitCode.OK
 
 
 def _problem_diagnostic(message: str, span: dict[str, int], source_name: str, severity: str = "error"):
@@ -204,7 +205,7 @@ def plan(
     compiled, diagnostics = compile_recipe(text, source_name, sets)
     render_diagnostics(diagnostics, text, err)
     if compiled is None:
-        raise typer.Exit(2)
+        raise typer.Exit(ExitCode.INVALID)
     if explain_costs:
         base = Path.cwd() if file == "-" else Path(file).resolve().parent
         plan_dict = compiled.to_dict()

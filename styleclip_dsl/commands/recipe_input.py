@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from ..diagnostics import Diagnostic, render_diagnostics
+from ..exit_codes import ExitCode
 from ..spans import Span
 
 STDIN_NAME = "<stdin>"
@@ -75,10 +76,10 @@ def read_recipe_or_exit(file: str, err: Console) -> tuple[str, str]:
         return read_recipe_text(file)
     except RecipeDecodeError as exc:
         render_diagnostics([exc.diagnostic], "", err)
-        raise typer.Exit(2)
+        raise typer.Exit(ExitCode.INVALID)
     except OSError as exc:
         err.print(f"[bold]{escape(file)}[/]: [bold red]error[/]: cannot read it ({escape(str(exc))})")
-        raise typer.Exit(2)
+        raise typer.Exit(ExitCode.INVALID)
 
 
 def parse_set_options(values: list[str]) -> dict[str, str]:

@@ -13,6 +13,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from ..exit_codes import ExitCode
+
 
 def repl(
     models: Optional[str] = typer.Option(None, "--models", help="Model set name or YAML path (overrides `use`)."),
@@ -52,10 +54,10 @@ def repl(
             saved = autosaving.read_session(resume_from) if resume_from is not None else autosaving.latest(folder)
         except autosaving.AutosaveError as exc:
             err.print(f"[bold red]error[/]: {escape(str(exc))}", highlight=False)
-            raise typer.Exit(2)
+            raise typer.Exit(ExitCode.INVALID)
         if saved is None:
             err.print(f"[bold red]error[/]: no autosaved session in {escape(str(folder))}", highlight=False)
-            raise typer.Exit(2)
+            raise typer.Exit(ExitCode.INVALID)
     if not interactive:
         if saved is not None:
             ui.resume(shell, saved)

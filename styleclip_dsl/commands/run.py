@@ -13,9 +13,9 @@ from typing import Optional
 import typer
 from rich.console import Console
 
+from ..exit_codes import EXIT_EXPECT, EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, EXIT_RUNTIME
 from .recipe_input import parse_set_options, read_recipe_or_exit
 
-EXIT_OK, EXIT_EXPECT, EXIT_INVALID, EXIT_RUNTIME, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
 # Files people hand to `run` that are not recipes: what they are, for the error

@@ -14,6 +14,9 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from ..exit_codes import ExitCode
+
+
 train_app = typer.Typer(help="Train models for a model set (latent mappers).", no_args_is_help=True)
 
 
@@ -85,7 +88,7 @@ def mapper(
         state_file.unlink(missing_ok=True)
     except (ValueError, RuntimeError, OSError) as exc:  # a damaged state or model file: said, not a traceback
         console.print(f"[bold red]error[/]: {exc}", highlight=False)
-        raise typer.Exit(3) from None
+        raise typer.Exit(ExitCode.RUNTIME) from None
     Console().print(f"mapper for {text!r} ({models.name}): {target}  final clip loss {metrics.get('clip', float('nan')):.3f}")
 
 

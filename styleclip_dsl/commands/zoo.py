@@ -10,6 +10,9 @@ from typing import Optional
 
 import typer
 
+from ..exit_codes import ExitCode
+
+
 app = typer.Typer(name="zoo", help="Build the embedded model sets from scratch.", no_args_is_help=True)
 
 BUILDABLE = ("toon",)
@@ -31,7 +34,7 @@ def build(
     DIR/work: finished steps are kept (unless --redo), a step cut short continues from its checkpoint."""
     if name not in BUILDABLE:
         typer.echo(f"error: cannot build model set {name!r}; buildable: {', '.join(BUILDABLE)}", err=True)
-        raise typer.Exit(2)
+        raise typer.Exit(ExitCode.INVALID)
     from styleclip_runtime.zoo.toon.build import BUILD_STEPS, build_toon
     from styleclip_runtime.zoo.toon.modelset_yaml import SHIPPED_DIR
 
@@ -39,7 +42,7 @@ def build(
     unknown = [s for s in chosen if s not in BUILD_STEPS]
     if unknown:
         typer.echo(f"error: unknown step(s) {', '.join(unknown)}; steps: {', '.join(BUILD_STEPS)}", err=True)
-        raise typer.Exit(2)
+        raise typer.Exit(ExitCode.INVALID)
     target = out if out is not None else SHIPPED_DIR
     report = build_toon(target, seed=seed, log=typer.echo, steps=chosen, redo=redo)
     for step, seconds in report.seconds.items():

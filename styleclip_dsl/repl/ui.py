@@ -23,13 +23,13 @@ from rich.markup import escape
 
 from ..commands.recipe_input import RecipeDecodeError, decode_recipe
 from ..diagnostics import render_diagnostics
+from ..exit_codes import EXIT_EXPECT, EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, EXIT_RUNTIME
 from . import autosave as autosaving
 from .shell import Shell
 
 if TYPE_CHECKING:
     from prompt_toolkit.history import FileHistory
 
-EXIT_OK, EXIT_EXPECT, EXIT_INVALID, EXIT_RUNTIME, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 BANNER = ("styleclip repl: each line runs at once. :help for commands, Tab to complete, "
           ":save FILE to keep the session as a recipe, Ctrl-D to leave.")
 
