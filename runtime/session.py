@@ -8,6 +8,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
+from styleclip_dsl.defaults import DEFAULT_MODELSET
+
 if TYPE_CHECKING:
     import torch
 
@@ -35,7 +37,7 @@ def results_cache_dir(modelset) -> Path:
     return Path(modelset.cache_dir) / "results"
 
 
-def open_executor(modelset_name: str = "toon", device: str | None = None, events: "EventSink" = lambda e: None,
+def open_executor(modelset_name: str = DEFAULT_MODELSET, device: str | None = None, events: "EventSink" = lambda e: None,
                   no_cache: bool = False, notify: Callable[[str], None] | None = None) -> "Executor":
     import torch
 

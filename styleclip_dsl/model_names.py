@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .defaults import DEFAULT_MODELSET
+
 
 def prompt_key(prompt: str) -> str:
     """As ``styleclip_runtime.modelsets.registry.prompt_key``: "Purple hair" and "purple_hair" agree."""
@@ -26,7 +28,7 @@ class ModelNames:
     """Model-set names and, per set, mapper prompts; ``None`` where a set cannot be read."""
 
     modelsets: tuple[str, ...]
-    default: str = "toon"
+    default: str = DEFAULT_MODELSET
     _specs: dict[str, Any] = field(default_factory=dict)
 
     @staticmethod
@@ -40,7 +42,7 @@ class ModelNames:
             names = tuple(p.stem for p in registry.available())
         except OSError:
             return None
-        return ModelNames(names, default or "toon")
+        return ModelNames(names, default or DEFAULT_MODELSET)
 
     def is_path(self, name: str) -> bool:
         return name.endswith((".yaml", ".yml")) or "/" in name

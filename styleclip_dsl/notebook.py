@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from .defaults import DEFAULT_MODELSET
 from .diagnostics import Diagnostic, render_diagnostics
 from .repl.session import Outcome, ReplSession
 from .repl.tracking import step_for_statement
@@ -221,7 +222,7 @@ class Session:
     the runtime's notices (default: print them).
     """
 
-    def __init__(self, models: str | None = "toon", device: str | None = None, *, out_dir: str | Path | None = None,
+    def __init__(self, models: str | None = DEFAULT_MODELSET, device: str | None = None, *, out_dir: str | Path | None = None,
                  base_dir: str | Path | None = None, echo: Callable[[str], None] | None = print) -> None:
         self._session = ReplSession(models=models, device=device,
                                     base_dir=Path(base_dir) if base_dir else None,
@@ -323,4 +324,4 @@ class Session:
         return self._session.mapper_prompts()
 
     def __repr__(self) -> str:
-        return f"<Session {self._session.models or 'toon'}: {len(self._session.entries)} entries>"
+        return f"<Session {self._session.models or DEFAULT_MODELSET}: {len(self._session.entries)} entries>"

@@ -11,6 +11,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ..defaults import DEFAULT_MODELSET
+
 cache_app = typer.Typer(help="Inspect or clean the result cache (inversions, directions, mappers, statistics).",
                         no_args_is_help=True)
 
@@ -33,7 +35,7 @@ def _size(n: int) -> str:
 
 
 @cache_app.command("info")
-def info(models: str = typer.Option("toon", "--models", help="Model set whose cache to show.")) -> None:
+def info(models: str = typer.Option(DEFAULT_MODELSET, "--models", help="Model set whose cache to show.")) -> None:
     """Where the cache is, how many entries of each kind, and their size."""
     data = _cache(models).info()
     console = Console()
@@ -50,14 +52,14 @@ def info(models: str = typer.Option("toon", "--models", help="Model set whose ca
 
 
 @cache_app.command("clear")
-def clear(models: str = typer.Option("toon", "--models", help="Model set whose cache to clear.")) -> None:
+def clear(models: str = typer.Option(DEFAULT_MODELSET, "--models", help="Model set whose cache to clear.")) -> None:
     """Remove every cached result (model files are not touched)."""
     n = _cache(models).clear()
     Console().print(f"removed {n} entries")
 
 
 @cache_app.command("prune")
-def prune(models: str = typer.Option("toon", "--models"),
+def prune(models: str = typer.Option(DEFAULT_MODELSET, "--models"),
           max_mb: float = typer.Option(2048.0, "--max-mb", help="Keep at most this many MiB (LRU eviction).")) -> None:
     """Evict least-recently-used entries down to --max-mb and remove stale temporary files."""
     freed = _cache(models).prune(int(max_mb * 1024 * 1024))

@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..api import compile_recipe
+from ..defaults import DEFAULT_MODELSET
 from ..diagnostics import render_diagnostics
 from ..exit_codes import ExitCode
 from ..plan_diff import STATUS_MEANING, PlanDiff, diff_plans
@@ -84,7 +85,7 @@ def result_changes(old: Side, new: Side, models: Optional[str]) -> dict[str, Any
     from styleclip_runtime.session import results_cache_dir
 
     def needs(side: Side) -> dict[str, Any]:
-        ms = ModelSet.load(models or side.plan.get("modelset") or "toon")
+        ms = ModelSet.load(models or side.plan.get("modelset") or DEFAULT_MODELSET)
         explanation = explain_plan(side.plan, ms, Cache(results_cache_dir(ms)), side.base or Path.cwd())
         return {n.key: n for n in explanation.needs if n.key}
 

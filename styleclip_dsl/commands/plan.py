@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..api import compile_recipe
+from ..defaults import DEFAULT_MODELSET
 from ..diagnostics import render_diagnostics
 from ..exit_codes import ExitCode
 from .recipe_input import parse_set_options, read_recipe_or_exit
@@ -147,7 +148,7 @@ def explain(plan_dict: dict[str, Any], base: Path, models: Optional[str], device
 
     requested = device or plan_dict.get("device")
     try:
-        modelset = ModelSet.load(models or plan_dict.get("modelset") or "toon")
+        modelset = ModelSet.load(models or plan_dict.get("modelset") or DEFAULT_MODELSET)
         # a named device need not be here: one may plan a GPU run on a laptop
         kind = pick_device(None).type if requested in (None, "", "auto") else torch.device(requested).type
     except (ModelSetError, RuntimeError) as exc:

@@ -13,6 +13,7 @@ from typing import Optional
 import typer
 from rich.console import Console
 
+from ..defaults import DEFAULT_MODELSET
 from ..exit_codes import EXIT_EXPECT, EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, EXIT_RUNTIME
 from .recipe_input import parse_set_options, read_recipe_or_exit
 
@@ -94,7 +95,7 @@ def execute(text: str, source_name: str, base: Path, *, sets: dict[str, str], ou
     printer = EventPrinter(console, err, quiet=quiet, as_json=as_json, progress_console=progress_console)
     from styleclip_runtime.errors import Interrupted, StepError
 
-    modelset = model_file or plan_dict.get("modelset") or "toon"
+    modelset = model_file or plan_dict.get("modelset") or DEFAULT_MODELSET
     if not no_cache and not update_golden:  # every output already cached: served without torch (#21)
         from styleclip_runtime.cache_outputs import replay
 

@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from ..defaults import DEFAULT_MODELSET
 from ..exit_codes import ExitCode
 
 
@@ -23,7 +24,7 @@ train_app = typer.Typer(help="Train models for a model set (latent mappers).", n
 @train_app.command("mapper")
 def mapper(
     text: str = typer.Argument(..., help="The prompt, e.g. 'curly hair'."),
-    models: str = typer.Option("toon", "--models", help="Model set name or YAML path."),
+    models: str = typer.Option(DEFAULT_MODELSET, "--models", help="Model set name or YAML path."),
     steps: int = typer.Option(300, "--steps", min=1, help="Training steps."),
     batch: int = typer.Option(8, "--batch", min=1, help="Latents per step."),
     lr: float = typer.Option(0.5, "--lr", help="Adam learning rate (the published run used 0.5 with Ranger)."),

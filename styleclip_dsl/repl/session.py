@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Callable, Literal
 
 from ..api import compile_recipe, parse
+from ..defaults import DEFAULT_MODELSET
 from ..diagnostics import Diagnostic
 from ..formatter import format_recipe
 from ..spans import Span
@@ -162,7 +163,7 @@ class ReplSession:
     def executor_key(self, plan: dict | None) -> tuple[str, str | None]:
         """(model set name or YAML path, device) that ``plan`` runs on (``--models`` / ``--device`` win)."""
         plan = plan or {}
-        modelset = self._model_file() or plan.get("modelset") or self.models or "toon"
+        modelset = self._model_file() or plan.get("modelset") or self.models or DEFAULT_MODELSET
         return modelset, self.device or plan.get("device")
 
     def executor_for(self, plan: dict | None) -> Any:
