@@ -24,7 +24,7 @@ class ParamSpec(NamedTuple):
 NUMERIC_TYPES: tuple[ParamType, ...] = ("number", "int")
 
 # ``layers=``: the W+ levels an edit may change (StyleCLIP's coarse rows 0-3, medium 4-7, fine 8 on);
-# the runtime's engines/layers.py holds the same list
+# the runtime's engines/layers.py takes its list from here
 LAYERS = ("all", "coarse", "medium", "fine", "coarse-medium", "medium-fine", "coarse-fine")
 LAYERS_DOC = "the W+ levels the edit may change: all, coarse, medium, fine, or two joined by '-'"
 

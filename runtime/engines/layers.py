@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import torch
 
+from styleclip_dsl.defaults import LAYERS
+
 from ..models.mapper import LEVEL_ROWS, LEVELS
 
-CHOICES: tuple[str, ...] = ("all", "coarse", "medium", "fine", "coarse-medium", "medium-fine", "coarse-fine")
+CHOICES: tuple[str, ...] = LAYERS  # the values the language allows (styleclip_dsl/defaults.py)
 
 
 def levels_of(choice: str) -> tuple[str, ...]:

@@ -22,7 +22,9 @@ def test_levels_are_the_released_mappers_rows() -> None:
     assert layers.wplus_mask("fine", 10).flatten().tolist() == [0.0] * 8 + [1.0] * 2
 
 
-def test_the_language_and_the_runtime_know_the_same_values() -> None:
-    assert LAYERS == layers.CHOICES
+def test_every_value_the_language_allows_names_levels_the_runtime_knows() -> None:
+    named = {choice: tuple(rows(choice, 18)) for choice in LAYERS}
+    assert len(set(named.values())) == len(LAYERS)  # each value names its own rows
+    assert named["all"] == tuple(range(18)) and all(named[c] for c in LAYERS)
     with pytest.raises(ValueError, match="layers='fine-coarse'"):
         layers.levels_of("fine-coarse")
