@@ -95,6 +95,7 @@ def test_session_with_typo_undo_show_save_replays_byte_identical(models, env, tm
         child.expect(r"a \(line 2, 2 images\): (\S+\.png)")
         preview = Path(child.match.group(1))
         child.expect(r"\(a\)>")
+        assert preview.is_file()  # while the session runs
 
         child.sendline(":save session.recipe")
         child.expect("saved 3 line")
@@ -105,7 +106,7 @@ def test_session_with_typo_undo_show_save_replays_byte_identical(models, env, tm
     finally:
         child.close()
     assert child.exitstatus == 0
-    assert preview.is_file()
+    assert not preview.parent.exists()  # the preview folder goes with the session
 
     recipe = (work / "session.recipe").read_text()
     assert recipe.splitlines() == ["generate seeds=[1, 2] as a", "global 'smile' alpha=3", "save out/{name}.png"]
