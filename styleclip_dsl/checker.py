@@ -26,6 +26,7 @@ from .defaults import (
     NUMERIC_TYPES, ParamSpec,
 )
 from .diagnostics import Diagnostic, DiagnosticSink
+from .keywords import statement_keywords
 from .metrics import ATTRIBUTE_FAMILIES, LABEL_OPS, METRICS
 from .model_names import ModelNames, prompt_key
 from .naming import (
@@ -39,10 +40,6 @@ from .suggest import did_you_mean
 from .sweeps import SweepError, expand
 from .values import OUT_OF_RANGE, describe, is_sweep
 
-STATEMENT_KEYWORDS: tuple[str, ...] = (
-    "use", "seed", "device", "invert", "generate", "load", "on",
-    "apply", "global", "mapper", "optimize", "then", "save", "export", "expect",
-)
 LATENT_EXTENSIONS: tuple[str, ...] = (".pt", ".npz")
 LOAD_EXTENSIONS: tuple[str, ...] = (".pt", ".npz", ".npy")
 _DEVICE = re.compile(r"cpu|cuda(:\d+)?|mps|auto")
@@ -95,8 +92,8 @@ class Checker:
             hint = f"parameters go on the edit's line, e.g. `global 'smile' {word}=...`"
         else:
             hint = did_you_mean(
-                word, STATEMENT_KEYWORDS,
-                "a statement starts with one of: " + ", ".join(sorted(STATEMENT_KEYWORDS)),
+                word, statement_keywords(),
+                "a statement starts with one of: " + ", ".join(sorted(statement_keywords())),
             )
         self.sink.error("E-unknown-statement", f"unknown statement '{word}'", node.word.span, hint)
 

@@ -10,13 +10,8 @@ from __future__ import annotations
 import math
 
 from . import ast
+from .keywords import keywords
 from .lexical import is_bare_path, is_device_name, is_name, quote
-
-_KEYWORDS = {
-    "use", "seed", "device", "invert", "generate", "load", "on", "as", "apply", "via", "global",
-    "mapper", "optimize", "then", "save", "grid", "animation", "export", "latent", "expect",
-    "step", "count", "true", "false", "aligned",
-}
 
 
 def format_recipe(recipe: ast.Recipe) -> str:
@@ -103,13 +98,13 @@ def _alias(alias: ast.Ident | None) -> str:
 
 
 def _name(value: str) -> str:
-    return value if is_name(value) and value not in _KEYWORDS else quote(value)
+    return value if is_name(value) and value not in keywords() else quote(value)
 
 
 
 
 def format_path(value: str) -> str:
-    bare = value and is_bare_path(value) and value not in _KEYWORDS and not value.startswith("face=")
+    bare = value and is_bare_path(value) and value not in keywords() and not value.startswith("face=")
     return value if bare else quote(value)
 
 

@@ -2,8 +2,8 @@
 
 ``suggest(text_before_cursor, state)`` is a pure function (tested without a
 terminal); ``ReplCompleter`` adapts it to prompt_toolkit. The vocabulary
-comes from the same tables the checker uses (``defaults.ENGINE_PARAMS``,
-``GENERATE_PARAMS``, ``metrics.METRICS``); the live part (subjects, prompts
+comes from the same tables the checker uses (the grammar's statement keywords,
+``defaults.ENGINE_PARAMS``, ``GENERATE_PARAMS``, ``metrics.METRICS``); the live part (subjects, prompts
 with a mapper or already edited with) comes from the session through
 ``state``.
 """
@@ -19,13 +19,10 @@ from prompt_toolkit.document import Document
 
 from ..constraints import OneOf
 from ..defaults import ENGINE_PARAMS, ENGINES, GENERATE_PARAMS
+from ..keywords import statement_keywords
 from ..lexical import quote
 from ..metrics import METRICS
 
-STATEMENTS: tuple[str, ...] = (
-    "invert", "generate", "load", "on", "apply", "then", "global", "mapper", "optimize",
-    "save", "export", "expect", "use", "seed", "device",
-)
 DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda", "cuda:0", "mps")
 # the words a parameter takes (space=wplus|s, layers=...), read from the engines' OneOf constraints
 PARAM_CHOICES: dict[str, tuple[str, ...]] = {
@@ -102,7 +99,7 @@ def suggest(text: str, state: CompletionState) -> list[Suggestion]:
     if open_quote:
         return _prompts(words, word, state)
     if not words:
-        return _matching(word, STATEMENTS, "statement")
+        return _matching(word, statement_keywords(), "statement")
     head = words[0]
     if head == "then":
         words = words[1:]

@@ -1,7 +1,7 @@
 """Syntax highlighting for the prompt: a prompt_toolkit ``Lexer`` built from the grammar's keywords.
 
-The keywords are the quoted literals of ``grammar/styleclip.lark`` (so a
-keyword added to the grammar is highlighted without touching this file).
+The keywords are the grammar's (``styleclip_dsl.keywords``: a keyword added to
+``grammar/styleclip.lark`` is highlighted without touching this file).
 Token classes: ``keyword``, ``engine``, ``string``, ``number``, ``param``
 (the key of ``k=v``), ``operator``, ``comment``, ``command`` (a ``:`` command
 at the start of the input), ``path`` and ``text`` for the rest. Highlighting
@@ -11,7 +11,6 @@ line, not the parser.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import Callable
 
 from prompt_toolkit.document import Document
@@ -19,7 +18,7 @@ from prompt_toolkit.lexers import Lexer
 from prompt_toolkit.styles import Style
 
 from ..defaults import ENGINES
-from ..grammar_loader import grammar_text
+from ..keywords import keywords
 
 STYLE = Style.from_dict({
     "keyword": "bold ansiblue",
@@ -33,7 +32,6 @@ STYLE = Style.from_dict({
     "path": "underline",
 })
 
-_LITERAL = re.compile(r'"([A-Za-z_]+)"')
 _TOKEN = re.compile(r"""
     (?P<comment>\#.*)
   | (?P<string>'(?:[^'\\]|\\.)*'?|"(?:[^"\\]|\\.)*"?)
@@ -47,10 +45,9 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*")
 _RANGE = re.compile(r"(-?[\d.eE+-]+?)(\.\.)(-?[\d.eE+-]+)")
 
 
-@lru_cache(maxsize=1)
 def grammar_keywords() -> frozenset[str]:
     """Every keyword the grammar spells out (``use``, ``apply``, ``via``, ``then``, ``step``, ...)."""
-    return frozenset(_LITERAL.findall(grammar_text()))
+    return keywords()
 
 
 def tokenize(line: str, first_line: bool = True) -> list[tuple[str, str]]:
