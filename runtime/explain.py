@@ -351,7 +351,7 @@ def _edit(ctx: _Context, step: dict, line: int, n_inputs: int) -> StepCost:
             seconds, unestimated = _optimize_seconds(ctx, p, n_inputs)
             what = f"{text!r}, {int(p['steps'])} steps x {n_inputs} subject(s)" + "".join(
                 f", {k}={v:g}" for k, v in labels.items()) + unestimated  # one per sweep value
-            chunk = min(int(ctx.modelset.spec.defaults.get("optimize_batch", 16)), max(1, n_inputs))
+            chunk = min(ctx.modelset.optimize_batch_size(), max(1, n_inputs))
             needs.append(Need("optimization", what, "on-input", seconds, memory=ctx.memory(chunk)))
     return StepCost(step["id"], line, items, tuple(_unique(needs)), tuple(problems))
 

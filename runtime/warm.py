@@ -15,7 +15,7 @@ import torch
 
 from .batching import AdaptiveBatch
 from .cache import Cache
-from .cache_keys import direction_key, mapper_key, stats_identity, stats_key
+from .cache_keys import STATS_SEED, direction_key, mapper_key, stats_identity, stats_key
 from .engines import global_directions as gd
 from .engines import keep as keep_engine
 from .engines import mapper as mapper_engine
@@ -39,7 +39,7 @@ class WarmModels:
         self._fps: dict[str, str] | None = None
         self._style_std: list[torch.Tensor] | None = None
         # subjects optimised together; halves on out-of-memory and stays halved for the session
-        self.optimize_batch = AdaptiveBatch(int(modelset.defaults.get("optimize_batch", 16)), notify)
+        self.optimize_batch = AdaptiveBatch(modelset.optimize_batch_size(), notify)
         self.free_device_memory: Callable[[], int | None] = self._free_cuda_memory
         self._batch_fitted = False
 
@@ -105,7 +105,7 @@ class WarmModels:
     def mean_latent(self) -> torch.Tensor:
         if self._mean_latent is None:
             with torch.no_grad():
-                self._mean_latent = self.generator.mean_latent(4096, seed=0)
+                self._mean_latent = self.generator.mean_latent()
         return self._mean_latent
 
     @torch.no_grad()
@@ -287,7 +287,7 @@ def _load_shipped_stats(shipped: dict[str, Path], layout) -> gd.GlobalStats:
         raise ValueError(message) from exc
 
 
-def compute_global_stats(generator, clip, n_samples: int, n_images: int, k: float, seed: int = 5,
+def compute_global_stats(generator, clip, n_samples: int, n_images: int, k: float, seed: int = STATS_SEED,
                          cache: Cache | None = None, key: str | None = None,
                          progress=None) -> gd.GlobalStats:
     """Means/stds and fs3, resumable layer by layer through the cache."""

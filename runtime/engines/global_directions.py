@@ -26,7 +26,7 @@ import torch
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
-from ..cache_keys import GLOBAL_VERSION
+from ..cache_keys import GLOBAL_VERSION, STATS_SEED
 from .keep import orthogonal_part
 
 ENGINE_VERSION = GLOBAL_VERSION  # the cache keys carry it: runtime/cache_keys.py
@@ -93,7 +93,7 @@ def sample_wplus(generator, n: int, seed: int, truncation: float, batch: int = 2
     """n W+ codes from seeded z, truncated toward the mean latent on every
     layer (the TF GetCode recipe), as (n, L, C)."""
     gen = torch.Generator().manual_seed(seed)
-    mean = generator.mean_latent(4096, seed=seed)
+    mean = generator.mean_latent(seed=seed)
     device = mean.device
     out = []
     for start in range(0, n, batch):
@@ -104,14 +104,14 @@ def sample_wplus(generator, n: int, seed: int, truncation: float, batch: int = 2
 
 
 @torch.no_grad()
-def compute_style_stats(generator, n: int = 100_000, seed: int = 5, truncation: float = 0.7,
+def compute_style_stats(generator, n: int = 100_000, seed: int = STATS_SEED, truncation: float = 0.7,
                         batch: int = 512) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
     """Per-channel mean and std of every style layer over ``n`` sampled codes
     (streaming sums in float64, so 100k x 9088 never sits in memory)."""
     sums: list[torch.Tensor] | None = None
     sq: list[torch.Tensor] = []
     gen = torch.Generator().manual_seed(seed)
-    mean_w = generator.mean_latent(4096, seed=seed)
+    mean_w = generator.mean_latent(seed=seed)
     for start in range(0, n, batch):
         z = torch.randn(min(batch, n - start), generator.config.style_dim, generator=gen).to(mean_w.device)
         w = generator.truncate(generator.mapping(z), truncation, mean_w)
@@ -131,7 +131,7 @@ def compute_style_stats(generator, n: int = 100_000, seed: int = 5, truncation: 
 
 @torch.no_grad()
 def compute_relevance(generator, clip, mean: Sequence[torch.Tensor], std: Sequence[torch.Tensor],
-                      n_images: int = 100, k: float = 5.0, seed: int = 5, truncation: float = 0.7,
+                      n_images: int, k: float, seed: int = STATS_SEED, truncation: float = 0.7,
                       batch_size: int = 128, progress: Progress | None = None,
                       partial: dict[int, torch.Tensor] | None = None,
                       on_layer_done: Callable[[int, torch.Tensor], None] | None = None) -> torch.Tensor:

@@ -176,7 +176,7 @@ def train_mapper(generator, clip, text: str, config: MapperTraining = MapperTrai
     for p in generator.parameters():
         p.requires_grad_(False)
     text_emb = training_target(clip, text, config).to(device)
-    mean = generator.mean_latent(4096, seed=config.seed)
+    mean = generator.mean_latent(seed=config.seed)
     opt = torch.optim.Adam(mapper.parameters(), lr=config.lr, betas=(0.9, 0.999))
     use_id = identity is not None and config.id_lambda > 0
     if config.views < 0 or config.smooth < 0:

@@ -7,7 +7,7 @@ each on first access of its property:
 
 - ``generator``: ``Generator`` (through ``load_generator_checkpoint``);
 - ``latent_avg``: the generator's average W as (n_latent, style_dim): the
-  checkpoint's ``latent_avg`` when it has one, else ``mean_latent(4096)``;
+  checkpoint's ``latent_avg`` when it has one, else ``mean_latent()``;
 - ``encoder``: an ``Inverter`` (e4e + the encoder file's own ``latent_avg``),
   image -> W+ ready to render; None when the set has no encoder;
 - ``clip``: ``ClipModel``; ``identity``: ``IdentityNet`` or None;
@@ -28,6 +28,11 @@ import torch
 from ..modelsets import registry
 from ..modelsets.registry import ComponentSpec, FileSpec, ModelSetSpec, MissingModelFile
 from ..modelsets.verified import DigestRecord, ModelFileMismatch, check_file
+
+# ``defaults.global_stats`` of a set whose YAML leaves them out (toon.yaml asks for 100 images per channel,
+# the published N; the default stays 16 so that statistics already cached keep their key)
+GLOBAL_STATS_DEFAULTS: dict[str, float] = {"n_samples": 20000, "n_images": 16, "k": 5.0}
+DEFAULT_OPTIMIZE_BATCH = 16  # ``defaults.optimize_batch`` of a set that does not say
 
 
 class ModelSet:
@@ -102,7 +107,7 @@ class ModelSet:
             n, d = generator.config.n_latent, generator.config.style_dim
             if stored is None:
                 with torch.no_grad():
-                    stored = generator.mean_latent(4096)
+                    stored = generator.mean_latent()
             stored = stored.detach().to(self.device, torch.float32).reshape(-1, d)
             return stored.expand(n, d).clone() if stored.shape[0] == 1 else stored
 
@@ -214,8 +219,12 @@ class ModelSet:
 
     def global_stats_settings(self) -> tuple[int, int, float]:
         """(samples, images per channel, k) for computing the statistics (``defaults.global_stats``)."""
-        settings = dict(self.spec.defaults.get("global_stats") or {})
-        return int(settings.get("n_samples", 20000)), int(settings.get("n_images", 16)), float(settings.get("k", 5.0))
+        settings = {**GLOBAL_STATS_DEFAULTS, **(self.spec.defaults.get("global_stats") or {})}
+        return int(settings["n_samples"]), int(settings["n_images"]), float(settings["k"])
+
+    def optimize_batch_size(self) -> int:
+        """Subjects optimized together at first (``defaults.optimize_batch``; halved on out-of-memory)."""
+        return int(self.spec.defaults.get("optimize_batch", DEFAULT_OPTIMIZE_BATCH))
 
     # -- fingerprints and devices ------------------------------------------------------------
     def fingerprints(self) -> dict[str, str]:

@@ -34,6 +34,8 @@ from .ops import FusedLeakyReLU, make_kernel, upfirdn2d
 BLUR_KERNEL = (1, 3, 3, 1)
 NOISE_MODES = ("const", "random", "none")
 IMPLS = ("fast", "reference")
+# z samples the mean latent (the truncation centre, and latent_avg when a checkpoint has none) averages
+MEAN_LATENT_SAMPLES = 4096
 
 
 @dataclass(frozen=True)
@@ -343,7 +345,7 @@ class Generator(nn.Module):
         return self.style(z)
 
     @torch.no_grad()
-    def mean_latent(self, n: int = 4096, seed: int = 0) -> torch.Tensor:
+    def mean_latent(self, n: int = MEAN_LATENT_SAMPLES, seed: int = 0) -> torch.Tensor:
         """Mean of ``n`` mapped z drawn from a generator seeded with ``seed``;
         (1, style_dim), the same on every call and every device."""
         rng = torch.Generator().manual_seed(seed)

@@ -64,7 +64,7 @@ def generator_samples(gen, count: int, seed: int = 2024, truncation: float = 1.0
     """``count`` samples ``G(mapping(z))`` (const noise), optionally truncated toward ``mean_latent``."""
     w = gen.mapping(sample_z(gen, count, seed))
     if truncation != 1.0:
-        w = gen.truncate(w, truncation, gen.mean_latent(4096, seed=0))
+        w = gen.truncate(w, truncation, gen.mean_latent())
     return torch.cat([gen(w[i:i + batch], noise_mode="const").clamp(-1, 1) for i in range(0, count, batch)])
 
 

@@ -67,7 +67,7 @@ def generator_pool(gen: Generator, n: int, seed: int, batch: int = 100) -> tuple
     g = torch.Generator().manual_seed(seed)
     z = torch.randn(n, gen.style_dim, generator=g)
     w = gen.mapping(z)
-    mean = gen.mean_latent(4096, seed=0)
+    mean = gen.mean_latent()
     cut = n - n // 4
     w[cut:] = gen.truncate(w[cut:], 0.7, mean)
     images = torch.cat([gen(w[i:i + batch], noise_mode="const").clamp(-1, 1) for i in range(0, n, batch)])
@@ -103,7 +103,7 @@ def train_encoder(gen: Generator, work: Path, cfg: EncoderTraining = EncoderTrai
         p.requires_grad_(False)
     torch.manual_seed(cfg.seed)
     enc = Encoder4Editing(TOON_E4E_CONFIG)
-    avg = gen.mean_latent(4096, seed=0).expand(TOON_E4E_CONFIG.n_styles, -1).clone()
+    avg = gen.mean_latent().expand(TOON_E4E_CONFIG.n_styles, -1).clone()
     opt = torch.optim.Adam(enc.parameters(), lr=cfg.lr, betas=(0.9, 0.99))
     start = 0
     ckpt = _load(work / "encoder.pt")

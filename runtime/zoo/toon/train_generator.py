@@ -741,12 +741,12 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def save_shipped_generator(gen: Generator, path: Path) -> None:
-    """The fp16 safetensors file with ``latent_avg`` (``mean_latent(4096, seed=0)``)."""
+    """The fp16 safetensors file with ``latent_avg`` (``mean_latent()``)."""
     from ...models.checkpoints import save_generator_checkpoint
 
     half = Generator.from_config(gen.config)
     half.load_state_dict(gen.state_dict())
-    latent_avg = gen.mean_latent(4096, seed=0)[0]
+    latent_avg = gen.mean_latent()[0]
     half = half.half()
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     save_generator_checkpoint(half, path, latent_avg.half())
