@@ -276,8 +276,10 @@ class Session:
         return Result(name, list(items), _models=executor.models)
 
     def _refuse_training(self, text: str) -> None:
-        from .training_gate import needs_consent, training_needs
+        from .training_gate import might_train, needs_consent, training_needs
 
+        if not might_train(text):
+            return
         try:
             explanation, _ = self._session.explain(text)
         except Exception:  # an entry that does not compile says so when it runs

@@ -59,8 +59,17 @@ def needs_consent(needs: TrainingNeeds) -> bool:
     return bool(needs) and (seconds is None or seconds >= CONSENT_SECONDS)
 
 
+def might_train(text: str) -> bool:
+    """A cheap first look at recipe text: only a mapper edit trains, so text without the word needs
+    no explanation (the REPL and the notebook ask before each entry)."""
+    return "mapper" in text
+
+
 def trainings_of_run(executor: Any, plan: dict, base: Any) -> TrainingNeeds:
-    """What running ``plan`` on ``executor`` would train (``explain.explain_plan`` on its warm models)."""
+    """What running ``plan`` on ``executor`` would train (``explain.explain_plan`` on its warm models;
+    a plan without a mapper edit trains nothing and is not explained)."""
+    if not any(s["kind"] == "edit" and s["engine"] == "mapper" for s in plan["steps"]):
+        return TrainingNeeds((), "")
     from styleclip_runtime.explain import explain_plan
 
     models = executor.models

@@ -176,8 +176,10 @@ class Commands:
     def confirm_training(self, entry: str) -> bool:
         """Before an entry that would train a mapper for long (or for an unknown time): say what and
         how long, and go on only when the user agrees (piped input cannot agree: it is refused)."""
-        from ..training_gate import needs_consent, training_needs
+        from ..training_gate import might_train, needs_consent, training_needs
 
+        if not might_train(entry):
+            return True
         try:
             explanation, _ = self.session.explain(entry)
             needs = training_needs(explanation)
