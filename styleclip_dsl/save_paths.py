@@ -111,7 +111,8 @@ def _edit_items(step: dict, inputs: list[dict]) -> list[dict]:
     base = {"text": " + ".join(e["text"] for e in step.get("edits") or []), "engine": step.get("engine")}
     sweep = step.get("sweep")
     variants = [{sweep["param"]: v} for v in sweep["values"]] if sweep else [{}]
-    return [{**item, "step": int(item.get("step", 0)) + 1, **base, **extra, "_root": item.get("_root", id(item))}
+    edits = max(1, len(step.get("edits") or []))  # a fused step counts each of its edits, as the runtime does
+    return [{**item, "step": int(item.get("step", 0)) + edits, **base, **extra, "_root": item.get("_root", id(item))}
             for item in inputs for extra in variants]
 
 
