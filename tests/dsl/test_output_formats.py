@@ -64,3 +64,14 @@ def test_animation_parameters_format_and_parse_back() -> None:
     # a name after an ordinary path is still the next path, not a parameter
     recipe, diagnostics = parse("invert ada.png bo.png as pair\n")
     assert diagnostics == [] and [p.value for p in recipe.statements[0].paths] == ["ada.png", "bo.png"]
+
+
+def test_the_checker_counts_fused_edits_in_step_as_the_runtime_does() -> None:
+    # two fused branches both reach {step} 2: the second save would overwrite the first
+    fused_twice = "generate seed=1\nglobal 'a'\nthen global 'b'\nsave o/{name}_{step}.png\n" \
+                  "global 'c'\nthen global 'd'\nsave o/{name}_{step}.png\n"
+    _, [d] = check(fused_twice)
+    assert d.code == "E-output-collision" and "'o/seed1_2.png'" in d.message
+    # a fused branch (step 2) and a one-edit branch (step 1) write different files
+    assert check("generate seed=1\nglobal 'a'\nthen global 'b'\nsave o/{name}_{step}.png\n"
+                 "mapper 'smile'\nsave o/{name}_{step}.png\n")[1] == []
