@@ -27,7 +27,7 @@ from .defaults import (
 )
 from .diagnostics import Diagnostic, DiagnosticSink
 from .keywords import statement_keywords
-from .metrics import ATTRIBUTE_FAMILIES, LABEL_OPS, METRICS
+from .metrics import LABEL_OPS, METRICS
 from .model_names import ModelNames, prompt_key
 from .naming import (
     GENERATE_DEFAULT_NAME, ITEM_IDENTITY_LABELS, ITEM_LABELS, is_glob, placeholders,
@@ -61,6 +61,7 @@ def check_recipe(
         checker.flow = flow_until is None or (span.line, span.column) < flow_until
         checker.visit(statement)
     checker.check_mapper_prompts(modelset)
+    checker.check_attribute_families(modelset)
     return checker.sink.items
 
 
@@ -75,6 +76,7 @@ class Checker:
         self.names: ModelNames | None = None
         self.modelset: str | None = None            # as `use` names it
         self.mapper_texts: list[ast.Text] = []     # mapper prompts, checked against the set at the end
+        self.family_args: list[ast.Text | ast.Word] = []  # attribute(family) arguments, likewise
         self._visitors: dict[type, Callable[[object], None]] = {
             ast.Unknown: self.unknown, ast.Use: self.use, ast.Seed: self.seed,
             ast.Device: self.device, ast.Invert: self.invert, ast.Generate: self.generate,
@@ -143,6 +145,23 @@ class Checker:
             self.sink.warning(
                 "W-new-mapper", f"no mapper for '{text.value}' in model set '{modelset}'", text.span, hint,
             )
+
+    def check_attribute_families(self, default: str | None) -> None:
+        """An attribute(family) the set's judge does not read: an error with a did-you-mean. The families
+        ship with the set (its judge config), so without ``names`` or a judge there is nothing to check here
+        (the run says so)."""
+        if self.names is None or not self.family_args:
+            return
+        modelset = self.modelset or default or self.names.default
+        families = self.names.attribute_families(modelset) if self.names.knows(modelset) else None
+        if families is None:
+            return
+        for arg in self.family_args:
+            if arg.value not in families:
+                self.sink.error(
+                    "E-unknown-family", f"unknown attribute family '{arg.value}'", arg.span,
+                    did_you_mean(arg.value, families, "families: " + ", ".join(families)),
+                )
 
     def seed(self, node: ast.Seed) -> None:
         self._setting("seed", node.span)
@@ -506,13 +525,10 @@ class Checker:
         if not isinstance(arg, (ast.Text, ast.Word)):
             self.sink.error("E-type", f"{metric}(): {arg_name} must be a string, got {describe(arg)}", arg.span)
             return
-        if arg_name == "family" and arg.value not in ATTRIBUTE_FAMILIES:
-            self.sink.error(
-                "E-unknown-family", f"unknown attribute family '{arg.value}'", arg.span,
-                did_you_mean(arg.value, ATTRIBUTE_FAMILIES, "families: " + ", ".join(ATTRIBUTE_FAMILIES)),
-            )
-        elif not arg.value.strip():
+        if not arg.value.strip():
             self.sink.error("E-empty-text", f"{metric}(): {arg_name} is empty", arg.span)
+        elif arg_name == "family":
+            self.family_args.append(arg)
 
 
 def missing_output_warning(recipe: ast.Recipe | None, source_name: str) -> Diagnostic | None:

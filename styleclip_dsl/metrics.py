@@ -7,10 +7,6 @@ from typing import Literal
 from .defaults import ParamSpec
 from .constraints import Bound
 
-ATTRIBUTE_FAMILIES: tuple[str, ...] = (
-    "hair_style", "hair_color", "expression", "eyes", "glasses", "beard", "skin",
-)
-
 NUMERIC_OPS: tuple[str, ...] = (">", ">=", "<", "<=", "==", "!=")
 LABEL_OPS: tuple[str, ...] = ("==", "!=")
 

@@ -4,7 +4,8 @@
 anything runs, if it knows the names: the model sets ``styleclip models
 list`` shows, and each set's mapper prompts (shipped in its YAML, or
 trained with ``styleclip train mapper`` into ``<cache>/models/<set>/mappers/``).
-This reads only YAML files and folder listings (the runtime's torch-free
+The judge's attribute families come from the set too (its judge config).
+This reads only YAML/JSON files and folder listings (the runtime's torch-free
 registry); the checker gets a ``ModelNames`` from the commands and works
 without one (``api.check`` alone knows no model sets).
 """
@@ -74,6 +75,19 @@ class ModelNames:
                     prompts.append(path.stem.replace("_", " "))
                     shipped.add(prompt_key(path.stem))
         return prompts
+
+    def attribute_families(self, modelset: str) -> tuple[str, ...] | None:
+        """The families the set's attribute judge reads, in its order (None: the set has no judge,
+        or it cannot be read); they ship with the set (``runtime/modelsets/judge_families.py``)."""
+        spec = self._spec(modelset)
+        if spec is None:
+            return None
+        try:
+            from styleclip_runtime.modelsets.judge_families import judge_families
+        except Exception:  # the runtime is not installed
+            return None
+        families = judge_families(spec)
+        return None if families is None else tuple(families)
 
     def trains_mappers(self, modelset: str) -> bool:
         """Whether a run trains a missing mapper itself (``defaults.auto_train_mappers``)."""
