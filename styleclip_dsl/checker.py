@@ -125,7 +125,7 @@ class Checker:
         with a did-you-mean when a known prompt is close ('smiel' -> 'smile')."""
         if self.names is None or not self.mapper_texts:
             return
-        modelset = self.modelset or default or self.names.default
+        modelset = self.names.forced or self.modelset or default or self.names.default
         if not self.names.knows(modelset):
             return
         prompts = self.names.mapper_prompts(modelset)
@@ -140,8 +140,8 @@ class Checker:
                 consequence = "running it trains one (`styleclip run --train`)"
             else:
                 consequence = f"train one with `styleclip train mapper '{text.value}' --models {modelset}`"
-            hint = f"{close} Otherwise {consequence}" if close else \
-                consequence[0].upper() + consequence[1:] + "; mappers: " + ", ".join(prompts)
+            listed = "; mappers: " + ", ".join(prompts) if prompts else f" ('{modelset}' has no mappers yet)"
+            hint = f"{close} Otherwise {consequence}" if close else consequence[0].upper() + consequence[1:] + listed
             self.sink.warning(
                 "W-new-mapper", f"no mapper for '{text.value}' in model set '{modelset}'", text.span, hint,
             )
@@ -152,7 +152,7 @@ class Checker:
         (the run says so)."""
         if self.names is None or not self.family_args:
             return
-        modelset = self.modelset or default or self.names.default
+        modelset = self.names.forced or self.modelset or default or self.names.default
         families = self.names.attribute_families(modelset) if self.names.knows(modelset) else None
         if families is None:
             return

@@ -30,10 +30,11 @@ class ModelNames:
 
     modelsets: tuple[str, ...]
     default: str = DEFAULT_MODELSET
+    forced: str | None = None   # `--models FILE`: the set every recipe runs on, whatever its `use` says
     _specs: dict[str, Any] = field(default_factory=dict)
 
     @staticmethod
-    def discover(default: str | None = None) -> "ModelNames | None":
+    def discover(default: str | None = None, forced: str | None = None) -> "ModelNames | None":
         """The model sets this machine has (None when the registry cannot be read)."""
         try:
             from styleclip_runtime.modelsets import registry
@@ -43,7 +44,7 @@ class ModelNames:
             names = tuple(p.stem for p in registry.available())
         except OSError:
             return None
-        return ModelNames(names, default or DEFAULT_MODELSET)
+        return ModelNames(names, default or DEFAULT_MODELSET, forced)
 
     def is_path(self, name: str) -> bool:
         return name.endswith((".yaml", ".yml")) or "/" in name

@@ -71,7 +71,7 @@ def execute(text: str, source_name: str, base: Path, *, sets: dict[str, str], ou
         sets = {**sets, "use": models}
     from ..model_names import ModelNames
 
-    plan, diags = compile_recipe(text, source_name, sets, names=ModelNames.discover())
+    plan, diags = compile_recipe(text, source_name, sets, names=ModelNames.discover(forced=model_file))
     if plan is not None:
         from ..api import parse
         from ..checker import missing_output_warning
