@@ -45,3 +45,13 @@ def test_mapper_prompt_without_mapper_warns_with_did_you_mean(tmp_path, monkeypa
     assert check("generate seed=1\nmapper 'pirate hat'\n", "r.sc", names)[1] == []
     _, [close] = check("generate seed=1\nmapper 'pirate hta'\n", "r.sc", names)
     assert close.hint.startswith("did you mean 'pirate hat'?")
+
+
+def test_models_file_decides_the_set_the_hints_use() -> None:
+    from styleclip_runtime.modelsets.registry import BUILTIN_DIR
+
+    recipe = "use ffhq\ngenerate seed=1\nmapper 'smile'\n"
+    _, [d] = check(recipe, "r.sc", ModelNames.discover())  # ffhq ships no smile mapper
+    assert d.code == "W-new-mapper" and "model set 'ffhq'" in d.message
+    # `run --models toon.yaml` runs on toon whatever `use` says: toon has a smile mapper
+    assert check(recipe, "r.sc", ModelNames.discover(forced=str(BUILTIN_DIR / "toon.yaml")))[1] == []
