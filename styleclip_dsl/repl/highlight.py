@@ -40,7 +40,7 @@ _TOKEN = re.compile(r"""
   | (?P<space>\s+)
   | (?P<text>.)
 """, re.VERBOSE)
-_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
+_NUMBER = re.compile(r"-?(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d+)?")  # as the grammar's NUMBER
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*")
 _RANGE = re.compile(r"(-?[\d.eE+-]+?)(\.\.)(-?[\d.eE+-]+)")
 
