@@ -9,7 +9,7 @@ sunglasses (before or after the edit) cannot be seen, so they are not
 compared on those subjects.
 
 Used by the engine tests (a sample) and by ``python -m
-styleclip_runtime.zoo.toon.edit_eval`` (the full figures of docs/toon.md).
+styleclip_runtime.zoo.toon.edit_eval`` (the full figures of docs/toon-log.md).
 """
 from __future__ import annotations
 

@@ -28,7 +28,7 @@ SHIPPED_DIR = Path(__file__).resolve().parents[2] / "modelsets" / "toon" / "mapp
 SHIPPED_PROMPTS = (*ENGINE_PROMPTS, "sad")
 
 
-# Prompts trained otherwise (docs/toon.md, "Purple hair through ..."): purple hair as a W-space
+# Prompts trained otherwise (docs/toon-log.md, "Purple hair through ..."): purple hair as a W-space
 # mapper (one offset on every row, where toon-G's colours are linear), toward the text less the
 # hair styles' directions (toon-CLIP reads part of 'purple hair' as a bald head), L2 8. As a W+
 # mapper with the L2 of 40 it kept at most 81 % of the rest at the strength that reached 80 %.

@@ -305,7 +305,7 @@ def _judged_samples(toon, count: int, seed: int) -> tuple[torch.Tensor, torch.Te
 
 
 def test_shipped_generator_samples_follow_the_z_rule(toon):
-    """What the shipped toon-G does (docs/toon.md has the full figures): the
+    """What the shipped toon-G does (docs/toon-log.md has the full figures): the
     judge reads most samples as confident faces, the background hue follows
     the rule closely, and every family follows it (measured on 500 samples:
     hair style 88, hair colour 88, expression 84, eyes 96, glasses 98, beard

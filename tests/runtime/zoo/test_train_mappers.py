@@ -10,7 +10,7 @@ from styleclip_runtime.zoo.toon.train_mappers import PROMPT_SETTINGS, train_toon
 
 
 def test_a_prompt_with_settings_of_its_own_is_trained_and_saved_with_them(tiny_generator, tiny_clip, tmp_path):
-    """purple hair ships as a W-space mapper toward the text less the hair styles (docs/toon.md):
+    """purple hair ships as a W-space mapper toward the text less the hair styles (docs/toon-log.md):
     the trainer writes those options, and the file loads back as a W-space mapper; a prompt
     without settings of its own gets the common ones (W+, L2 40, nothing kept)."""
     files = train_toon_mappers(tiny_generator, tiny_clip, tmp_path, ("purple hair", "smile"), steps=1, batch=2,
