@@ -3,7 +3,8 @@
 ``keywords()`` is every word the grammar spells out (``use``, ``via``, ``grid``, ``step``, ``true``, ...):
 the formatter quotes a value that is one, the REPL highlights them. ``statement_keywords()`` are the
 words a statement can start with (the first words of ``statement``'s alternatives, through ``edit``
-and ``engine``), in the grammar's order: the checker's did-you-mean and the REPL's completion.
+and ``engine``), in the grammar's order: the checker's did-you-mean and the REPL's completion
+(``first_keywords("edit")`` completes after ``then``).
 Both come from the parser that parses recipes (built once per process).
 """
 from __future__ import annotations
@@ -29,13 +30,18 @@ def keywords() -> frozenset[str]:
     return frozenset(_word_terminals().values())
 
 
-@lru_cache(maxsize=1)
 def statement_keywords() -> tuple[str, ...]:
     """The keywords a statement starts with, in the grammar's order."""
+    return first_keywords(STATEMENT_RULE)
+
+
+@lru_cache(maxsize=None)
+def first_keywords(rule: str) -> tuple[str, ...]:
+    """The keywords that can start ``rule`` (``edit``: apply and the engines), in the grammar's order."""
     words = _word_terminals()
     expansions: dict[str, list[list[str]]] = {}
-    for rule in ast_parser().rules:
-        expansions.setdefault(rule.origin.name, []).append([s.name for s in rule.expansion])
+    for grammar_rule in ast_parser().rules:
+        expansions.setdefault(grammar_rule.origin.name, []).append([s.name for s in grammar_rule.expansion])
     found: list[str] = []
     seen: set[str] = set()
 
@@ -49,5 +55,5 @@ def statement_keywords() -> tuple[str, ...]:
             if expansion:
                 first(expansion[0])
 
-    first(STATEMENT_RULE)
+    first(rule)
     return tuple(found)

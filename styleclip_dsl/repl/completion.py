@@ -19,7 +19,7 @@ from prompt_toolkit.document import Document
 
 from ..constraints import OneOf
 from ..defaults import ENGINE_PARAMS, ENGINES, GENERATE_PARAMS
-from ..keywords import statement_keywords
+from ..keywords import first_keywords, statement_keywords
 from ..lexical import quote
 from ..metrics import METRICS
 
@@ -104,7 +104,7 @@ def suggest(text: str, state: CompletionState) -> list[Suggestion]:
     if head == "then":
         words = words[1:]
         if not words:
-            return _matching(word, ("apply",) + ENGINES, "edit")
+            return _matching(word, first_keywords("edit"), "edit")
         head = words[0]
     if head in ENGINES or head == "apply":
         return _edit(words, word, state)

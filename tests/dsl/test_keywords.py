@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from styleclip_dsl.api import check, format_recipe, parse
-from styleclip_dsl.keywords import keywords, statement_keywords
+from styleclip_dsl.keywords import first_keywords, keywords, statement_keywords
 from styleclip_dsl.repl.completion import CompletionState, suggest
 
 OTHER_KEYWORDS = sorted(keywords() - set(statement_keywords()))
@@ -31,6 +31,15 @@ def test_an_unknown_word_is_told_the_statement_keywords():
 
 def test_completion_offers_the_statement_keywords():
     assert [s.text for s in suggest("", CompletionState())] == list(statement_keywords())
+
+
+def test_after_then_completion_offers_what_an_edit_starts_with():
+    assert first_keywords("edit") == ("apply", "global", "mapper", "optimize")
+    assert [s.text for s in suggest("then ", CompletionState())] == list(first_keywords("edit"))
+    for word in first_keywords("edit"):  # each of them parses after `then`
+        _, diagnostics = check(f"generate seed=1\nglobal 'x'\nthen {word} 'smile'" + (" via global" if word == "apply" else ""),
+                               "t.sc")
+        assert [d.code for d in diagnostics if d.severity == "error"] == [], word
 
 
 @pytest.mark.parametrize("word", sorted(keywords()))
