@@ -28,7 +28,8 @@ def test_an_unknown_family_is_an_error_naming_the_judges_families():
 def test_the_families_follow_the_set_in_use(tmp_path):
     """A set whose judge reads other families (its YAML's judge config) is checked against those;
     a set without a judge, or a check without the model sets, has nothing to check against."""
-    yaml_text = (TOON.parent / "toon.yaml").read_text().replace("config: {}   # empty", "config: {families: {mood: [calm, wild]}}   #")
+    yaml_text = (TOON.parent / "toon.yaml").read_text().replace(
+        "config: {}   # empty", "config: {families: {mood: [calm, wild]}}   #")
     (tmp_path / "toon").symlink_to(TOON)
     (tmp_path / "moody.yaml").write_text(yaml_text.replace("name: toon", "name: moody"))
     names = ModelNames.discover()

@@ -24,7 +24,8 @@ def test_another_keyword_does_not_start_one(word):
 
 def test_an_unknown_word_is_told_the_statement_keywords():
     _, diagnostics = check("zzzz x", "t.sc")
-    assert [d.hint for d in diagnostics] == ["a statement starts with one of: " + ", ".join(sorted(statement_keywords()))]
+    listed = "a statement starts with one of: " + ", ".join(sorted(statement_keywords()))
+    assert [d.hint for d in diagnostics] == [listed]
     assert {"invert", "global", "then", "expect"} <= set(statement_keywords())
     assert {"via", "grid", "step", "true"} <= set(OTHER_KEYWORDS)
 
@@ -37,8 +38,8 @@ def test_after_then_completion_offers_what_an_edit_starts_with():
     assert first_keywords("edit") == ("apply", "global", "mapper", "optimize")
     assert [s.text for s in suggest("then ", CompletionState())] == list(first_keywords("edit"))
     for word in first_keywords("edit"):  # each of them parses after `then`
-        _, diagnostics = check(f"generate seed=1\nglobal 'x'\nthen {word} 'smile'" + (" via global" if word == "apply" else ""),
-                               "t.sc")
+        line = f"then {word} 'smile'" + (" via global" if word == "apply" else "")
+        _, diagnostics = check(f"generate seed=1\nglobal 'x'\n{line}", "t.sc")
         assert [d.code for d in diagnostics if d.severity == "error"] == [], word
 
 
