@@ -1,9 +1,11 @@
-"""Loads grammar/styleclip.lark (package data of ``styleclip_dsl.grammar``) and builds the parser."""
+"""Loads grammar/styleclip.lark (package data of ``styleclip_dsl.grammar``), builds the parser, and reads
+the grammar's words from a built parser (``styleclip_dsl.keywords`` and the syntax errors' hints)."""
 from __future__ import annotations
 
 from importlib import resources
 
 from lark import Lark
+from lark.lexer import PatternStr
 
 GRAMMAR_PACKAGE = "styleclip_dsl.grammar"
 GRAMMAR_FILE = "styleclip.lark"
@@ -23,3 +25,43 @@ def make_parser(transformer: object | None = None) -> Lark:
         maybe_placeholders=False,
         transformer=transformer,
     )
+
+
+def word_terminals(parser: Lark) -> dict[str, str]:
+    """Terminal name -> keyword, for the terminals that match one fixed word (``SAVE`` -> ``save``)."""
+    return {t.name: t.pattern.value for t in parser.terminals
+            if isinstance(t.pattern, PatternStr) and t.pattern.value.isidentifier()}
+
+
+def _expansions(parser: Lark) -> dict[str, list[list[str]]]:
+    out: dict[str, list[list[str]]] = {}
+    for rule in parser.rules:
+        out.setdefault(rule.origin.name, []).append([s.name for s in rule.expansion])
+    return out
+
+
+def first_words(parser: Lark, rule: str) -> tuple[str, ...]:
+    """The keywords that can start ``rule`` (through the rules it starts with), in the grammar's order."""
+    words, expansions = word_terminals(parser), _expansions(parser)
+    found: list[str] = []
+    seen: set[str] = set()
+
+    def first(symbol: str) -> None:
+        if symbol in seen:
+            return
+        seen.add(symbol)
+        if symbol in words:
+            found.append(words[symbol])
+        for expansion in expansions.get(symbol, ()):
+            if expansion:
+                first(expansion[0])
+
+    first(rule)
+    return tuple(found)
+
+
+def rule_words(parser: Lark, rule: str) -> tuple[str, ...]:
+    """The keywords written in ``rule`` itself (``range``: step, count), in the grammar's order."""
+    words = word_terminals(parser)
+    found = [words[s] for expansion in _expansions(parser).get(rule, ()) for s in expansion if s in words]
+    return tuple(dict.fromkeys(found))

@@ -8,6 +8,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 from lark.lexer import PatternStr
 
 from .diagnostics import Diagnostic
+from .grammar_loader import rule_words
 from .spans import Span
 
 _DESCRIPTIONS = {
@@ -24,7 +25,7 @@ _HIDDEN = {"REST"}
 _LEXEME = re.compile(r"""-?(\d+(\.\d+)?|\.\d+)|[A-Za-z_][\w\-]*|'[^']*'|"[^"]*"|\S""")
 # `alpha=0..4 steps 2`: a word after a range's end that is not `step` or `count`
 _RANGE_WORD = re.compile(r"""\.\.\s*-?(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d+)?[ \t]+([A-Za-z_]\w*)[ \t]*$""")
-_RANGE_KEYWORDS = ("step", "count")
+_RANGE_RULE = "range"  # its keywords (step, count) are read from the grammar
 _STATEMENT_KEYWORDS_MIN = 8  # an expected set with this many keywords is the start of a statement
 
 
@@ -64,7 +65,7 @@ def _unexpected_token(
     if token.type == "_SEP":
         span = Span(token.line, token.column, token.line, token.column + 1)
         return _diag("the statement ends too early", hint, span, source_name, "E-syntax"), offset
-    misspelled = _range_keyword(text, offset, token, source_name)
+    misspelled = _range_keyword(text, offset, token, source_name, parser)
     if misspelled is not None:
         return misspelled, offset
     shown = _first_lexeme(str(token))
@@ -74,18 +75,21 @@ def _unexpected_token(
     return _diag(f"unexpected '{shown}'", hint, span, source_name, "E-syntax"), offset
 
 
-def _range_keyword(text: str, offset: int, token, source_name: str) -> Diagnostic | None:
+def _range_keyword(text: str, offset: int, token, source_name: str, parser: Lark) -> Diagnostic | None:
     """``alpha=0..4 steps 2``: the word read as the next parameter's name was meant as ``step``/``count``."""
     line_start = text.rfind("\n", 0, offset) + 1
     match = _RANGE_WORD.search(text[line_start:offset])
-    if match is None or match.group(1) in _RANGE_KEYWORDS:
+    if match is None:
+        return None
+    range_words = rule_words(parser, _RANGE_RULE)
+    if match.group(1) in range_words:
         return None
     from .suggest import did_you_mean
 
     word = match.group(1)
     column = match.start(1) + 1
     span = Span(token.line, column, token.line, column + len(word))
-    close = did_you_mean(word, _RANGE_KEYWORDS)
+    close = did_you_mean(word, range_words)
     form = "a range is A..B, A..B step S or A..B count N"
     hint = f"{close} ({form})" if close else form
     return _diag(f"unexpected '{word}' after a range", hint, span, source_name, "E-syntax")

@@ -53,3 +53,16 @@ def test_the_formatter_quotes_every_keyword_as_a_name(word):
 def test_the_formatter_leaves_other_names_bare():
     recipe, _ = parse("use 'toonish'")
     assert format_recipe(recipe) == "use toonish\n"
+
+
+def test_a_misspelt_range_word_is_told_the_grammars_range_words():
+    from styleclip_dsl.grammar_loader import rule_words
+    from styleclip_dsl.parser import ast_parser
+
+    words = rule_words(ast_parser(), "range")
+    assert set(words) == {"step", "count"}
+    for word in words:
+        ok = f"generate seed=1\nglobal 'x' alpha=0..4 {word} 2\nsave a{{alpha}}.png\n"
+        assert check(ok, "t.sc")[1] == []
+        _, [d] = check(ok.replace(f" {word} ", f" {word}s "), "t.sc")
+        assert d.message == f"unexpected '{word}s' after a range" and d.hint.startswith(f"did you mean '{word}'?")
