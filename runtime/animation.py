@@ -102,8 +102,9 @@ def encode_animation(suffix: str, frames: Sequence[np.ndarray], labels: Sequence
         images[0].save(buf, format="GIF", save_all=True, append_images=images[1:], duration=milliseconds,
                        loop=0, comment=comment.encode("utf-8")[:255] if comment else b"")
     elif suffix == ".webp":
+        marker = {"xmp": comment.encode("utf-8")} if comment else {}  # how a later run knows the file is ours
         images[0].save(buf, format="WEBP", save_all=True, append_images=images[1:], duration=milliseconds,
-                       loop=0, lossless=True)
+                       loop=0, lossless=True, **marker)
     else:
         raise AnimationFormatError(f"cannot write an animation as {suffix!r}: use " + ", ".join(FORMATS))
     return buf.getvalue()

@@ -102,3 +102,22 @@ def test_executor_numbers_a_collision_and_refuses_inputs_and_foreign_files(env, 
     invert = {"kind": "source", "op": "invert", "subject": "p", "params": {"paths": ["photos/p.png"]}}
     with pytest.raises(StepError, match="reads"):
         ex.run(_save_plan("photos/{name}.png", source=invert), "", out, out, overwrite=True)
+
+
+def test_every_format_the_runtime_writes_is_recognised_as_its_own(tmp_path: Path) -> None:
+    """Else the second run of a recipe would refuse to replace its own animation or JPEG."""
+    from styleclip_runtime.animation import AnimationOptions, encode_animation
+    from styleclip_runtime.stills import encode_still
+
+    frames = [np.full((16, 16, 3), 60 * i, np.uint8) for i in range(3)]
+    for suffix in (".gif", ".webp", ".mp4"):
+        path = tmp_path / f"a{suffix}"
+        path.write_bytes(encode_animation(suffix, frames, ["a", "b", "c"], AnimationOptions.from_params({}),
+                                          "styleclip-dsl s3 line 4"))
+        assert written_by_styleclip(path), suffix
+    for suffix in (".png", ".jpg"):
+        path = tmp_path / f"s{suffix}"
+        path.write_bytes(encode_still(suffix, frames[0], {"version": "1"}))
+        assert written_by_styleclip(path), suffix
+        path.write_bytes(encode_still(suffix, frames[0]))
+        assert not written_by_styleclip(path), suffix
