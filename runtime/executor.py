@@ -134,9 +134,14 @@ class Executor:
             self.events({"event": "step_end", **timing})
         report.seconds = time.perf_counter() - start
         if write_manifest:
-            from .manifest import write_manifest as _write
+            from .manifest import manifest_dir, write_manifest as _write
 
-            report.manifest = _write(plan, recipe_text, self.models, report, out_dir, base_dir)
+            try:  # run.json obeys the outputs' rules: never a foreign file, an input or outside --out
+                self.guard.claim(manifest_dir(report.outputs, out_dir) / "run.json")
+            except OutputRefused as exc:
+                self.events({"event": "warning", "message": f"run.json not written: {exc.message}"})
+            else:
+                report.manifest = _write(plan, recipe_text, self.models, report, out_dir, base_dir)
         if outputs_key is not None:
             from .cache_outputs import record_run
 

@@ -198,11 +198,12 @@ class OutputGuard:
         path = Path(path)
         root = Path(self.root).resolve()
         relative = path
-        if path.is_absolute():
+        for base in (Path(self.root), root) if path.is_absolute() else ():  # the folder as given, and resolved
             try:
-                relative = path.relative_to(self.root)
+                relative = path.relative_to(base)
+                break
             except ValueError:
-                relative = path
+                continue
         problem = path_problem(str(relative))
         if problem is not None:
             raise OutputRefused(problem, "write a relative path without '..'")

@@ -121,3 +121,17 @@ def test_every_format_the_runtime_writes_is_recognised_as_its_own(tmp_path: Path
         assert written_by_styleclip(path), suffix
         path.write_bytes(encode_still(suffix, frames[0]))
         assert not written_by_styleclip(path), suffix
+
+
+def test_a_foreign_run_json_is_kept_and_the_run_says_so(env, tmp_path: Path) -> None:
+    events: list[dict] = []
+    ex = open_executor(str(env), "cpu", events.append)
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / "run.json").write_text('{"mine": 1}')
+    report = ex.run(_save_plan("x.png"), "", out, out)
+    assert report.manifest is None and (out / "run.json").read_text() == '{"mine": 1}'
+    assert any(e["event"] == "warning" and "run.json" in e["message"] for e in events)
+    (out / "run.json").unlink()
+    assert ex.run(_save_plan("x.png"), "", out, out).manifest == out / "run.json"
+    assert ex.run(_save_plan("x.png"), "", out, out).manifest == out / "run.json"  # its own: replaced
