@@ -199,6 +199,11 @@ def record_run(cache: Cache, key: str, out_dir: Path, report: RunReport) -> bool
     return True
 
 
+def _decode_record(payload: bytes) -> tuple[RunRecord, list[ExpectResult]]:
+    record = RunRecord.from_bytes(payload)
+    return record, [ExpectResult.from_dict(d) for d in record.expectations]
+
+
 # -- serving a run from the cache -------------------------------------------------------------
 @dataclass
 class _Models:
@@ -233,15 +238,11 @@ def replay(plan: dict, recipe_text: str, base_dir: Path, out_dir: Path, modelset
     fps = spec_fingerprints(spec, env)
     inputs = source_inputs(plan, Path(base_dir)) if replayable(plan) else None
     key = run_key(plan, recipe_text, base_dir, spec, fps, env, inputs) if inputs is not None else None
-    payload = cache.get_bytes(KIND, key, count_miss=False) if key is not None else None
-    if payload is None:
+    # The one read path (Cache.get): a record that does not decode is dropped, and the run computes.
+    decoded = cache.get(KIND, key, _decode_record, count_miss=False) if key is not None else None
+    if decoded is None:
         return None
-    try:
-        record = RunRecord.from_bytes(payload)
-        expectations = [ExpectResult.from_dict(d) for d in record.expectations]
-    except (ValueError, KeyError, TypeError, struct.error) as exc:
-        cache.warn(f"cache entry {key} ({KIND}) is unreadable ({exc}); computing the run")
-        return None
+    record, expectations = decoded
     read = {Path(p) for files in inputs.values() for p, _ in files}
     guard = OutputGuard(Path(out_dir), read | ({Path(recipe_path).resolve()} if recipe_path else set()), overwrite)
     targets = []

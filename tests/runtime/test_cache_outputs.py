@@ -153,3 +153,28 @@ def test_the_record_round_trips_and_rejects_truncation() -> None:
     assert again == record
     with pytest.raises(ValueError):
         cache_outputs.RunRecord.from_bytes(record.to_bytes()[:-2])
+
+
+def test_a_record_that_does_not_decode_is_dropped_and_the_run_computes(computed, tmp_path, monkeypatch) -> None:
+    """An entry whose checksum holds but whose record is garbage goes through the one read path
+    (Cache.get): it is discarded, so the next run computes and files a good one instead of failing
+    on it for ever."""
+    import shutil
+
+    from styleclip_runtime.cache import Cache
+    from styleclip_runtime.session import results_cache_dir
+
+    shutil.copytree(computed["cache"], tmp_path / "cache")
+    monkeypatch.setenv("STYLECLIP_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("STYLECLIP_RESULTS_CACHE", raising=False)
+    root, spec = computed["root"], registry.find_spec(str(computed["yaml"]))
+    key = cache_outputs.run_key(_plan(RECIPE), RECIPE, root, spec, cache_outputs.spec_fingerprints(spec))
+    cache = Cache(results_cache_dir(spec))
+    assert cache.get_bytes(cache_outputs.KIND, key) is not None  # the computed run filed it
+    cache.put_bytes(cache_outputs.KIND, key, b"\x00\x00\x00\x05{bad}")  # intact on disk, not a record
+    warnings: list[dict] = []
+    got = cache_outputs.replay(_plan(RECIPE), RECIPE, root, tmp_path / "out", str(computed["yaml"]),
+                               events=warnings.append)
+    assert got is None and not (tmp_path / "out").exists()
+    assert cache.get_bytes(cache_outputs.KIND, key, count_miss=False) is None  # dropped, not kept
+    assert any(w.get("event") == "warning" for w in warnings)
