@@ -1,7 +1,8 @@
 """Rendering runtime events: rich progress bars for people, JSON lines for tools.
 
 Events are plain dicts from the runtime (``event`` is one of run_start,
-step_start, progress, notice, warning, output, expect, step_end, run_end).
+step_start, progress, notice, warning, output, expect, step_end, run_end; with ``--ray`` also
+cluster_start, batch_start, batch_end, cluster_end, and notices and warnings carry ``worker``).
 """
 from __future__ import annotations
 
@@ -66,7 +67,21 @@ class EventPrinter:
             return
         if self.progress is None:
             return
-        if kind == "run_start":
+        if kind == "cluster_start":  # --ray: one bar for the subjects over every worker
+            self.current = self.progress.add_task(
+                f"  {event['subjects']} subjects in {event['batches']} batches on {len(event['workers'])} workers",
+                total=event["subjects"], message="")
+        elif kind == "batch_end" and self.current is not None:
+            self.progress.update(self.current, completed=event["done"],
+                                 message=f"{event['worker']}: batch {event['batch']}"
+                                 + (" (retried on a restarted worker)" if event.get("restarted") else ""))
+        elif kind == "cluster_end":
+            if self.current is not None:
+                self.progress.remove_task(self.current)
+                self.current = None
+            self._print(f"[green]✓[/] {event['subjects']} subjects on {event['workers']} workers "
+                        f"in {event['seconds']:.2f}s")
+        elif kind == "run_start":
             self.steps_total = event["steps"]
             self.overall = self.progress.add_task(f"recipe ({event['modelset']}, {event['device']})",
                                                   total=event["steps"], message="")

@@ -58,7 +58,8 @@ def step_error_diagnostic(exc, source_name: str):
 def execute(text: str, source_name: str, base: Path, *, sets: dict[str, str], out: Path, device: str | None,
             models: str | None, dry_run: bool, quiet: bool, as_json: bool, no_cache: bool,
             update_golden: bool, console: Console, err: Console, recipe_path: Path | None = None,
-            overwrite: bool = False, train: bool = False, progress_console: Console | None = None):
+            overwrite: bool = False, train: bool = False, progress_console: Console | None = None,
+            ray: str | None = None):
     """Shared by `run` and `test`: returns (exit code, report or None). Outputs never replace
     ``recipe_path`` or an input, nor (without ``overwrite``) a file styleclip did not write."""
     from ..api import compile_recipe
@@ -90,6 +91,8 @@ def execute(text: str, source_name: str, base: Path, *, sets: dict[str, str], ou
         print_plan_summary(plan_dict, console)
         return EXIT_OK, None
 
+    if ray is not None and not _ray_installed(err):
+        return EXIT_INVALID, None
     from .progress import EventPrinter
 
     printer = EventPrinter(console, err, quiet=quiet, as_json=as_json, progress_console=progress_console)
@@ -112,8 +115,16 @@ def execute(text: str, source_name: str, base: Path, *, sets: dict[str, str], ou
             executor = open_executor(modelset, device or plan_dict.get("device"), printer.handle, no_cache=no_cache)
             if not train and _training_refused(executor, plan_dict, base, err):
                 return EXIT_INVALID, None
-            report = executor.run(plan_dict, text, base, out, update_golden=update_golden, recipe_path=recipe_path,
-                                  overwrite=overwrite, record_outputs=not no_cache)
+            run_args = dict(update_golden=update_golden, recipe_path=recipe_path, overwrite=overwrite,
+                            record_outputs=not no_cache)
+            if ray is not None:  # subjects in batches on Ray actors, outputs written here (docs/cluster.md)
+                from styleclip_runtime.cluster.driver import ClusterOptions, ClusterRun
+
+                report = ClusterRun(ClusterOptions(address=ray)).run(
+                    executor, plan_dict, text, base, out, modelset=modelset,
+                    device=device or plan_dict.get("device"), no_cache=no_cache, **run_args)
+            else:
+                report = executor.run(plan_dict, text, base, out, **run_args)
     except StepError as exc:
         render_diagnostics([step_error_diagnostic(exc, source_name)], text, err)
         return EXIT_RUNTIME, None
@@ -125,6 +136,17 @@ def execute(text: str, source_name: str, base: Path, *, sets: dict[str, str], ou
         return EXIT_RUNTIME, None
     printer.summary(report)
     return (EXIT_EXPECT if report.failed_expectations else EXIT_OK), report
+
+
+def _ray_installed(err: Console) -> bool:
+    """``--ray`` needs the optional extra; without it the run stops before anything starts."""
+    import importlib.util
+
+    if importlib.util.find_spec("ray") is not None:
+        return True
+    err.print("[bold red]error[/]: --ray needs Ray, which is not installed; nothing ran\n"
+              "[bold cyan]hint[/]: python -m pip install 'styleclip-dsl[cluster]'", highlight=False)
+    return False
 
 
 def _training_refused(executor, plan: dict, base: Path, err: Console) -> bool:
@@ -158,6 +180,10 @@ def run(
                                         "or the recipe)."),
     train: bool = typer.Option(False, "--train", help="Start a mapper training that the run needs (without it, "
                                                        "a run that would train for long says so and stops)."),
+    ray: Optional[str] = typer.Option(None, "--ray", metavar="ADDRESS",
+                                      help="Run the subjects in batches on Ray actors (pip extra [cluster]): "
+                                           "'local', a Ray started for this run; 'auto', a running cluster; or "
+                                           "ray://HOST:PORT. Outputs are the same bytes (docs/cluster.md)."),
 ) -> None:
     """Run a recipe: invert/generate subjects, apply the edits, write images and run.json.
 
@@ -173,7 +199,7 @@ def run(
     code, _ = execute(text, source_name, base, sets=parse_set_options(set_), out=out, device=device, models=models,
                       dry_run=dry_run, quiet=quiet, as_json=as_json, no_cache=no_cache, update_golden=False,
                       console=console, err=err, recipe_path=None if file == "-" else Path(file),
-                      overwrite=overwrite, train=train)
+                      overwrite=overwrite, train=train, ray=ray)
     raise typer.Exit(code)
 
 
