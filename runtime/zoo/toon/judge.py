@@ -146,6 +146,6 @@ def load_judge(path: str | Path, config: JudgeConfig | str | Path | None = None)
         state = {k: v.float() if v.is_floating_point() else v for k, v in load_file(str(path)).items()}
         judge.load_state_dict(state, strict=True)
     except Exception as exc:  # a damaged or foreign file: say which
-        first = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
+        first = " ".join(str(exc).split())[:300]  # torch's heading alone does not say what differs
         raise ValueError(f"{path}: cannot load the judge from it ({exc.__class__.__name__}: {first})") from exc
     return judge.eval()

@@ -84,5 +84,5 @@ def test_config_round_trips_and_weights_are_fp16_and_small():
 
 def test_load_rejects_a_mismatched_config(tmp_path):
     small = JudgeConfig(channels=(8, 16, 32, 64))
-    with pytest.raises(RuntimeError):
-        load_judge(MODELSET / "judge.safetensors", small)
+    with pytest.raises(ValueError, match=r"judge\.safetensors: cannot load the judge .*size mismatch"):
+        load_judge(MODELSET / "judge.safetensors", small)  # names the file and what does not fit
