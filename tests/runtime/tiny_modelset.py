@@ -16,10 +16,9 @@ CLIP_CFG = {"embed_dim": 32,
             "text_cfg": {"context_length": 16, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 1}}
 
 
-def write_tiny_modelset(folder: Path, name: str = "tiny", seed: int = 0) -> Path:
-    from open_clip.model import CLIP
-    from safetensors.torch import save_file
-
+def write_generator_and_encoder(folder: Path, seed: int = 0, mean_samples: int = 256):
+    """``generator.pt`` and its e4e ``encoder.pt`` (random weights, the encoder's latent average the
+    generator's mean W) in ``folder``; returns the generator."""
     from styleclip_runtime.models.e4e import E4EConfig, Encoder4Editing, save_e4e_checkpoint
     from styleclip_runtime.models.stylegan2 import Generator, save_generator_checkpoint
 
@@ -29,8 +28,16 @@ def write_tiny_modelset(folder: Path, name: str = "tiny", seed: int = 0) -> Path
     save_generator_checkpoint(g, folder / "generator.pt")
     enc = Encoder4Editing(E4EConfig(**ENC))
     with torch.no_grad():
-        avg = g.mean_latent(256)
+        avg = g.mean_latent(mean_samples)
     save_e4e_checkpoint(enc, avg.expand(ENC["n_styles"], -1), folder / "encoder.pt")
+    return g
+
+
+def write_tiny_modelset(folder: Path, name: str = "tiny", seed: int = 0) -> Path:
+    from open_clip.model import CLIP
+    from safetensors.torch import save_file
+
+    g = write_generator_and_encoder(folder, seed)
     clip = CLIP(embed_dim=CLIP_CFG["embed_dim"], vision_cfg=dict(CLIP_CFG["vision_cfg"]),
                 text_cfg=dict(CLIP_CFG["text_cfg"]))
     save_file({k: v.contiguous() for k, v in clip.state_dict().items()}, str(folder / "clip.safetensors"))

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from styleclip_dsl.cli import app
 
-from ..tiny_modelset import ENC, GEN
+from ..tiny_modelset import ENC, GEN, write_generator_and_encoder
 
 
 @pytest.fixture(scope="module")
@@ -23,15 +23,9 @@ def checkpoints(tmp_path_factory) -> Path:
     import torch
 
     from styleclip_runtime.models.e4e import E4EConfig, Encoder4Editing, save_e4e_checkpoint
-    from styleclip_runtime.models.stylegan2 import Generator, save_generator_checkpoint
 
     folder = tmp_path_factory.mktemp("checkpoints")
-    torch.manual_seed(0)
-    g = Generator(**GEN)
-    save_generator_checkpoint(g, folder / "generator.pt")
-    with torch.no_grad():
-        avg = g.mean_latent(64)
-    save_e4e_checkpoint(Encoder4Editing(E4EConfig(**ENC)), avg.expand(ENC["n_styles"], -1), folder / "encoder.pt")
+    write_generator_and_encoder(folder, mean_samples=64)
     other = E4EConfig(**{**ENC, "style_dim": 16})  # for a generator with 16-wide styles
     save_e4e_checkpoint(Encoder4Editing(other), torch.zeros(ENC["n_styles"], 16), folder / "other_encoder.pt")
     (folder / "smile.pt").write_bytes(b"a mapper's bytes")  # hashed and pinned; mappers load on first use

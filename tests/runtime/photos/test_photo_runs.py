@@ -21,25 +21,15 @@ from typer.testing import CliRunner
 from styleclip_dsl.cli import app
 
 from ..test_executor import make_plan
-from ..tiny_modelset import ENC, GEN
+from ..tiny_modelset import ENC, GEN, write_generator_and_encoder
 from .photo_files import astronaut, call_or_unblock, no_face_photo, write_huge_png_header
 
 
 def write_set(folder: Path, name: str, align: str | None) -> Path:
     """A generator and its encoder at toy size (tiny_modelset's), described by a YAML with or
     without `align: ffhq`; inverting needs nothing more."""
-    import torch
-
-    from styleclip_runtime.models.e4e import E4EConfig, Encoder4Editing, save_e4e_checkpoint
-    from styleclip_runtime.models.stylegan2 import Generator, save_generator_checkpoint
-
     if not (folder / "generator.pt").exists():
-        torch.manual_seed(0)
-        g = Generator(**GEN)
-        save_generator_checkpoint(g, folder / "generator.pt")
-        with torch.no_grad():
-            avg = g.mean_latent(64)
-        save_e4e_checkpoint(Encoder4Editing(E4EConfig(**ENC)), avg.expand(ENC["n_styles"], -1), folder / "encoder.pt")
+        write_generator_and_encoder(folder, mean_samples=64)
     spec = {"schema": 1, "name": name, "generator": {"file": {"path": "generator.pt"}, "config": GEN},
             "encoder": {"file": {"path": "encoder.pt"}, "config": ENC}}
     if align:
