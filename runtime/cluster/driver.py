@@ -41,6 +41,8 @@ class ClusterOptions:
     batch_size: int = DEFAULT_BATCH
     retries: int = 3               # restarts of a killed actor and retries of its in-flight batch
     local_cpus: int | None = None  # CPUs of a local Ray (default: all)
+    threads: int | None = None     # torch threads per actor; default: the driver's, so that CPU results
+                                   # are the bytes a local run on this machine computes
 
 
 class ClusterExecutor(Executor):
@@ -142,7 +144,8 @@ class ClusterRun:
                                                  max_task_retries=self.options.retries)
         for i in range(count):
             wid = f"w{i}"
-            self.actors[wid] = remote.remote(wid, modelset, device, no_cache, env)
+            self.actors[wid] = remote.remote(wid, modelset, device, no_cache, env,
+                                             self.options.threads or torch.get_num_threads())
 
     def _run_batches(self, batches: list[Batch], plan: dict, text: str, base_dir: Path,
                      events: EventSink) -> dict[int, BatchResult]:

@@ -42,8 +42,12 @@ class BatchWorker:
     """The body of a Ray actor: ``ray.remote(BatchWorker)`` (``driver.py``)."""
 
     def __init__(self, worker_id: str, modelset: str, device: str | None, no_cache: bool,
-                 env: dict[str, str] | None = None) -> None:
+                 env: dict[str, str] | None = None, threads: int | None = None) -> None:
         os.environ.update(env or {})
+        if threads:  # Ray gives an actor one thread per CPU it holds; a CPU's sums depend on the count
+            import torch
+
+            torch.set_num_threads(threads)
         from ..session import open_executor
 
         self.worker_id = worker_id

@@ -1,0 +1,93 @@
+"""A recipe on a local Ray cluster (2 CPUs) against the same recipe run locally: the same output
+bytes and run.json, with a worker killed by ``ray.kill`` mid-run. 32 toon subjects here (two
+batches of 16, one per worker) plus 4 inverted photos; bench/bench_cluster.py runs the issue's 64."""
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+ray = pytest.importorskip("ray")
+
+from styleclip_dsl.api import compile_recipe  # noqa: E402
+from styleclip_dsl.model_names import ModelNames  # noqa: E402
+from styleclip_runtime.cluster.driver import ClusterOptions, ClusterRun  # noqa: E402
+from styleclip_runtime.session import open_executor  # noqa: E402
+
+PHOTOS = Path(__file__).resolve().parents[3] / "recipes" / "photos"
+RECIPE = """use toon
+seed 4
+generate seeds=1..32 as crowd
+global 'smile' alpha=3
+then mapper 'beard' strength=2
+save out/{name}.png
+save grid out/crowd.png
+invert photos/*.png as friends
+global 'glasses' alpha=0..3 count 2
+save grid out/friends.png
+save aligned out/{name}_crop.png
+"""
+# what differs between any two runs of one recipe, local or not
+VOLATILE = ("seconds", "cache", "outputs", "steps", "device")
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield
+    ray.shutdown()
+
+
+@pytest.fixture()
+def recipe(tmp_path) -> tuple[dict, Path]:
+    (tmp_path / "photos").mkdir()
+    for p in sorted(PHOTOS.glob("*.png")):
+        shutil.copy(p, tmp_path / "photos" / p.name)
+    plan, diags = compile_recipe(RECIPE, "crowd.sc", {}, names=ModelNames.discover())
+    assert plan is not None, diags
+    return json.loads(plan.to_json()), tmp_path
+
+
+def files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_run_on_two_workers_with_one_killed_writes_what_a_local_run_writes(cluster, recipe, monkeypatch) -> None:
+    plan, base = recipe
+    monkeypatch.setenv("STYLECLIP_CACHE", str(base / "cache-local"))
+    local = open_executor("toon", "cpu").run(plan, RECIPE, base, base / "local")
+
+    monkeypatch.setenv("STYLECLIP_CACHE", str(base / "cache-ray"))  # cold too: the workers compute everything
+    events: list[dict] = []
+    run = ClusterRun(ClusterOptions(workers=2))
+
+    def sink(event: dict) -> None:
+        events.append(event)
+        if event["event"] == "batch_start" and event["batch"] == 1:  # mid-run: batch 0 is running too
+            time.sleep(0.1)  # batch 1 is in flight (a batch of 16 toon seeds takes about a second)
+            ray.kill(run.actors[event["worker"]], no_restart=False)  # Ray restarts it and retries the batch
+
+    report = run.run(open_executor("toon", "cpu", sink), plan, RECIPE, base, base / "ray",
+                     modelset="toon", device="cpu")
+
+    got, want = files(base / "ray"), files(base / "local")
+    assert len(want) == 32 + 1 + 1 + 4 + 1  # images, two grids, crops, run.json
+    assert sorted(got) == sorted(want)
+    assert [k for k in want if k.endswith(".png") and got[k] != want[k]] == []  # pixels and metadata
+    ours, theirs = json.loads(got["out/run.json"]), json.loads(want["out/run.json"])
+    assert {k: v for k, v in ours.items() if k not in VOLATILE} == \
+        {k: v for k, v in theirs.items() if k not in VOLATILE}
+    assert [(s["id"], s.get("outputs")) for s in ours["steps"]] == \
+        [(s["id"], [o.replace("/local/", "/ray/") for o in s["outputs"]] if "outputs" in s else None)
+         for s in theirs["steps"]]
+    assert len(report.outputs) == len(local.outputs)
+
+    ends = [e for e in events if e["event"] == "batch_end"]
+    assert sorted(e["batch"] for e in ends) == [0, 1, 2]  # two of 16 seeds, one of 4 photos: each once
+    killed = [e for e in ends if e["batch"] == 1]
+    assert killed[0]["restarted"], "the killed worker's batch ran again on its restarted actor"
+    assert all(not e["restarted"] for e in ends if e["worker"] != killed[0]["worker"])
+    assert {e["worker"] for e in ends} <= {"w0", "w1"} and ends[-1]["done"] == ends[-1]["total"] == 36
