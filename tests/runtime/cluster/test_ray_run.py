@@ -91,3 +91,47 @@ def test_a_run_on_two_workers_with_one_killed_writes_what_a_local_run_writes(clu
     assert killed[0]["restarted"], "the killed worker's batch ran again on its restarted actor"
     assert all(not e["restarted"] for e in ends if e["worker"] != killed[0]["worker"])
     assert {e["worker"] for e in ends} <= {"w0", "w1"} and ends[-1]["done"] == ends[-1]["total"] == 36
+
+
+def test_cli_ray_events_carry_worker_ids_and_a_second_run_is_served_without_ray(cluster, recipe, monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    from styleclip_dsl.cli import app
+
+    _, base = recipe
+    monkeypatch.setenv("STYLECLIP_CACHE", str(base / "cache-cli"))
+    monkeypatch.chdir(base)
+    text = "use toon\ngenerate seeds=1..3 as few\nglobal 'smile' alpha=3\nsave out/{name}.png\n"
+    (base / "few.sc").write_text(text)
+    first = CliRunner().invoke(app, ["run", "few.sc", "--ray", "local", "--json", "--out", "a"])
+    assert first.exit_code == 0, first.output
+    events = [json.loads(line) for line in first.stdout.splitlines() if line.startswith("{")]
+    batches = [e for e in events if e["event"] in ("batch_start", "batch_end")]
+    assert batches and all(e["worker"] == "w0" for e in batches)  # 3 subjects: one batch, one worker
+    assert [e["event"] for e in events if e["event"].startswith("cluster")] == ["cluster_start", "cluster_end"]
+    assert sorted(p.name for p in (base / "a" / "out").iterdir()) == ["run.json", "seed1.png", "seed2.png",
+                                                                       "seed3.png"]
+    # the output cache (#21) knows the run now: the same recipe with --ray is replayed, no cluster needed
+    again = CliRunner().invoke(app, ["run", "few.sc", "--ray", "local", "--json", "--out", "b"])
+    assert again.exit_code == 0, again.output
+    kinds = [json.loads(line)["event"] for line in again.stdout.splitlines() if line.startswith("{")]
+    assert "cluster_start" not in kinds and "run_end" in kinds
+    assert (base / "b" / "out" / "seed2.png").read_bytes() == (base / "a" / "out" / "seed2.png").read_bytes()
+
+
+def test_a_recipe_error_in_a_batch_comes_back_with_its_step(recipe, monkeypatch) -> None:
+    """The worker returns a StepError as data (its step and hint would not survive pickling as an
+    exception); the driver raises it again, so the CLI shows the recipe line. No Ray needed."""
+    from styleclip_runtime.cluster.batches import split_plan
+    from styleclip_runtime.cluster.worker import BatchWorker
+
+    _, base = recipe
+    monkeypatch.setenv("STYLECLIP_CACHE", str(base / "cache-err"))
+    text = "use toon\ngenerate seed=1\nsave out/a.png\nload nothere.pt as gone\nsave out/{name}.png\n"
+    plan, _ = compile_recipe(text, "err.sc", {}, names=ModelNames.discover())
+    batches = split_plan(json.loads(plan.to_json()), base)
+    worker = BatchWorker("w0", "toon", "cpu", False)
+    assert worker.run_batch(batches[0], text, str(base)).error is None
+    failed = worker.run_batch(batches[1], text, str(base))
+    assert failed.error["step"]["span"]["line"] == 4 and "nothere.pt" in failed.error["message"]
+    assert failed.items == {}
