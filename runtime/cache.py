@@ -37,7 +37,10 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
+
+if TYPE_CHECKING:
+    from .cache_store import CacheStore
 
 MAGIC = b"SCDSLC1\n"
 DIGEST_SIZE = 32
@@ -87,8 +90,12 @@ class Cache:
     """An on-disk cache owned by one runtime; safe to share between processes."""
 
     def __init__(self, root: Path | str, max_bytes: int = DEFAULT_MAX_BYTES,
-                 warn: Callable[[str], None] = _warn_stderr, enabled: bool = True) -> None:
+                 warn: Callable[[str], None] = _warn_stderr, enabled: bool = True,
+                 store: "CacheStore | None" = None) -> None:
+        from .cache_store import LocalFolderStore
+
         self.root = Path(root)
+        self.store = store if store is not None else LocalFolderStore(self.root)  # cache_store.py
         self.max_bytes = max_bytes
         self.warn = warn
         self.enabled = enabled
@@ -96,14 +103,18 @@ class Cache:
 
     # -- paths --------------------------------------------------------------
     def _entry_path(self, kind: str, key: str) -> Path:
+        return self.root / self._entry_name(kind, key)
+
+    @staticmethod
+    def _entry_name(kind: str, key: str) -> str:
         if not kind.replace("_", "").replace("-", "").isalnum():
             raise ValueError(f"bad cache kind {kind!r}")
-        return self.root / kind / key[:2] / f"{key}.entry"
+        return f"{kind}/{key[:2]}/{key}.entry"
 
     def has(self, kind: str, key: str) -> bool:
         """Whether an entry is filed under ``key`` (read nothing, count nothing, touch nothing: for
         ``plan --explain``; a corrupt entry still counts here and is recomputed when read)."""
-        return self.enabled and self._entry_path(kind, key).is_file()
+        return self.enabled and self.store.exists(self._entry_name(kind, key))
 
     # -- raw bytes -----------------------------------------------------------
     def get_bytes(self, kind: str, key: str, count_miss: bool = True) -> bytes | None:
@@ -111,11 +122,9 @@ class Cache:
             return None
         path = self._entry_path(kind, key)
         try:
-            blob = path.read_bytes()
+            blob = self.store.read(self._entry_name(kind, key))
         except FileNotFoundError:
-            if count_miss:
-                self.stats.count(kind, "misses")
-            return None
+            blob = None
         except IsADirectoryError:
             self._discard(path, kind, "a folder, not an entry")
             return None
@@ -124,44 +133,39 @@ class Cache:
             if count_miss:
                 self.stats.count(kind, "misses")
             return None
+        if blob is None:
+            if count_miss:
+                self.stats.count(kind, "misses")
+            return None
         try:
             payload = _unwrap(blob)
         except CacheCorrupt as exc:
             self._discard(path, kind, str(exc))
             return None
-        with contextlib.suppress(OSError):
-            os.utime(path)
+        if path.exists():  # LRU: a local folder's reads touch the entry
+            with contextlib.suppress(OSError):
+                os.utime(path)
         self.stats.count(kind, "hits")
         return payload
 
     def put_bytes(self, kind: str, key: str, payload: bytes) -> None:
         if not self.enabled:
             return
-        path = self._entry_path(kind, key)
-        atomic_write_bytes(path, _wrap(payload))
+        self.store.write(self._entry_name(kind, key), _wrap(payload))
         self.stats.count(kind, "writes")
         self._maybe_prune()
 
     def _discard(self, path: Path, kind: str, why: str) -> None:
         self.stats.count(kind, "corrupt")
         self.warn(f"cache entry {path.name} ({kind}) is corrupt ({why}); discarded, recomputing")
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path, ignore_errors=True)
-            return
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
+        self.store.remove(str(path.relative_to(self.root)))
 
     # -- locking -----------------------------------------------------------------
     @contextlib.contextmanager
     def lock(self, key: str) -> Iterator[None]:
-        lock_dir = self.root / "locks"
-        lock_dir.mkdir(parents=True, exist_ok=True)
-        with open(lock_dir / f"{key}.lock", "a+b") as handle:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        """One computation of ``key`` at a time, across processes and machines sharing the store."""
+        with self.store.lock(key):
+            yield
 
     def get_or_compute(self, kind: str, key: str, compute: Callable[[], bytes],
                        decode: Callable[[bytes], Any] = lambda b: b) -> tuple[Any, bool]:

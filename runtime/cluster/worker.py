@@ -18,7 +18,8 @@ from pathlib import Path
 from .batches import Batch, shared_edits
 
 # The environment a worker needs to find the same model sets and the same cache as the driver.
-FORWARDED_ENV = ("STYLECLIP_CACHE", "STYLECLIP_RESULTS_CACHE", "XDG_CACHE_HOME", "HF_HUB_OFFLINE")
+FORWARDED_ENV = ("STYLECLIP_CACHE", "STYLECLIP_RESULTS_CACHE", "STYLECLIP_CACHE_STORE", "XDG_CACHE_HOME",
+                 "HF_HUB_OFFLINE")
 
 
 @dataclass
