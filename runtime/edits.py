@@ -16,6 +16,8 @@ import torch
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
+from styleclip_dsl.plan import EditStep
+
 from .cache_keys import optimization_key
 from .engines import global_directions as gd
 from .engines.keep import keep_texts
@@ -26,36 +28,35 @@ from .errors import Interrupted, StepError
 from .state import Item, add_offsets, stack_offsets, stack_wplus
 
 
-def variants(step: dict) -> list[tuple[dict, dict]]:
+def variants(step: EditStep) -> list[tuple[list[dict], dict]]:
     """[(params of each edit entry, labels)] per sweep variant."""
-    sweep = step.get("sweep")
-    edits = step["edits"]
+    sweep = step.sweep
     if not sweep:
-        return [([dict(e["params"]) for e in edits], {})]
+        return [([dict(e.params) for e in step.edits], {})]
     out = []
-    for value in sweep["values"]:
-        params = [dict(e["params"]) for e in edits]
-        params[0][sweep["param"]] = value
-        out.append((params, {sweep["param"]: value}))
+    for value in sweep.values:
+        params = [dict(e.params) for e in step.edits]
+        params[0][sweep.param] = value
+        out.append((params, {sweep.param: value}))
     return out
 
 
-def _labels(item: Item, step: dict, extra: dict) -> dict:
+def _labels(item: Item, step: EditStep, extra: dict) -> dict:
     labels = dict(item.labels)
     # {step} counts edits, so a fused step of k global edits counts k (as the unfused chain would)
-    labels["step"] = int(labels.get("step", 0)) + len(step["edits"])
-    labels["text"] = " + ".join(e["text"] for e in step["edits"])
+    labels["step"] = int(labels.get("step", 0)) + len(step.edits)
+    labels["text"] = " + ".join(e.text for e in step.edits)
     # the whole chain from the source, for grid columns ("red hair + glasses, then surprised")
     labels["chain"] = (f"{labels['chain']}, then " if labels.get("chain") else "") + labels["text"]
-    labels["engine"] = step["engine"]
+    labels["engine"] = step.engine
     labels.update(extra)
     return labels
 
 
-def run_edit(models, step: dict, inputs: list[Item], device, notify: Callable[[str], None],
+def run_edit(models, step: EditStep, inputs: list[Item], device, notify: Callable[[str], None],
              progress: Callable[[int, int, str], None] | None = None,
              should_stop: Callable[[], bool] | None = None) -> tuple[list[Item], dict]:
-    engine = step["engine"]
+    engine = step.engine
     info: dict = {}
     outputs: list[Item] = []
     for v, (params_list, sweep_labels) in enumerate(variants(step)):
@@ -69,7 +70,7 @@ def run_edit(models, step: dict, inputs: list[Item], device, notify: Callable[[s
             raise StepError(f"unknown engine {engine!r}", step)
         for item, (wplus, offset) in zip(inputs, new):
             outputs.append(item.derive(wplus=wplus, s_offset=offset, labels=_labels(item, step, sweep_labels),
-                                       variant=v if step.get("sweep") else item.variant))
+                                       variant=v if step.sweep else item.variant))
     # keep items of one subject together, variants in order
     outputs.sort(key=lambda it: (it.index, it.variant))
     return outputs, info
@@ -77,14 +78,14 @@ def run_edit(models, step: dict, inputs: list[Item], device, notify: Callable[[s
 
 def _global(models, step, inputs, params_list, info) -> list[tuple[torch.Tensor, list[torch.Tensor]]]:
     total: list[torch.Tensor] | None = None
-    for entry, params in zip(step["edits"], params_list):
+    for entry, params in zip(step.edits, params_list):
         try:
             keep = keep_texts(str(params.get("keep", "")))
-            direction, hit = models.direction(entry["text"], params["neutral"], float(params["beta"]), keep)
+            direction, hit = models.direction(entry.text, params["neutral"], float(params["beta"]), keep)
         except gd.BetaTooHigh as exc:
             hint = "lower beta, or rephrase the text" + (", or keep fewer texts" if params.get("keep") else "")
             raise StepError(str(exc), step, hint=hint) from exc
-        info.setdefault("channels", {})[entry["text"]] = direction.n_channels
+        info.setdefault("channels", {})[entry.text] = direction.n_channels
         info.setdefault("direction_cache_hits", 0)
         info["direction_cache_hits"] += int(hit)
         delta = layers.mask_offsets(params.get("layers", "all"), models.generator.layout,
@@ -95,7 +96,7 @@ def _global(models, step, inputs, params_list, info) -> list[tuple[torch.Tensor,
 
 
 def _mapper(models, step, inputs, params, device, notify, progress, should_stop):
-    text = step["edits"][0]["text"]
+    text = step.edits[0].text
     mapper = models.mapper(text, step, notify, progress, should_stop)
     with torch.no_grad():
         w = stack_wplus(inputs, device)
@@ -113,7 +114,7 @@ def _optimization_entry(payload: bytes) -> dict[str, torch.Tensor]:
 
 
 def _optimize(models, step, inputs, params, device, info, progress, should_stop):
-    text = step["edits"][0]["text"]
+    text = step.edits[0].text
     g = models.generator
     fps = models.fingerprints()
     results: list[tuple[torch.Tensor, list[torch.Tensor] | None] | None] = [None] * len(inputs)

@@ -23,6 +23,10 @@ from .errors import Interrupted, StepError
 from .image_input import ImageDigests
 from .latents import LatentBatch, save_latents
 from .report import ExpectResult, RunReport, describe  # noqa: F401  (torch-free: also a replayed run's)
+from styleclip_dsl.events import Event, EventSink
+from styleclip_dsl.naming import ITEM_LABEL_KEYS
+from styleclip_dsl.plan import EditStep, ExpectStep, ExportStep, Plan, SaveStep, SourceStep, Step, as_plan
+
 from .animation import AnimationOptions, encode_animation
 from .outputs import OutputGuard, OutputRefused, make_grid, metadata_for, photo_cell, to_uint8
 from .stills import encode_still
@@ -31,8 +35,7 @@ from .warm import WarmModels
 
 SLOW_SECONDS = 30.0  # a run whose uncached work is estimated at this or more starts with a notice
 
-Event = dict
-EventSink = Callable[[Event], None]
+__all__ = ["Event", "EventSink", "Executor", "ITEM_LABEL_KEYS", "RunReport", "ExpectResult"]
 
 
 class Executor:
@@ -49,7 +52,7 @@ class Executor:
         self.source_files: dict[str, tuple | None] = {}  # source step hash -> the files it read (identity)
 
     # ------------------------------------------------------------------
-    def _estimate(self, plan: dict, base_dir: Path):
+    def _estimate(self, plan: dict, base_dir: Path):  # explain reads the plan's JSON data
         """What the run must compute (``explain.explain_plan``), or None where it cannot tell."""
         from .explain import explain_plan
 
@@ -78,11 +81,11 @@ class Executor:
         self.events({"event": "notice", "message": f"this run may take a while ({when}): "
                      + "; ".join(parts or ["many small results"]) + " (`styleclip plan --explain` lists it all)"})
 
-    def run(self, plan: dict, recipe_text: str, base_dir: Path, out_dir: Path,
+    def run(self, plan: Plan | dict, recipe_text: str, base_dir: Path, out_dir: Path,
             update_golden: bool = False, write_manifest: bool = True, incremental: bool = False,
             rerun: Collection[str] = (), recipe_path: Path | None = None, overwrite: bool = False,
             record_outputs: bool = False) -> RunReport:
-        """Run every step of ``plan``. With ``incremental`` (the REPL), steps
+        """Run every step of ``plan`` (a ``Plan``, or its JSON data). With ``incremental`` (the REPL), steps
         this executor already ran (same content hash) are skipped: a session
         re-runs only what its new line added. ``rerun``: step hashes that run
         even so (the REPL's output steps of the line just typed, which must
@@ -92,29 +95,30 @@ class Executor:
         cache (``cache_outputs``), so that the same run is next served without torch."""
         start = time.perf_counter()
         self.stop_requested = False
-        seed = int(plan.get("seed") or 0)
-        torch.manual_seed(seed)
+        data = plan if isinstance(plan, dict) else plan.to_dict()  # for explain, keys and run.json
+        plan = as_plan(plan)
+        torch.manual_seed(int(plan.seed or 0))
         report = RunReport()
-        by_id: dict[str, dict] = {}
-        cost = None if incremental else self._estimate(plan, base_dir)
-        self.events({"event": "run_start", "steps": len(plan["steps"]), "modelset": self.models.name,
+        by_id: dict[str, Step] = {}
+        cost = None if incremental else self._estimate(data, base_dir)
+        self.events({"event": "run_start", "steps": len(plan.steps), "modelset": self.models.name,
                      "device": str(self.models.device),
                      "estimated_seconds": cost.estimated_seconds() if cost is not None else None})
         if cost is not None:
             self._warn_of_cost(cost)
         self._forget_changed_sources(plan, base_dir)
-        outputs_key = self._outputs_key(plan, recipe_text, base_dir) if record_outputs and not incremental else None
+        outputs_key = self._outputs_key(data, recipe_text, base_dir) if record_outputs and not incremental else None
         read = {Path(f[0]) for files in self.source_files.values() if files for f in files}
         self.guard = OutputGuard(out_dir, read | ({Path(recipe_path).resolve()} if recipe_path else set()),
                                  overwrite)
-        for step in plan["steps"]:
-            by_id[step["id"]] = step
-            h = step.get("hash") or step["id"]
+        for step in plan.steps:
+            by_id[step.id] = step
+            h = step.hash
             if incremental and h in self.done and h not in rerun:
                 continue
             t0 = time.perf_counter()
-            line = (step.get("span") or {}).get("line", 0)
-            self.events({"event": "step_start", "id": step["id"], "kind": step["kind"], "line": line,
+            line = step.span.line
+            self.events({"event": "step_start", "id": step.id, "kind": step.kind, "line": line,
                          "label": describe(step)})
             info: dict = {}
             try:
@@ -129,7 +133,7 @@ class Executor:
                 raise StepError(f"{exc.__class__.__name__}: {exc}", step) from exc
             self.done.add(h)
             seconds = time.perf_counter() - t0
-            timing = {"id": step["id"], "kind": step["kind"], "line": line, "seconds": round(seconds, 4), **info}
+            timing = {"id": step.id, "kind": step.kind, "line": line, "seconds": round(seconds, 4), **info}
             report.timings.append(timing)
             self.events({"event": "step_end", **timing})
         report.seconds = time.perf_counter() - start
@@ -141,7 +145,7 @@ class Executor:
             except OutputRefused as exc:
                 self.events({"event": "warning", "message": f"run.json not written: {exc.message}"})
             else:
-                report.manifest = _write(plan, recipe_text, self.models, report, out_dir, base_dir)
+                report.manifest = _write(data, recipe_text, self.models, report, out_dir, base_dir)
         if outputs_key is not None:
             from .cache_outputs import record_run
 
@@ -164,30 +168,30 @@ class Executor:
                        getattr(modelset, "_env", None))
 
     # ------------------------------------------------------------------
-    def _forget_changed_sources(self, plan: dict, base_dir: Path) -> None:
+    def _forget_changed_sources(self, plan: Plan, base_dir: Path) -> None:
         """A plan's hashes cover the paths a source reads, not the files' contents. When the files
         of a remembered ``invert`` or ``load`` changed since it ran (edited, added to a glob, removed),
         forget it and every result computed from it, so that they run again (the REPL, or any
         executor that runs twice)."""
-        hash_of = {s["id"]: s.get("hash") or s["id"] for s in plan["steps"]}
+        hash_of = {s.id: s.hash for s in plan.steps}
         stale: set[str] = set()
-        for step in plan["steps"]:
-            h = hash_of[step["id"]]
-            if step["kind"] == "source" and step["op"] in ("invert", "load"):
+        for step in plan.steps:
+            h = step.hash
+            if isinstance(step, SourceStep) and step.op in ("invert", "load"):
                 files = sources.file_identity(step, base_dir)
                 if h in self.source_files and self.source_files[h] != files:
                     stale.add(h)
                 self.source_files[h] = files
-            elif hash_of.get(step.get("input", "")) in stale:
+            elif any(hash_of.get(i) in stale for i in step.inputs):
                 stale.add(h)
         for h in stale:
             self.memo.pop(h, None)
             self.images.pop(h, None)
             self.done.discard(h)
 
-    def _progress(self, step: dict) -> Callable[[int, int, str], None]:
+    def _progress(self, step: Step) -> Callable[[int, int, str], None]:
         def progress(done: int, total: int, message: str = "") -> None:
-            self.events({"event": "progress", "id": step["id"], "done": done, "total": total, "message": message})
+            self.events({"event": "progress", "id": step.id, "done": done, "total": total, "message": message})
         return progress
 
     def _notify(self, message: str) -> None:
@@ -196,66 +200,67 @@ class Executor:
     def _should_stop(self) -> bool:
         return self.stop_requested
 
-    def _run_step(self, step, plan, recipe_text, base_dir, out_dir, report, update_golden, by_id) -> dict:
-        kind = step["kind"]
-        h = step.get("hash") or step["id"]
+    def _run_step(self, step: Step, plan: Plan, recipe_text: str, base_dir: Path, out_dir: Path,
+                  report: RunReport, update_golden: bool, by_id: dict[str, Step]) -> dict:
+        """Run one typed step; returns its info for the timings and events."""
+        h = step.hash
         m = self.models
-        if kind == "source":
-            if h in self.memo:
-                report.photos.extend(sources.photo_records(self.memo[h]))
-                return {"cache": "memory"}
-            info: dict = {}
-            if step["op"] == "invert":
-                items, info = sources.invert(m, step, base_dir, m.cache, m.device, self.image_digests)
-                report.photos.extend(sources.photo_records(items))  # run.json: what the encoder saw, and how
-                info = {"inversion_cache_hits": info["hits"], "inversion_cache_misses": info["misses"]}
-            elif step["op"] == "generate":
-                items = sources.generate(m, step, m.device)
-            elif step["op"] == "load":
-                items = sources.load(m, step, base_dir)
-            else:
-                raise StepError(f"unknown source {step['op']!r}", step)
-            self.memo[h] = items
-            return info
-        if kind == "edit":
-            if h in self.memo:
-                return {"cache": "memory"}
-            inputs = self._input(step, by_id)
-            items, info = edits.run_edit(m, step, inputs, m.device, self._notify, self._progress(step),
-                                         self._should_stop)
-            self.memo[h] = items
-            return info
-        inputs = self._input(step, by_id)
-        if kind == "save":
-            paths = self._save(step, inputs, plan, recipe_text, out_dir, self._render_key(step, by_id))
-            report.outputs.extend(paths)
-            for p in paths:
-                self.events({"event": "output", "path": str(p), "id": step["id"]})
-            return {"outputs": [str(p) for p in paths]}
-        if kind == "export":
-            paths = self._export(step, inputs, out_dir)
-            report.outputs.extend(paths)
-            for path in paths:
-                self.events({"event": "output", "path": str(path), "id": step["id"]})
-            return {"outputs": [str(p) for p in paths]}
-        if kind == "expect":
-            result = self._expect(step, inputs, base_dir, update_golden, self._render_key(step, by_id))
-            report.expectations.append(result)
-            self.events({"event": "expect", **result.as_dict()})
-            return {"passed": result.passed}
-        raise StepError(f"unknown step kind {kind!r}", step)
+        match step:
+            case SourceStep():
+                if h in self.memo:
+                    report.photos.extend(sources.photo_records(self.memo[h]))
+                    return {"cache": "memory"}
+                info: dict = {}
+                if step.op == "invert":
+                    items, info = sources.invert(m, step, base_dir, m.cache, m.device, self.image_digests)
+                    report.photos.extend(sources.photo_records(items))  # run.json: what the encoder saw, and how
+                    info = {"inversion_cache_hits": info["hits"], "inversion_cache_misses": info["misses"]}
+                elif step.op == "generate":
+                    items = sources.generate(m, step, m.device)
+                elif step.op == "load":
+                    items = sources.load(m, step, base_dir)
+                else:
+                    raise StepError(f"unknown source {step.op!r}", step)
+                self.memo[h] = items
+                return info
+            case EditStep():
+                if h in self.memo:
+                    return {"cache": "memory"}
+                inputs = self._input(step, by_id)
+                items, info = edits.run_edit(m, step, inputs, m.device, self._notify, self._progress(step),
+                                             self._should_stop)
+                self.memo[h] = items
+                return info
+            case SaveStep():
+                paths = self._save(step, self._input(step, by_id), plan, recipe_text, out_dir,
+                                   self._render_key(step, by_id))
+                return self._outputs(step, paths, report)
+            case ExportStep():
+                return self._outputs(step, self._export(step, self._input(step, by_id), out_dir), report)
+            case ExpectStep():
+                result = self._expect(step, self._input(step, by_id), base_dir, update_golden,
+                                      self._render_key(step, by_id))
+                report.expectations.append(result)
+                self.events({"event": "expect", **result.as_dict()})
+                return {"passed": result.passed}
+        raise StepError(f"unknown step kind {step.kind!r}", step)
 
-    def _input(self, step: dict, by_id: dict[str, dict]) -> list[Item]:
-        src = by_id.get(step["input"])
+    def _outputs(self, step: Step, paths: list[Path], report: RunReport) -> dict:
+        report.outputs.extend(paths)
+        for p in paths:
+            self.events({"event": "output", "path": str(p), "id": step.id})
+        return {"outputs": [str(p) for p in paths]}
+
+    def _input(self, step: EditStep | SaveStep | ExportStep | ExpectStep, by_id: dict[str, Step]) -> list[Item]:
+        src = by_id.get(step.input)
         if src is None:
-            raise StepError(f"step {step['id']} reads {step['input']}, which has not run", step)
-        return self.memo[src.get("hash") or src["id"]]
+            raise StepError(f"step {step.id} reads {step.input}, which has not run", step)
+        return self.memo[src.hash]
 
     @staticmethod
-    def _render_key(step: dict, by_id: dict[str, dict]) -> str:
+    def _render_key(step: SaveStep | ExpectStep, by_id: dict[str, Step]) -> str:
         """The render memo's key for a step's input: that step's content hash, as ``memo``'s."""
-        src = by_id[step["input"]]
-        return src.get("hash") or src["id"]
+        return by_id[step.input].hash
 
     def _images(self, items: list[Item], key: str) -> torch.Tensor:
         if key not in self.images:
@@ -266,21 +271,22 @@ class Executor:
         return [it.root for it in items]
 
     # -- outputs -------------------------------------------------------------------
-    def _save(self, step, items, plan, recipe_text, out_dir, render_key: str) -> list[Path]:
-        if step.get("mode") == "aligned":
+    def _save(self, step: SaveStep, items: list[Item], plan: Plan, recipe_text: str, out_dir: Path,
+              render_key: str) -> list[Path]:
+        if step.mode == "aligned":
             return self._save_aligned(step, items, plan, recipe_text, out_dir)
         images = self._images(items, render_key)
         pixels = to_uint8(images)
         fps = self.models.fingerprints()
-        seed = int(plan.get("seed") or 0)
-        line = (step.get("span") or {}).get("line", 0)
-        mode = step.get("mode", "image")
+        seed = int(plan.seed or 0)
+        line = step.span.line
+        mode = step.mode
         written: list[Path] = []
         if mode == "image":
-            targets = self._claim(unique_paths(out_dir, step["path"], [self._labels(it) for it in items]), step)
+            targets = self._claim(unique_paths(out_dir, step.path, [self._labels(it) for it in items]), step)
             for it, px, path in zip(items, pixels, targets):
                 atomic_write_bytes(path, encode_still(path.suffix, px, metadata_for(
-                    recipe_text, step["id"], line, seed, fps, self._labels(it), _version())))
+                    recipe_text, step.id, line, seed, fps, self._labels(it), _version())))
                 written.append(path)
             return written
         groups = group_by_source(items)
@@ -297,29 +303,29 @@ class Executor:
             col_labels = (["photo", "inversion"] if any(p is not None for p in photos) else ["source"]) \
                 + [column_label(it) for it in groups[0]]
             grid = make_grid(rows, row_labels, col_labels)
-            path = self._claim([resolve_output(out_dir, step["path"], {"subject": items[0].subject})], step)[0]
+            path = self._claim([resolve_output(out_dir, step.path, {"subject": items[0].subject})], step)[0]
             atomic_write_bytes(path, encode_still(path.suffix, grid, metadata_for(
-                recipe_text, step["id"], line, seed, fps, {"grid": [it.name for it in items]}, _version())))
+                recipe_text, step.id, line, seed, fps, {"grid": [it.name for it in items]}, _version())))
             return [path]
         if mode == "animation":
             pos = {id(it): i for i, it in enumerate(items)}
-            targets = self._claim(unique_paths(out_dir, step["path"], [self._labels(g[0]) for g in groups]), step)
+            targets = self._claim(unique_paths(out_dir, step.path, [self._labels(g[0]) for g in groups]), step)
             for members, path in zip(groups, targets):
                 frames = [pixels[pos[id(it)]] for it in members]
                 atomic_write_bytes(path, encode_animation(
                     path.suffix, frames, [column_label(it) for it in members],
-                    AnimationOptions.from_params(step.get("params")), f"styleclip-dsl {step['id']} line {line}"))
+                    AnimationOptions.from_params(step.params), f"styleclip-dsl {step.id} line {line}"))
                 written.append(path)
             return written
         raise StepError(f"unknown save mode {mode!r}", step)
 
-    def _export(self, step: dict, inputs: list[Item], out_dir: Path) -> list[Path]:
+    def _export(self, step: ExportStep, inputs: list[Item], out_dir: Path) -> list[Path]:
         """Latent files: the path's placeholders are filled per item ({name}, {index}, {alpha}, ...);
         the items whose filled paths agree share one file (a path with none holds the whole batch)."""
         g = self.models.generator
         groups: dict[Path, list[Item]] = {}
         for it in inputs:
-            groups.setdefault(resolve_output(out_dir, step["path"], self._labels(it)), []).append(it)
+            groups.setdefault(resolve_output(out_dir, step.path, self._labels(it)), []).append(it)
         claimed = self._claim(list(groups), step)
         for path, members in zip(claimed, groups.values()):
             offs = None
@@ -330,22 +336,23 @@ class Executor:
                                            "W+", self.models.fingerprints().get("generator"), offs))
         return claimed
 
-    def _save_aligned(self, step, items, plan, recipe_text, out_dir) -> list[Path]:
+    def _save_aligned(self, step: SaveStep, items: list[Item], plan: Plan, recipe_text: str,
+                      out_dir: Path) -> list[Path]:
         """``save aligned PATH``: each subject's photo as the encoder saw it (the FFHQ-aligned face
         for sets with ``align: ffhq``, else the centre crop), once per subject, whatever the edits."""
         roots = [g[0].root for g in group_by_source(items)]
         if any(r.photo is None for r in roots):
             raise StepError(f"`save aligned` needs photos: '{roots[0].subject}' was not inverted from images", step,
                             hint="save aligned follows an `invert PATH`")
-        line = (step.get("span") or {}).get("line", 0)
-        targets = self._claim(unique_paths(out_dir, step["path"], [self._labels(r) for r in roots]), step)
+        line = step.span.line
+        targets = self._claim(unique_paths(out_dir, step.path, [self._labels(r) for r in roots]), step)
         for root, path in zip(roots, targets):
             atomic_write_bytes(path, encode_still(path.suffix, root.photo.image(), metadata_for(
-                recipe_text, step["id"], line, int(plan.get("seed") or 0), self.models.fingerprints(),
+                recipe_text, step.id, line, int(plan.seed or 0), self.models.fingerprints(),
                 {**self._labels(root), "photo": root.photo.path, "face": root.photo.face}, _version())))
         return targets
 
-    def _claim(self, paths: list[Path], step: dict) -> list[Path]:
+    def _claim(self, paths: list[Path], step: Step) -> list[Path]:
         """Every path of one output step, checked before any of them is written (``OutputGuard``)."""
         claimed = []
         for path in paths:
@@ -361,11 +368,12 @@ class Executor:
     def _labels(self, item: Item) -> dict:
         return {"name": item.name, "subject": item.subject, "index": item.index, **item.labels}
 
-    def _expect(self, step, items, base_dir, update_golden, render_key: str) -> ExpectResult:
+    def _expect(self, step: ExpectStep, items: list[Item], base_dir: Path, update_golden: bool,
+                render_key: str) -> ExpectResult:
         images = self._images(items, render_key)
         sources_img = render(self.models.generator, self._sources_of(items), self.models.device)
-        line = (step.get("span") or {}).get("line", 0)
-        metric, args, kwargs = step["metric"], list(step.get("args") or []), dict(step.get("kwargs") or {})
+        line = step.span.line
+        metric, args, kwargs = step.metric, list(step.args), dict(step.kwargs)
         u8 = list(to_uint8(images))
         labels = [self._labels(it) for it in items]
         if metric == "golden" and update_golden:
@@ -374,17 +382,15 @@ class Executor:
             for golden in paths:
                 self._notify(f"updated golden image {golden}")
         values = metrics.evaluate(self.models, metric, args, kwargs, images, sources_img, u8, base_dir, labels)
-        target = step["value"]
+        target = step.value
         measured = [(it.name + variant_suffix(it), v) for it, v in zip(items, values)]
-        passed = all(metrics.compare(v, step["op"], target) for v in values)
-        return ExpectResult(step["id"], line, metric, step["op"], target,
+        passed = all(metrics.compare(v, step.op, target) for v in values)
+        return ExpectResult(step.id, line, metric, step.op, target,
                             [(n, round(v, 6) if isinstance(v, float) else v) for n, v in measured], passed)
 
 
 # ---------------------------------------------------------------------------
-# Labels every item carries; any other label is a swept parameter.
-ITEM_LABEL_KEYS: tuple[str, ...] = ("name", "subject", "index", "step", "text", "engine", "chain")
-
+# Labels every item carries are ITEM_LABEL_KEYS (styleclip_dsl.naming); any other label is a swept parameter.
 
 def column_label(item: Item) -> str:
     swept = [k for k in item.labels if k not in ITEM_LABEL_KEYS]

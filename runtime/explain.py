@@ -22,6 +22,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from styleclip_dsl.plan import step_from_dict
+
 from .cache import Cache
 from .cache_keys import direction_key, inversion_key, mapper_key, stats_identity, stats_key
 from .engines.keep import keep_texts
@@ -331,7 +333,7 @@ def _edit(ctx: _Context, step: dict, line: int, n_inputs: int) -> StepCost:
     from .edits import variants
 
     engine = step["engine"]
-    runs = variants(step)
+    runs = variants(step_from_dict(step))
     items = n_inputs * len(runs)
     needs: list[Need] = []
     problems: list[str] = []

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from styleclip_dsl.plan import EditStep, ExpectStep, ExportStep, SaveStep, SourceStep, Step
+
 
 @dataclass
 class ExpectResult:
@@ -43,21 +45,23 @@ class RunReport:
         return [e for e in self.expectations if not e.passed]
 
 
-def describe(step: dict) -> str:
+def describe(step: Step) -> str:
     """A step in a few words, for progress lines."""
-    kind = step["kind"]
-    if kind == "source":
-        p = step["params"]
-        what = {"invert": lambda: " ".join(p["paths"]), "generate": lambda: f"seeds {p['seeds']}",
-                "load": lambda: p["path"]}[step["op"]]()
-        return f"{step['op']} {what}"
-    if kind == "edit":
-        texts = " + ".join(repr(e["text"]) for e in step["edits"])
-        sweep = step.get("sweep")
-        extra = f" sweep {sweep['param']} x{len(sweep['values'])}" if sweep else ""
-        return f"{step['engine']} {texts}{extra}"
-    if kind == "save":
-        return f"save {step.get('mode', 'image')} {step['path']}"
-    if kind == "export":
-        return f"export latent {step['path']}"
-    return f"expect {step['metric']}{tuple(step.get('args') or [])} {step['op']} {step['value']!r}"
+    match step:
+        case SourceStep(op="invert", params=p):
+            return "invert " + " ".join(p["paths"])
+        case SourceStep(op="generate", params=p):
+            return f"generate seeds {p['seeds']}"
+        case SourceStep(op="load", params=p):
+            return f"load {p['path']}"
+        case EditStep(engine=engine, edits=entries, sweep=sweep):
+            texts = " + ".join(repr(e.text) for e in entries)
+            extra = f" sweep {sweep.param} x{len(sweep.values)}" if sweep else ""
+            return f"{engine} {texts}{extra}"
+        case SaveStep(mode=mode, path=path):
+            return f"save {mode} {path}"
+        case ExportStep(path=path):
+            return f"export latent {path}"
+        case ExpectStep():
+            return f"expect {step.metric}{tuple(step.args)} {step.op} {step.value!r}"
+    raise ValueError(f"unknown step {step!r}")

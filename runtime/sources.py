@@ -10,6 +10,8 @@ import torch
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
+from styleclip_dsl.plan import SourceStep
+
 from .cache_keys import inversion_key
 from .errors import StepError
 from .image_input import ImageDigests, expand_paths, select_faces
@@ -17,14 +19,14 @@ from .latents import LatentFileError, load_latents
 from .state import Item, Photo
 
 
-def file_identity(step: dict, base: Path) -> tuple | None:
+def file_identity(step: SourceStep, base: Path) -> tuple | None:
     """(path, size, modification time) of every file an ``invert`` or ``load`` step reads, as they
     are now; None when they cannot be listed (the step itself then says why)."""
     try:
-        if step["op"] == "invert":
-            paths = expand_paths(step["params"]["paths"], base, step)
+        if step.op == "invert":
+            paths = expand_paths(step.params["paths"], base, step)
         else:
-            path = Path(step["params"]["path"])
+            path = Path(step.params["path"])
             paths = [path if path.is_absolute() else base / path]
         return tuple((str(p.resolve()), p.stat().st_size, p.stat().st_mtime_ns) for p in paths)
     except (StepError, OSError):
@@ -39,15 +41,15 @@ def _inversion_code(payload: bytes) -> torch.Tensor:
     return code
 
 
-def invert(models, step: dict, base: Path, cache, device,
+def invert(models, step: SourceStep, base: Path, cache, device,
            digests: ImageDigests | None = None) -> tuple[list[Item], dict]:
     """Images -> W+ codes: one item per photo, or per face of it when the set aligns faces
     (``align: ffhq``; ``face=N`` picks one)."""
-    paths = expand_paths(step["params"]["paths"], base, step)
+    paths = expand_paths(step.params["paths"], base, step)
     size = models.encoder_input_size
     align = photo_alignment(models)
-    face = step["params"].get("face")
-    subject_name = step["subject"]
+    face = step.params.get("face")
+    subject_name = step.subject
     fps = models.fingerprints()
     digests = digests if digests is not None else ImageDigests()
     subjects = [s for path in paths for s in select_faces(digests.subjects(path, size, step, align), face, step)]
@@ -92,7 +94,7 @@ def photo_records(items: list[Item]) -> list[dict]:
     return [{"name": it.name, "subject": it.subject, **it.photo.record()} for it in items if it.photo is not None]
 
 
-def _loader(digests: ImageDigests, subj, size: int, step: dict, align: str | None):
+def _loader(digests: ImageDigests, subj, size: int, step: SourceStep, align: str | None):
     return lambda: digests.subject_pixels(subj, size, step, align)
 
 
@@ -103,9 +105,9 @@ def photo_alignment(models) -> str | None:
 
 
 @torch.no_grad()
-def generate(models, step: dict, device) -> list[Item]:
+def generate(models, step: SourceStep, device) -> list[Item]:
     g = models.generator
-    params = step["params"]
+    params = step.params
     psi = float(params.get("truncation", 0.7))
     mean = models.mean_latent()
     items = []
@@ -113,12 +115,12 @@ def generate(models, step: dict, device) -> list[Item]:
         z = torch.randn(1, g.config.style_dim, generator=torch.Generator().manual_seed(int(seed)))
         w = g.mapping(z.to(device))
         w = g.truncate(w, psi, mean)
-        items.append(Item(f"seed{seed}", step["subject"], i, g.to_wplus(w)[0].cpu(), labels={"step": 0}))
+        items.append(Item(f"seed{seed}", step.subject, i, g.to_wplus(w)[0].cpu(), labels={"step": 0}))
     return items
 
 
-def load(models, step: dict, base: Path) -> list[Item]:
-    raw = step["params"]["path"]
+def load(models, step: SourceStep, base: Path) -> list[Item]:
+    raw = step.params["path"]
     path = Path(raw) if Path(raw).is_absolute() else base / raw
     g = models.generator
     try:
@@ -128,5 +130,5 @@ def load(models, step: dict, base: Path) -> list[Item]:
     items = []
     for i, (name, code) in enumerate(zip(batch.names, batch.wplus)):
         offset = [o[i] for o in batch.s_offset] if batch.s_offset is not None else None
-        items.append(Item(name, step["subject"], i, code, offset, labels={"step": 0}))
+        items.append(Item(name, step.subject, i, code, offset, labels={"step": 0}))
     return items

@@ -12,6 +12,11 @@ GLOB_DEFAULT_NAME = "images"
 # Labels every item carries (filled by the runtime), plus the swept parameter's name.
 ITEM_LABELS: tuple[str, ...] = ("name", "subject", "index", "step", "text", "engine")
 ITEM_IDENTITY_LABELS: tuple[str, ...] = ("name", "index")
+# Labels the runtime keeps for itself (the edit chain from the source, for grid columns): not placeholders.
+ITEM_INTERNAL_LABELS: tuple[str, ...] = ("chain",)
+# Every label that is not a swept parameter: what grid columns, file-name suffixes and
+# Result.labels leave out when they list the swept parameters (the runtime and the notebook).
+ITEM_LABEL_KEYS: tuple[str, ...] = ITEM_LABELS + ITEM_INTERNAL_LABELS
 
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 

@@ -104,7 +104,7 @@ class Result:
     @property
     def sweep(self) -> str | None:
         """The swept parameter's name, or None."""
-        from styleclip_runtime.executor import ITEM_LABEL_KEYS
+        from .naming import ITEM_LABEL_KEYS
 
         keys = [k for it in self.items for k in it.labels if k not in ITEM_LABEL_KEYS]
         return keys[-1] if keys else None

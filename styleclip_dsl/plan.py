@@ -174,7 +174,7 @@ class Plan:
     def from_dict(data: dict[str, JsonValue]) -> "Plan":
         if data.get("version") != PLAN_VERSION:
             raise ValueError(f"unsupported plan version {data.get('version')!r}")
-        steps = tuple(_step_from_dict(s) for s in data["steps"])
+        steps = tuple(step_from_dict(s) for s in data["steps"])
         return Plan(data["modelset"], data["seed"], data["device"], data["source_name"], steps)
 
     @staticmethod
@@ -182,7 +182,13 @@ class Plan:
         return Plan.from_dict(json.loads(text))
 
 
-def _step_from_dict(data: dict[str, JsonValue]) -> Step:
+def as_plan(plan: "Plan | dict[str, JsonValue]") -> Plan:
+    """The typed plan of ``plan`` (its JSON data read with ``Plan.from_dict``; a ``Plan`` as it is)."""
+    return plan if isinstance(plan, Plan) else Plan.from_dict(plan)
+
+
+def step_from_dict(data: dict[str, JsonValue]) -> Step:
+    """One step of a plan's JSON data, typed (the inverse of ``Step.to_dict``)."""
     common = {"id": data["id"], "span": Span.from_dict(data["span"]), "hash": data["hash"]}
     kind = data["kind"]
     if kind == "source":

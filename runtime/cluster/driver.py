@@ -20,6 +20,8 @@ from typing import Any
 
 import torch
 
+from styleclip_dsl.plan import EditStep, SourceStep
+
 from .. import sources
 from ..errors import StepError
 from ..executor import EventSink, Executor
@@ -75,9 +77,9 @@ class ClusterExecutor(Executor):
             self.done.update(hash_of[sid] for sid in res.items)
 
     def _run_step(self, step, plan, recipe_text, base_dir, out_dir, report, update_golden, by_id) -> dict:
-        h = step.get("hash") or step["id"]
-        if step["kind"] in ("source", "edit") and h in self.prefilled:
-            if step["kind"] == "source":
+        h = step.hash  # a typed step (styleclip_dsl.plan), as Executor.run passes it
+        if isinstance(step, (SourceStep, EditStep)) and h in self.prefilled:
+            if isinstance(step, SourceStep):
                 report.photos.extend(sources.photo_records(self.memo[h]))
             return dict(self.prefilled[h])
         return super()._run_step(step, plan, recipe_text, base_dir, out_dir, report, update_golden, by_id)

@@ -64,12 +64,14 @@ class BatchWorker:
         """Directions and mappers every batch needs, computed here once (under the cache's key lock)
         so that the other workers read them as hits instead of each computing them. A failure is left
         for the batch's step to report with its recipe line."""
+        from styleclip_dsl.plan import step_from_dict
+
         from ..edits import variants
         from ..engines.keep import keep_texts
 
         self._events.clear()
         for step in shared_edits(plan):
-            for params_list, _ in variants(step):
+            for params_list, _ in variants(step_from_dict(step)):
                 try:
                     if step["engine"] == "mapper":
                         self.models.mapper(step["edits"][0]["text"], step, lambda m: None)
@@ -98,7 +100,7 @@ class BatchWorker:
                 report = executor.run(batch.plan, recipe_text, Path(base_dir), Path(scratch),
                                       write_manifest=False, incremental=True)
             except StepError as exc:
-                result.error = {"message": exc.message, "step": exc.step, "hint": exc.hint}
+                result.error = {"message": exc.message, "step": exc.step_data(), "hint": exc.hint}
                 return result
         hash_of = {s["id"]: s["hash"] for s in batch.plan["steps"]}
         result.items = {sid: _portable(executor.memo[h]) for sid, h in hash_of.items()}

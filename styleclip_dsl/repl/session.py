@@ -22,12 +22,11 @@ from typing import Any, Callable, Literal
 from ..api import compile_recipe, parse
 from ..defaults import DEFAULT_MODELSET
 from ..diagnostics import Diagnostic
+from ..events import Event, EventSink
 from ..formatter import format_recipe
 from ..spans import Span
 from .tracking import SessionFacts, step_for_statement, track
 
-Event = dict
-EventSink = Callable[[Event], None]
 ExecutorFactory = Callable[[str, "str | None", EventSink], Any]
 Status = Literal["ok", "empty", "invalid", "failed", "interrupted"]
 

@@ -78,6 +78,25 @@ def test_generate_edit_save_and_manifest(env, tmp_path) -> None:
     assert grid.shape[0] > 2 * 64 and grid.shape[1] > 2 * 64
 
 
+def test_a_typed_plan_runs_as_its_json_does(env, tmp_path) -> None:
+    """The executor takes the typed Plan the compiler builds; its JSON data is read into the same
+    typed steps, so both write the same bytes and run.json records the same plan."""
+    from styleclip_dsl.plan import Plan
+
+    _, from_json = run(env, edit_plan(), tmp_path / "a")
+    _, from_plan = run(env, Plan.from_dict(edit_plan()), tmp_path / "b")
+    assert [p.name for p in from_plan.outputs] == [p.name for p in from_json.outputs]
+    for name in ("seed1_1.png", "seed2_1.png", "grid.png", "latents.pt"):
+        assert (tmp_path / "a" / "out" / name).read_bytes() == (tmp_path / "b" / "out" / name).read_bytes(), name
+    plans = [json.loads((tmp_path / d / "out" / "run.json").read_text())["plan"] for d in "ab"]
+    assert plans[0] == plans[1]
+    missing = Plan.from_dict(make_plan([{"kind": "source", "op": "load", "subject": "gone", "params": {"path": "no.pt"}}]))
+    with pytest.raises(StepError) as failed:
+        run(env, missing, tmp_path / "c")
+    assert failed.value.span == {"line": 1, "column": 1, "end_line": 1, "end_column": 10}
+    assert failed.value.step_data()["params"] == {"path": "no.pt"}  # what a Ray worker sends back
+
+
 def test_second_run_hits_the_cache_and_is_byte_identical(env, tmp_path) -> None:
     _, first = run(env, edit_plan(), tmp_path / "a")
     _, second = run(env, edit_plan(), tmp_path / "b")  # a fresh process-level executor, same disk cache
