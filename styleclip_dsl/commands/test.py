@@ -96,6 +96,9 @@ def test(
     no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the result cache."),
     train: bool = typer.Option(False, "--train", help="Start mapper trainings the recipes need (without it, "
                                                        "a recipe that would train for long is an error)."),
+    ray: Optional[str] = typer.Option(None, "--ray", metavar="ADDRESS",
+                                      help="Run the recipes in parallel as Ray tasks (pip extra [cluster]): "
+                                           "'local', 'auto' or ray://HOST:PORT; one report (docs/cluster.md)."),
 ) -> None:
     """Run recipes as tests: evaluate every `expect`, print a summary, write JUnit/JSON reports.
 
@@ -113,6 +116,14 @@ def test(
     if update_golden:
         err.print("[yellow]--update-golden[/]: golden images are rewritten from this run's results")
     results: list[RecipeResult] = []
+    if ray is not None:
+        from .run import _ray_installed
+
+        if not _ray_installed(err):
+            raise typer.Exit(EXIT_NOTHING_FOUND)
+        results = run_on_ray(recipes, ray, console, err, sets=sets, out=out, device=device, models=models,
+                             no_cache=no_cache, update_golden=update_golden, train=train)
+        recipes = []
     try:
         for path in recipes:
             result = run_one(path, sets=sets, out=out, device=device, models=models, no_cache=no_cache,
@@ -127,6 +138,45 @@ def test(
     console.print(summary_line(results))
     _write_reports(results, junit, json_file)
     raise typer.Exit(overall_exit(results))
+
+
+def run_on_ray(recipes: list[Path], address: str, console: Console, err: Console, **options) -> list[RecipeResult]:
+    """Every recipe as one Ray task (``run_one`` in a worker process, which loads its models as a
+    local `styleclip test` does per recipe), as many at once as the cluster has CPUs; each status
+    line is printed as its recipe finishes, the results are kept in the recipes' order."""
+    import os
+
+    import ray
+
+    from styleclip_runtime.cluster.driver import ClusterOptions, connect
+    from styleclip_runtime.cluster.worker import FORWARDED_ENV
+
+    started = connect(ClusterOptions(address=address))
+    env = {k: os.environ[k] for k in FORWARDED_ENV if k in os.environ}
+    task = ray.remote(_run_one_in_worker).options(max_retries=3)
+    try:
+        refs = {task.remote(p.resolve(), Path.cwd(), env, options): i for i, p in enumerate(recipes)}
+        results: list[RecipeResult | None] = [None] * len(recipes)
+        pending = list(refs)
+        while pending:
+            ready, pending = ray.wait(pending, num_returns=1)
+            result = ray.get(ready[0])
+            results[refs[ready[0]]] = result
+            print_result(console, result, err)
+    finally:
+        if started:
+            ray.shutdown()
+    return [r for r in results if r is not None]
+
+
+def _run_one_in_worker(path: Path, cwd: Path, env: dict[str, str], options: dict) -> RecipeResult:
+    """A Ray task: ``run_one`` with the driver's folder (paths are shown and resolved as there) and
+    cache variables."""
+    import os
+
+    os.environ.update(env)
+    os.chdir(cwd)
+    return run_one(path, **options)
 
 
 def _write_reports(results: list[RecipeResult], junit: Path | None, json_file: Path | None) -> None:

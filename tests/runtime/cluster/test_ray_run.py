@@ -1,6 +1,6 @@
 """A recipe on a local Ray cluster (2 CPUs) against the same recipe run locally: the same output
-bytes and run.json, with a worker killed by ``ray.kill`` mid-run. 32 toon subjects here (two
-batches of 16, one per worker) plus 4 inverted photos; bench/bench_cluster.py runs the issue's 64."""
+bytes and run.json, with a worker killed by ``ray.kill`` mid-run. 24 toon subjects here (batches
+of 16 and 8, one per worker) plus 4 inverted photos; bench/bench_cluster.py runs the issue's 64."""
 from __future__ import annotations
 
 import json
@@ -20,7 +20,7 @@ from styleclip_runtime.session import open_executor  # noqa: E402
 PHOTOS = Path(__file__).resolve().parents[3] / "recipes" / "photos"
 RECIPE = """use toon
 seed 4
-generate seeds=1..32 as crowd
+generate seeds=1..24 as crowd
 global 'smile' alpha=3
 then mapper 'beard' strength=2
 save out/{name}.png
@@ -67,14 +67,14 @@ def test_a_run_on_two_workers_with_one_killed_writes_what_a_local_run_writes(clu
     def sink(event: dict) -> None:
         events.append(event)
         if event["event"] == "batch_start" and event["batch"] == 1:  # mid-run: batch 0 is running too
-            time.sleep(0.1)  # batch 1 is in flight (a batch of 16 toon seeds takes about a second)
+            time.sleep(0.1)  # batch 1 is in flight (a batch of 8 toon seeds takes about half a second)
             ray.kill(run.actors[event["worker"]], no_restart=False)  # Ray restarts it and retries the batch
 
     report = run.run(open_executor("toon", "cpu", sink), plan, RECIPE, base, base / "ray",
                      modelset="toon", device="cpu")
 
     got, want = files(base / "ray"), files(base / "local")
-    assert len(want) == 32 + 1 + 1 + 4 + 1  # images, two grids, crops, run.json
+    assert len(want) == 24 + 1 + 1 + 4 + 1  # images, two grids, crops, run.json
     assert sorted(got) == sorted(want)
     assert [k for k in want if k.endswith(".png") and got[k] != want[k]] == []  # pixels and metadata
     ours, theirs = json.loads(got["out/run.json"]), json.loads(want["out/run.json"])
@@ -86,11 +86,11 @@ def test_a_run_on_two_workers_with_one_killed_writes_what_a_local_run_writes(clu
     assert len(report.outputs) == len(local.outputs)
 
     ends = [e for e in events if e["event"] == "batch_end"]
-    assert sorted(e["batch"] for e in ends) == [0, 1, 2]  # two of 16 seeds, one of 4 photos: each once
+    assert sorted(e["batch"] for e in ends) == [0, 1, 2]  # 16 and 8 seeds, 4 photos: each once
     killed = [e for e in ends if e["batch"] == 1]
     assert killed[0]["restarted"], "the killed worker's batch ran again on its restarted actor"
     assert all(not e["restarted"] for e in ends if e["worker"] != killed[0]["worker"])
-    assert {e["worker"] for e in ends} <= {"w0", "w1"} and ends[-1]["done"] == ends[-1]["total"] == 36
+    assert {e["worker"] for e in ends} <= {"w0", "w1"} and ends[-1]["done"] == ends[-1]["total"] == 28
 
 
 def test_cli_ray_events_carry_worker_ids_and_a_second_run_is_served_without_ray(cluster, recipe, monkeypatch) -> None:
@@ -135,3 +135,25 @@ def test_a_recipe_error_in_a_batch_comes_back_with_its_step(recipe, monkeypatch)
     failed = worker.run_batch(batches[1], text, str(base))
     assert failed.error["step"]["span"]["line"] == 4 and "nothere.pt" in failed.error["message"]
     assert failed.items == {}
+
+
+def test_styleclip_test_ray_runs_recipes_as_tasks_into_one_junit_report(cluster, tmp_path, monkeypatch) -> None:
+    import xml.etree.ElementTree as ET
+
+    from typer.testing import CliRunner
+
+    from styleclip_dsl.cli import app
+
+    monkeypatch.setenv("STYLECLIP_CACHE", str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "suite").mkdir()
+    (tmp_path / "suite" / "holds.sc").write_text("use toon\ngenerate seed=1\nglobal 'smile' alpha=3\n"
+                                                 "save out/h.png\nexpect distance() < 5\n")
+    (tmp_path / "suite" / "fails.sc").write_text("use toon\ngenerate seed=2\nglobal 'smile' alpha=3\n"
+                                                 "save out/f.png\nexpect distance() > 5\n")
+    result = CliRunner().invoke(app, ["test", "suite", "--ray", "local", "--junit", "report.xml", "--out", "o"])
+    assert result.exit_code == 1, result.output  # the most severe outcome: an expectation failed
+    cases = {c.get("classname"): c for c in ET.parse(tmp_path / "report.xml").iter("testcase")}  # one per expect
+    assert sorted(cases) == ["suite/fails.sc", "suite/holds.sc"], list(cases)
+    assert cases["suite/fails.sc"].find("failure") is not None and cases["suite/holds.sc"].find("failure") is None
+    assert (tmp_path / "o" / "out" / "h.png").is_file() and (tmp_path / "o" / "out" / "f.png").is_file()
