@@ -181,7 +181,7 @@ def run(
     train: bool = typer.Option(False, "--train", help="Start a mapper training that the run needs (without it, "
                                                        "a run that would train for long says so and stops)."),
     ray: Optional[str] = typer.Option(None, "--ray", metavar="ADDRESS",
-                                      help="Run the subjects in batches on Ray actors (pip extra [cluster]): "
+                                      help="Run the subjects in batches on Ray actors (pip extra \\[cluster]): "
                                            "'local', a Ray started for this run; 'auto', a running cluster; or "
                                            "ray://HOST:PORT. Outputs are the same bytes (docs/cluster.md)."),
 ) -> None:

@@ -97,7 +97,7 @@ def test(
     train: bool = typer.Option(False, "--train", help="Start mapper trainings the recipes need (without it, "
                                                        "a recipe that would train for long is an error)."),
     ray: Optional[str] = typer.Option(None, "--ray", metavar="ADDRESS",
-                                      help="Run the recipes in parallel as Ray tasks (pip extra [cluster]): "
+                                      help="Run the recipes in parallel as Ray tasks (pip extra \\[cluster]): "
                                            "'local', 'auto' or ray://HOST:PORT; one report (docs/cluster.md)."),
 ) -> None:
     """Run recipes as tests: evaluate every `expect`, print a summary, write JUnit/JSON reports.
