@@ -145,7 +145,7 @@ def _ray_installed(err: Console) -> bool:
     if importlib.util.find_spec("ray") is not None:
         return True
     err.print("[bold red]error[/]: --ray needs Ray, which is not installed; nothing ran\n"
-              "[bold cyan]hint[/]: python -m pip install 'styleclip-dsl[cluster]'", highlight=False)
+              "[bold cyan]hint[/]: python -m pip install 'styleclip-dsl\\[cluster]'", highlight=False)
     return False
 
 
