@@ -24,6 +24,7 @@ from .image_input import ImageDigests
 from .latents import LatentBatch, save_latents
 from .report import ExpectResult, RunReport, describe  # noqa: F401  (torch-free: also a replayed run's)
 from styleclip_dsl.events import Event, EventSink
+from styleclip_dsl.executor_api import ExecutorStats
 from styleclip_dsl.naming import ITEM_LABEL_KEYS
 from styleclip_dsl.plan import EditStep, ExpectStep, ExportStep, Plan, SaveStep, SourceStep, Step, as_plan
 
@@ -51,17 +52,34 @@ class Executor:
         self.image_digests = ImageDigests()  # input images decoded once per file version (image_input.py)
         self.source_files: dict[str, tuple | None] = {}  # source step hash -> the files it read (identity)
 
-    # ------------------------------------------------------------------
-    def _estimate(self, plan: dict, base_dir: Path):  # explain reads the plan's JSON data
-        """What the run must compute (``explain.explain_plan``), or None where it cannot tell."""
+    # -- the front ends' protocol (styleclip_dsl.executor_api.ExecutorAPI) ----------
+    def stop(self) -> None:
+        """Ask the running step to stop at its next check (Ctrl-C in the REPL)."""
+        self.stop_requested = True
+
+    def result(self, step_hash: str) -> list[Item] | None:
+        """The items of the source or edit step with this content hash, if held in memory."""
+        return self.memo.get(step_hash)
+
+    def stats(self) -> ExecutorStats:
+        """The disk cache's info and the step results this executor holds."""
+        return ExecutorStats(self.models.cache.info(), len(self.memo), len(self.done))
+
+    def explain(self, plan: Plan | dict, base_dir: Path):
+        """What running ``plan`` would load, compute or train on these models (``explain.Explanation``)."""
         from .explain import explain_plan
 
-        modelset, cache = getattr(self.models, "modelset", None), getattr(self.models, "cache", None)
-        if modelset is None or cache is None:
+        data = plan if isinstance(plan, dict) else plan.to_dict()  # explain reads the plan's JSON data
+        return explain_plan(data, self.models.modelset, self.models.cache, base_dir,
+                            torch.device(self.models.device).type, self.image_digests)
+
+    # ------------------------------------------------------------------
+    def _estimate(self, plan: dict, base_dir: Path):
+        """What the run must compute (``explain``), or None where it cannot tell."""
+        if getattr(self.models, "modelset", None) is None or getattr(self.models, "cache", None) is None:
             return None
         try:
-            return explain_plan(plan, modelset, cache, base_dir, torch.device(self.models.device).type,
-                                self.image_digests)
+            return self.explain(plan, base_dir)
         except Exception:  # an estimate never stops a run; the step that cannot run says why
             return None
 

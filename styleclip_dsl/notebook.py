@@ -270,7 +270,7 @@ class Session:
             raise KeyError(f"no subject {name!r} (subjects: {', '.join(facts.subjects) or 'none'})")
         step = step_for_statement(self._session.plan or {}, facts.latest[name])
         executor = self._session.executor
-        items = executor.memo.get(step["hash"]) if step is not None and executor is not None else None
+        items = executor.result(step["hash"]) if step is not None and executor is not None else None
         if items is None:
             raise KeyError(f"the result of {name!r} is not in memory")
         return Result(name, list(items), _models=executor.models)

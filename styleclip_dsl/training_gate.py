@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .executor_api import ExecutorAPI
+
 
 @dataclass(frozen=True)
 class TrainingNeeds:
@@ -65,13 +67,9 @@ def might_train(text: str) -> bool:
     return "mapper" in text
 
 
-def trainings_of_run(executor: Any, plan: dict, base: Any) -> TrainingNeeds:
+def trainings_of_run(executor: ExecutorAPI, plan: dict, base: Any) -> TrainingNeeds:
     """What running ``plan`` on ``executor`` would train (``explain.explain_plan`` on its warm models;
     a plan without a mapper edit trains nothing and is not explained)."""
     if not any(s["kind"] == "edit" and s["engine"] == "mapper" for s in plan["steps"]):
         return TrainingNeeds((), "")
-    from styleclip_runtime.explain import explain_plan
-
-    models = executor.models
-    device = models.device.type if hasattr(models.device, "type") else str(models.device).split(":")[0]
-    return training_needs(explain_plan(plan, models.modelset, models.cache, base, device, executor.image_digests))
+    return training_needs(executor.explain(plan, base))

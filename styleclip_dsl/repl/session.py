@@ -23,11 +23,12 @@ from ..api import compile_recipe, parse
 from ..defaults import DEFAULT_MODELSET
 from ..diagnostics import Diagnostic
 from ..events import Event, EventSink
+from ..executor_api import ExecutorAPI
 from ..formatter import format_recipe
 from ..spans import Span
 from .tracking import SessionFacts, step_for_statement, track
 
-ExecutorFactory = Callable[[str, "str | None", EventSink], Any]
+ExecutorFactory = Callable[[str, "str | None", EventSink], ExecutorAPI]
 Status = Literal["ok", "empty", "invalid", "failed", "interrupted"]
 
 SOURCE_NAME = "<repl>"
@@ -96,7 +97,7 @@ class ReplError(Exception):
     """A command that cannot do what was asked (nothing to show, nothing to undo...)."""
 
 
-def default_executor_factory(modelset: str, device: str | None, events: EventSink) -> Any:
+def default_executor_factory(modelset: str, device: str | None, events: EventSink) -> ExecutorAPI:
     from styleclip_runtime.session import open_executor
 
     return open_executor(modelset, device, events)
@@ -116,7 +117,7 @@ class ReplSession:
         self.entries: list[str] = []
         self.redo_stack: list[str] = []
         self.event_sink: EventSink = lambda event: None
-        self.executor: Any = None
+        self.executor: ExecutorAPI | None = None
         self._executor_key: tuple[str, str | None] | None = None
         self._plan: dict | None = None
         self._diagnostics: list[Diagnostic] = []
@@ -165,7 +166,7 @@ class ReplSession:
         modelset = self._model_file() or plan.get("modelset") or self.models or DEFAULT_MODELSET
         return modelset, self.device or plan.get("device")
 
-    def executor_for(self, plan: dict | None) -> Any:
+    def executor_for(self, plan: dict | None) -> ExecutorAPI:
         """The warm executor for the plan's model set and device (a new one if they changed)."""
         key = self.executor_key(plan)
         if self.executor is None or key != self._executor_key:
@@ -188,8 +189,6 @@ class ReplSession:
         what typing ``entry`` would cost (only the steps it adds), without running anything."""
         import dataclasses
 
-        from styleclip_runtime.explain import explain_plan
-
         text = self.text + (entry.strip("\n") + "\n" if entry else "")
         if not text.strip():
             raise ReplError("the session is empty: `:explain STATEMENTS` says what typing them would cost")
@@ -197,11 +196,7 @@ class ReplSession:
         if plan is None:
             errors = [d for d in diagnostics if d.severity == "error"]
             raise ReplError(errors[0].message if errors else "the statements do not compile")
-        executor = self.executor_for(plan)
-        models = executor.models
-        device = models.device.type if hasattr(models.device, "type") else str(models.device).split(":")[0]
-        explanation = explain_plan(plan, models.modelset, models.cache, self.base_dir, device,
-                                   executor.image_digests)
+        explanation = self.executor_for(plan).explain(plan, self.base_dir)
         if entry:
             known = {step["hash"] for step in (self._plan or {}).get("steps", [])}
             new_ids = {step["id"] for step in plan["steps"] if step["hash"] not in known}
@@ -212,7 +207,7 @@ class ReplSession:
     def request_stop(self) -> None:
         """Ask the running step to stop at its next check (Ctrl-C)."""
         if self.executor is not None:
-            self.executor.stop_requested = True
+            self.executor.stop()
 
     # -- entries ------------------------------------------------------------------------
     def submit(self, entry: str) -> Outcome:
@@ -370,7 +365,7 @@ class ReplSession:
             hint = did_you_mean(name, facts.subjects, "subjects: " + ", ".join(facts.subjects))
             raise ReplError(f"no subject '{name}'" + (f" ({hint})" if hint else ""))
         step = step_for_statement(self._plan or {}, facts.latest[name])
-        items = None if step is None or self.executor is None else self.executor.memo.get(step["hash"])
+        items = None if step is None or self.executor is None else self.executor.result(step["hash"])
         if items is None:
             raise ReplError(f"the result of '{name}' is not in memory (the model set changed?): re-run its line")
         pixels = self._render(items)
@@ -430,9 +425,8 @@ class ReplSession:
                           (self._plan or {}).get("modelset"))
 
     def cache_info(self) -> dict[str, Any]:
-        executor = self.executor or self.executor_for(self._plan)
-        info = executor.models.cache.info()
-        return {"disk": info, "memo_steps": len(executor.memo), "steps_run": len(executor.done)}
+        stats = (self.executor or self.executor_for(self._plan)).stats()
+        return {"disk": stats.disk, "memo_steps": stats.memo_steps, "steps_run": stats.steps_run}
 
 
 def _hashes(plan: dict) -> list[str]:

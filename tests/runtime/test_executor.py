@@ -226,6 +226,36 @@ def test_incremental_run_skips_done_steps_unless_asked_to_rerun(env, tmp_path) -
     assert (tmp_path / "out" / "grid.png").exists()
 
 
+def test_the_front_ends_protocol_result_stats_explain_and_stop(env, tmp_path) -> None:
+    """What the REPL and the notebook may ask (styleclip_dsl.executor_api): a step's items by hash,
+    what the executor holds, what a plan would cost, and a stop that interrupts the running step."""
+    from styleclip_runtime.errors import Interrupted
+
+    ex = open_executor(str(env), "cpu", lambda e: None)
+    plan = edit_plan()
+
+    def directions() -> list[str]:
+        return [n.status for s in ex.explain(plan, tmp_path).steps for n in s.needs if n.kind == "direction"]
+
+    assert directions() == ["compute"]
+    ex.run(plan, "# r\n", tmp_path, tmp_path, write_manifest=False, incremental=True)
+    items = ex.result(plan["steps"][1]["hash"])
+    assert [it.name for it in items] == ["seed1", "seed2"] and items[0].labels["text"] == "curly hair"
+    assert ex.result(plan["steps"][2]["hash"]) is None  # a save holds no items
+    stats = ex.stats()
+    assert (stats.memo_steps, stats.steps_run) == (2, 5) and stats.disk.entries >= 1
+    assert directions() == ["cached"]  # explained on the same warm models and cache the run used
+    slow = make_plan([
+        {"kind": "source", "op": "generate", "subject": "samples", "params": {"seeds": [5], "truncation": 0.7}},
+        {"kind": "edit", "input": "s1", "engine": "optimize", "sweep": None, "edits": [{"text": "curly hair", "params": {
+            "steps": 50, "lr": 0.1, "l2": 0.008, "id": 0.0, "space": "wplus", "beta": 0.0, "neutral": "a face"}}]},
+    ])
+    ex.events = lambda e: ex.stop() if e["event"] == "progress" else None  # Ctrl-C during the optimisation
+    with pytest.raises(Interrupted):
+        ex.run(slow, "# r\n", tmp_path, tmp_path, write_manifest=False, incremental=True)
+    assert ex.result(slow["steps"][1]["hash"]) is None  # nothing half-finished is kept
+
+
 def test_optimize_with_beta_moves_only_the_directions_channels(env, tmp_path) -> None:
     """``optimize space=s beta=B``: the offset is zero outside the channels that
     the global direction (``neutral`` -> the edit's text) keeps at B."""

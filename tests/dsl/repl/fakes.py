@@ -1,6 +1,7 @@
-"""A fake executor with the real executor's contract (incremental runs by step
-hash, memo of source/edit results, StepError / Interrupted), cheap enough
-for unit tests of the REPL session. Saves write a small file holding the
+"""A fake executor with the real executor's contract (styleclip_dsl.executor_api.ExecutorAPI:
+run incrementally by step hash, stop(), result(hash), stats(); StepError / Interrupted), cheap
+enough for unit tests of the REPL session. Its memo and the steps it ran are its own (the session
+sees them only through the protocol). Saves write a small file holding the
 recipe text they were run with, so tests can see which text stamped them."""
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import torch
 
+from styleclip_dsl.executor_api import ExecutorStats
 from styleclip_runtime.errors import Interrupted, StepError
 from styleclip_runtime.state import Item
 
@@ -88,10 +90,22 @@ class FakeExecutor:
         self.key = (modelset, device)
         self.events = events
         self.models = FakeModels(modelset, device)
-        self.memo: dict[str, list[Item]] = {}
-        self.done: set[str] = set()
-        self.stop_requested = False
-        self.runs: list[dict] = []
+        self._memo: dict[str, list[Item]] = {}
+        self._done: set[str] = set()
+        self.stops = 0              # calls of stop(), for tests
+        self.runs: list[dict] = []  # what each run ran, for tests
+
+    def stop(self) -> None:
+        self.stops += 1
+
+    def result(self, step_hash: str) -> list[Item] | None:
+        return self._memo.get(step_hash)
+
+    def stats(self) -> ExecutorStats:
+        return ExecutorStats(self.models.cache.info(), len(self._memo), len(self._done))
+
+    def explain(self, plan, base_dir: Path):
+        raise NotImplementedError("the fake has no model set to explain with: tests replace Session.explain")
 
     def run(self, plan: dict, recipe_text: str, base_dir: Path, out_dir: Path, update_golden: bool = False,
             write_manifest: bool = True, incremental: bool = False, rerun=()) -> FakeReport:
@@ -100,7 +114,7 @@ class FakeExecutor:
         self.runs.append({"ran": ran, "text": recipe_text, "incremental": incremental})
         by_id = {s["id"]: s for s in plan["steps"]}
         for step in plan["steps"]:
-            if incremental and step["hash"] in self.done and step["hash"] not in rerun:
+            if incremental and step["hash"] in self._done and step["hash"] not in rerun:
                 continue
             line = step["span"]["line"]
             self.events({"event": "step_start", "id": step["id"], "kind": step["kind"], "line": line,
@@ -108,7 +122,7 @@ class FakeExecutor:
             kind = step["kind"]
             if kind == "source":
                 seeds = step["params"].get("seeds", [0])
-                self.memo[step["hash"]] = [Item(f"seed{s}", step["subject"], i, torch.full((2, 3), s / 10.0))
+                self._memo[step["hash"]] = [Item(f"seed{s}", step["subject"], i, torch.full((2, 3), s / 10.0))
                                            for i, s in enumerate(seeds)]
             elif kind == "edit":
                 text = step["edits"][0]["text"]
@@ -117,8 +131,8 @@ class FakeExecutor:
                 if text == "slow":
                     raise Interrupted()
                 alpha = float(step["edits"][0]["params"].get("alpha", 1.0))
-                inputs = self.memo[by_id[step["input"]]["hash"]]
-                self.memo[step["hash"]] = [it.derive(wplus=it.wplus + alpha / 10.0) for it in inputs]
+                inputs = self._memo[by_id[step["input"]]["hash"]]
+                self._memo[step["hash"]] = [it.derive(wplus=it.wplus + alpha / 10.0) for it in inputs]
             elif kind == "save":
                 path = out_dir / step["path"]
                 path.parent.mkdir(parents=True, exist_ok=True)
@@ -127,7 +141,7 @@ class FakeExecutor:
             elif kind == "expect":
                 report.expectations.append(step["op"] != "<")
             ran.append(step["id"])
-            self.done.add(step["hash"])
+            self._done.add(step["hash"])
             self.events({"event": "step_end", "id": step["id"], "kind": step["kind"], "line": line, "seconds": 0.0})
         return report
 
