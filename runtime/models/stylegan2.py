@@ -34,6 +34,7 @@ from .ops import FusedLeakyReLU, make_kernel, upfirdn2d
 BLUR_KERNEL = (1, 3, 3, 1)
 NOISE_MODES = ("const", "random", "none")
 IMPLS = ("fast", "reference")
+SYNTHESIS_PATHS = ("fast", "fused-fp32", "fused-bf16")  # see synthesis_path.py
 # z samples the mean latent (the truncation centre, and latent_avg when a checkpoint has none) averages
 MEAN_LATENT_SAMPLES = 4096
 
@@ -310,6 +311,7 @@ class Generator(nn.Module):
         self.num_layers = cfg.num_noises
         self.layout: tuple[StyleLayer, ...] = build_layout(cfg)
         self.memory_format: torch.memory_format | None = None  # None: automatic
+        self.synthesis_path = "fast"  # inference path; use_measured_path() picks this machine's fastest
 
         self.style = nn.Sequential(PixelNorm(), *[
             EqualLinear(style_dim, style_dim, lr_mul=lr_mlp, activation="fused_lrelu") for _ in range(n_mlp)
@@ -441,15 +443,26 @@ class Generator(nn.Module):
         return [torch.randn(batch, 1, b.shape[2], b.shape[3], device=device) for b in buffers]
 
     def synthesize(self, styles: Sequence[torch.Tensor], noise_mode: str = "const",
-                   noise: Sequence[torch.Tensor | None] | None = None) -> torch.Tensor:
+                   noise: Sequence[torch.Tensor | None] | None = None, path: str | None = None) -> torch.Tensor:
         """S list -> image (B, 3, size, size), raw (no clamp). ``noise``
-        overrides ``noise_mode`` with one tensor (or None) per noise layer."""
+        overrides ``noise_mode`` with one tensor (or None) per noise layer.
+        ``path`` (default ``self.synthesis_path``) picks a fused path of
+        :mod:`.synthesis_fused` for inference; with a gradient, or with the
+        reference impl, the module path runs."""
         self._check_styles(styles)
         batch = styles[0].shape[0]
         if noise is None:
             noise = self.noise_inputs(batch, noise_mode, styles[0].device)
         elif len(noise) != self.num_layers:
             raise ValueError(f"expected {self.num_layers} noise inputs, got {len(noise)}")
+        path = self.synthesis_path if path is None else path
+        if path not in SYNTHESIS_PATHS:
+            raise ValueError(f"path must be one of {SYNTHESIS_PATHS}, got {path!r}")
+        if path != "fast" and self._fused_applies(styles):
+            from .synthesis_fused import fused_synthesize
+
+            dtype = torch.bfloat16 if path == "fused-bf16" else torch.float32
+            return fused_synthesize(self, styles, noise, dtype, self._synthesis_memory_format())
         x = self.input(batch).contiguous(memory_format=self._synthesis_memory_format())
         x = self.conv1(x, styles[0], noise[0])
         skip = self.to_rgb1(x, styles[1])
@@ -478,6 +491,32 @@ class Generator(nn.Module):
             return self.memory_format
         fast = self.conv1.conv.impl == "fast"
         return torch.channels_last if fast and self.input.input.device.type == "cpu" else torch.contiguous_format
+
+    def _fused_applies(self, styles: Sequence[torch.Tensor]) -> bool:
+        """Fused paths serve inference only, on the fast impl, with no autocast."""
+        if self.conv1.conv.impl != "fast" or torch.is_autocast_enabled(styles[0].device.type):
+            return False
+        if torch.is_grad_enabled() and (any(s.requires_grad for s in styles)
+                                        or any(p.requires_grad for p in self.parameters())):
+            return False
+        return True
+
+    def set_synthesis_path(self, path: str) -> "Generator":
+        """Render with ``"fast"`` (default), ``"fused-fp32"`` or ``"fused-bf16"``
+        when no gradient is needed (see :mod:`.synthesis_path`)."""
+        if path not in SYNTHESIS_PATHS:
+            raise ValueError(f"path must be one of {SYNTHESIS_PATHS}, got {path!r}")
+        self.synthesis_path = path
+        return self
+
+    def use_measured_path(self, allow_bf16: bool = True, cache_dir=None) -> str:
+        """Set the path measured fastest on this machine (measured once per machine
+        and torch version, then read from ``<cache>/synthesis_path.json``)."""
+        from .synthesis_path import choose_path
+
+        path = choose_path(allow_bf16=allow_bf16, cache_dir=cache_dir).path
+        self.set_synthesis_path(path)
+        return path
 
     def set_impl(self, impl: str) -> "Generator":
         """Choose ``"fast"`` or ``"reference"`` kernels for every op."""

@@ -1,0 +1,164 @@
+"""Which synthesis path is fastest on this machine: measured once, cached.
+
+Paths (all compute the same function; see :mod:`.synthesis_fused`):
+
+- ``fast``: the generator's own fast path in float32 (styles scale the maps);
+- ``fused-fp32``: styles folded into the weights, float32 (same numbers to ~1e-5);
+- ``fused-bf16``: the same in bfloat16 (PSNR >= 35 dB against float32; pays on
+  CPUs with native bf16, e.g. AMX, and loses on the others).
+
+:func:`choose_path` times each allowed path on a random-weight generator
+(interleaved rounds, the median), rejects a bf16 path whose image is below
+``MIN_PSNR_DB`` against float32, and writes the choice to
+``<cache>/synthesis_path.json`` under a key made of the CPU model, its
+relevant flags, the torch version and thread count: a second call, or another
+process on the same machine, reads it back without measuring.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import platform
+import statistics
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+
+PATHS = ("fast", "fused-fp32", "fused-bf16")
+CACHE_FILE = "synthesis_path.json"
+MIN_PSNR_DB = 35.0
+CPU_FLAGS = ("amx_bf16", "amx_tile", "avx512_bf16", "avx512f", "avx2", "fma")
+MEASURE_SIZE = 256
+MEASURE_ROUNDS = 3
+
+
+@dataclass(frozen=True)
+class PathChoice:
+    """The chosen path, the key it is stored under and what was measured."""
+
+    path: str
+    key: str
+    seconds: dict[str, float]  # median s/img per measured path
+    psnr_bf16: float | None  # fused-bf16 against float32, when measured
+    size: int  # the generator size measured
+    measured_at: str
+
+
+def cpu_description() -> dict[str, object]:
+    """CPU model, the flags that decide the path, torch version and threads."""
+    model, flags = platform.processor() or platform.machine(), set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            name, _, value = line.partition(":")
+            if name.strip() == "model name" and model in ("", platform.machine(), platform.processor()):
+                model = value.strip()
+            elif name.strip() == "flags" and not flags:
+                flags = set(value.split())
+    except OSError:
+        pass
+    return {"cpu": model, "machine": platform.machine(), "flags": [f for f in CPU_FLAGS if f in flags],
+            "torch": torch.__version__, "threads": torch.get_num_threads()}
+
+
+def machine_key(description: dict[str, object] | None = None) -> str:
+    desc = cpu_description() if description is None else description
+    return hashlib.sha256(json.dumps(desc, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def default_cache_dir() -> Path:
+    from ..modelsets.registry import cache_root
+
+    return cache_root()
+
+
+def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
+    """PSNR in dB of images in [-1, 1] (compared as [0, 1], clamped)."""
+    a, b = (a.double() + 1) / 2, (b.double() + 1) / 2
+    mse = float(((a.clamp(0, 1) - b.clamp(0, 1)) ** 2).mean())
+    return math.inf if mse == 0 else 10 * math.log10(1.0 / mse)
+
+
+def render(generator: torch.nn.Module, styles: list[torch.Tensor], noise: list, path: str) -> torch.Tensor:
+    """One synthesis on ``path`` (inference)."""
+    from .synthesis_fused import fused_synthesize
+
+    if path not in PATHS:
+        raise ValueError(f"unknown synthesis path {path!r} (expected one of {PATHS})")
+    with torch.inference_mode():
+        if path == "fast":
+            return generator.synthesize(styles, noise=noise, path="fast")
+        dtype = torch.bfloat16 if path == "fused-bf16" else torch.float32
+        return fused_synthesize(generator, styles, noise, dtype)
+
+
+def measure_paths(paths: tuple[str, ...] = PATHS, size: int = MEASURE_SIZE,
+                  rounds: int = MEASURE_ROUNDS) -> tuple[dict[str, float], float | None]:
+    """Median s/img of each path at batch 1 (one warm-up, ``rounds`` interleaved
+    rounds) and fused-bf16's PSNR against the float32 fast path (None if not run)."""
+    from .stylegan2 import Generator
+
+    torch.manual_seed(0)
+    g = Generator(size, 512, 8, channel_multiplier=2).eval()
+    with torch.inference_mode():
+        styles = g.styles(torch.randn(1, 512, generator=torch.Generator().manual_seed(1)))
+    noise = g.noise_inputs(1)
+    images = {p: render(g, styles, noise, p) for p in paths}  # warm-up (caches weights)
+    times: dict[str, list[float]] = {p: [] for p in paths}
+    for _ in range(rounds):
+        for p in paths:
+            start = time.perf_counter()
+            render(g, styles, noise, p)
+            times[p].append(time.perf_counter() - start)
+    quality = None
+    if "fused-bf16" in images:
+        ref = images["fast"] if "fast" in images else render(g, styles, noise, "fast")
+        quality = psnr(images["fused-bf16"], ref)
+    return {p: statistics.median(t) for p, t in times.items()}, quality
+
+
+def _read(file: Path) -> dict:
+    try:
+        data = json.loads(file.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write_atomic(file: Path, data: dict) -> None:
+    file.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=f".{file.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            json.dump(data, handle, indent=2, sort_keys=True)
+        os.replace(tmp, file)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def choose_path(allow_bf16: bool = True, cache_dir: Path | None = None, size: int = MEASURE_SIZE,
+                rounds: int = MEASURE_ROUNDS) -> PathChoice:
+    """The fastest path on this machine, from the cache or measured once and cached.
+    ``allow_bf16=False`` keeps to the float32 paths (a separate cache entry)."""
+    file = Path(cache_dir if cache_dir is not None else default_cache_dir()) / CACHE_FILE
+    key = f"{machine_key()}-{'bf16' if allow_bf16 else 'fp32'}"
+    stored = _read(file).get(key)
+    if isinstance(stored, dict) and stored.get("path") in PATHS:
+        try:
+            return PathChoice(**{name: stored[name] for name in PathChoice.__dataclass_fields__})
+        except (KeyError, TypeError):
+            pass  # a record of another shape: measure again
+    paths = PATHS if allow_bf16 else tuple(p for p in PATHS if p != "fused-bf16")
+    seconds, quality = measure_paths(paths, size, rounds)
+    eligible = [p for p in paths if p != "fused-bf16" or (quality is not None and quality >= MIN_PSNR_DB)]
+    best = min(eligible, key=lambda p: seconds[p])
+    choice = PathChoice(best, key, seconds, quality, size, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+    data = _read(file)
+    data[key] = asdict(choice) | {"machine": cpu_description()}
+    _write_atomic(file, data)
+    return choice

@@ -1,0 +1,106 @@
+"""The fused synthesis paths (styles folded into the weights) against the generator's own, and the
+once-per-machine choice of path with its cache."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from model_testlib import randomize
+from styleclip_runtime.models import synthesis_path
+from styleclip_runtime.models.ops import upfirdn2d
+from styleclip_runtime.models.stylegan2 import Generator
+from styleclip_runtime.models.synthesis_fused import composed_upsample_weight
+
+
+def test_composed_upsample_equals_transposed_conv_then_blur():
+    torch.manual_seed(0)
+    weight = torch.randn(5, 4, 3, 3)
+    blur = torch.rand(4, 4)  # not symmetric: the flip must be right too
+    x = torch.randn(2, 4, 7, 7)
+    expected = upfirdn2d(F.conv_transpose2d(x, weight.transpose(0, 1), stride=2), blur, pad=(1, 1),
+                         impl="reference")
+    fused = F.pixel_shuffle(F.conv2d(x, composed_upsample_weight(weight, blur), padding=1), 2)
+    assert fused.shape == expected.shape == (2, 5, 14, 14)
+    torch.testing.assert_close(fused, expected, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("memory_format", [torch.channels_last, torch.contiguous_format])
+def test_fused_fp32_matches_the_reference_path(small_generator, memory_format):
+    g = small_generator.set_memory_format(memory_format)
+    w = torch.randn(3, g.style_dim)
+    with torch.no_grad():
+        styles = g.styles(w)
+        noise = g.noise_inputs(3, "random")
+        fused = g.synthesize(styles, noise=noise, path="fused-fp32")
+        g.set_impl("reference")
+        reference = g.synthesize(styles, noise=noise)
+    g.set_impl("fast")
+    assert fused.shape == (3, 3, 32, 32) and fused.dtype == torch.float32
+    torch.testing.assert_close(fused, reference, rtol=1e-4, atol=1e-5)
+
+
+def test_fused_bf16_matches_fp32_at_128_px():
+    torch.manual_seed(2)
+    g = randomize(Generator(128, style_dim=64, n_mlp=2, channel_max=64), seed=2).eval()
+    w = torch.randn(2, g.style_dim)
+    with torch.inference_mode():
+        full = g.synthesize(g.styles(w))
+        half = g.set_synthesis_path("fused-bf16").synthesize(g.styles(w))
+    assert half.dtype == torch.float32 and half.shape == full.shape
+    assert not torch.equal(half, full)  # it did run in bf16
+    assert synthesis_path.psnr(half, full) >= synthesis_path.MIN_PSNR_DB
+
+
+def test_a_gradient_takes_the_module_path(small_generator):
+    g = small_generator.set_synthesis_path("fused-bf16")
+    w = torch.randn(1, g.n_latent, g.style_dim, requires_grad=True)
+    image = g(w)
+    image.square().mean().backward()
+    assert w.grad is not None and image.dtype == torch.float32
+    with torch.no_grad():
+        expected = g.set_synthesis_path("fast")(w)
+    torch.testing.assert_close(image.detach(), expected)  # fp32 modules, not the bf16 fused path
+
+
+def test_unknown_path_is_refused(small_generator):
+    with pytest.raises(ValueError, match="fused-bf16"):
+        small_generator.set_synthesis_path("turbo")
+
+
+def test_choice_is_measured_once_then_read_from_the_cache(tmp_path, monkeypatch):
+    calls = []
+
+    def fake_measure(paths, size, rounds):
+        calls.append(paths)
+        return {"fast": 1.0, "fused-fp32": 0.8, "fused-bf16": 0.3}, 40.0
+
+    monkeypatch.setattr(synthesis_path, "measure_paths", fake_measure)
+    first = synthesis_path.choose_path(cache_dir=tmp_path)
+    second = synthesis_path.choose_path(cache_dir=tmp_path)
+    assert first.path == second.path == "fused-bf16" and len(calls) == 1
+    stored = json.loads((tmp_path / synthesis_path.CACHE_FILE).read_text())
+    assert stored[first.key]["path"] == "fused-bf16"
+    assert stored[first.key]["machine"] == synthesis_path.cpu_description()
+    # float32 only is its own entry, measured without the bf16 path
+    assert synthesis_path.choose_path(allow_bf16=False, cache_dir=tmp_path).path == "fused-fp32"
+    assert calls[1] == ("fast", "fused-fp32") and len(stored) == 1
+    g = Generator(8, style_dim=8, n_mlp=1)
+    assert g.use_measured_path(cache_dir=tmp_path) == "fused-bf16" == g.synthesis_path
+    assert len(calls) == 2
+
+
+def test_bf16_below_the_psnr_bound_is_not_chosen(tmp_path, monkeypatch):
+    monkeypatch.setattr(synthesis_path, "measure_paths",
+                        lambda paths, size, rounds: ({"fast": 1.0, "fused-fp32": 1.1, "fused-bf16": 0.2}, 30.0))
+    assert synthesis_path.choose_path(cache_dir=tmp_path).path == "fast"
+
+
+def test_a_real_measurement_at_toy_size_is_cached(tmp_path):
+    choice = synthesis_path.choose_path(cache_dir=tmp_path, size=16, rounds=1)
+    assert choice.path in synthesis_path.PATHS and set(choice.seconds) == set(synthesis_path.PATHS)
+    assert all(s > 0 for s in choice.seconds.values())
+    assert choice.psnr_bf16 is not None and choice.psnr_bf16 >= synthesis_path.MIN_PSNR_DB
+    assert synthesis_path.choose_path(cache_dir=tmp_path, size=16, rounds=1) == choice
