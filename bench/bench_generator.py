@@ -11,14 +11,18 @@ Paths:
   on the output, depthwise resampling convolutions, float32, contiguous;
 - ``fast-cl``: the same in ``channels_last`` (the generator's CPU default);
 - ``fast-bf16`` / ``fast-bf16-cl``: under ``torch.autocast("cpu", dtype=torch.bfloat16)``
-  (a win only on CPUs with native bf16, e.g. AMX).
+  (a win only on CPUs with native bf16, e.g. AMX); ``naive-bf16``: the naive
+  path under the same autocast (the reference port's bf16);
+- ``fused-fp32`` / ``fused-bf16``: ``runtime/models/synthesis_fused.py``
+  (styles folded into the weights, one conv per upsampling, channels-last),
+  the paths ``Generator.use_measured_path`` chooses among.
 
 Each measurement runs in its own subprocess so that the peak resident
 memory (``resource.getrusage``) belongs to that configuration alone; the
 generator has random weights (FFHQ config-f shapes). Times are seconds per
 image (best of ``--repeats`` after one warm-up), as wall time and as process
 CPU time (steadier when other jobs share the machine); ratios are naive / path;
-``max rel err`` compares the image to the naive path's.
+``max rel err`` and ``PSNR`` compare the image to the naive path's (fp32).
 """
 from __future__ import annotations
 
@@ -31,7 +35,7 @@ import tempfile
 import time
 from pathlib import Path
 
-PATHS = ("naive", "fast", "fast-cl", "fast-bf16", "fast-bf16-cl")
+PATHS = ("naive", "naive-bf16", "fast", "fast-cl", "fast-bf16", "fast-bf16-cl", "fused-fp32", "fused-bf16")
 
 
 def measure(size: int, batch: int, path: str, repeats: int, out_file: str) -> dict:
@@ -41,10 +45,13 @@ def measure(size: int, batch: int, path: str, repeats: int, out_file: str) -> di
 
     torch.manual_seed(0)
     g = Generator(size, 512, 8, channel_multiplier=2).eval()
-    g.set_impl("reference" if path == "naive" else "fast")
-    g.set_memory_format(torch.channels_last if path.endswith("-cl") else torch.contiguous_format)
+    g.set_impl("reference" if path.startswith("naive") else "fast")
+    cl = path.endswith("-cl") or path.startswith("fused")
+    g.set_memory_format(torch.channels_last if cl else torch.contiguous_format)
+    if path.startswith("fused"):
+        g.set_synthesis_path(path)
     w = torch.randn(batch, 512, generator=torch.Generator().manual_seed(1))
-    bf16 = "bf16" in path
+    bf16 = "bf16" in path and not path.startswith("fused")  # the fused path casts itself
     with torch.inference_mode():
         styles = g.styles(w)
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -88,10 +95,12 @@ def main() -> None:
         args.sizes, args.batches, args.repeats = [256], [1], 1
     import torch
 
+    from styleclip_runtime.models.synthesis_path import psnr
+
     paths = ["naive"] + [p for p in args.paths if p != "naive"]
     print(f"seconds per image, best of {args.repeats} after a warm-up; x naive = naive time / path time")
     header = f"{'size':>5} {'batch':>5} {'path':<13} {'wall s/img':>10} {'x naive':>8} {'cpu s/img':>10} " \
-             f"{'x naive':>8} {'peak RSS MiB':>13} {'synth +MiB':>11} {'max rel err':>12}"
+             f"{'x naive':>8} {'peak RSS MiB':>13} {'synth +MiB':>11} {'max rel err':>12} {'PSNR dB':>8}"
     print(header)
     print("-" * len(header), flush=True)
     rows = []
@@ -105,6 +114,7 @@ def main() -> None:
                     images[path] = torch.load(out_file, weights_only=True)
                     ref = images["naive"]
                     r["max_rel_err"] = float((images[path] - ref).abs().max() / ref.abs().max())
+                    r["psnr_db"] = psnr(images[path], ref)
                     if path == "naive":
                         base = r
                     b = base
@@ -112,7 +122,7 @@ def main() -> None:
                     print(f"{r['size']:>5} {r['batch']:>5} {r['path']:<13} {r['s_per_image']:>10.3f} "
                           f"{b['s_per_image'] / r['s_per_image']:>7.2f}x {r['cpu_s_per_image']:>10.3f} "
                           f"{b['cpu_s_per_image'] / r['cpu_s_per_image']:>7.2f}x {r['peak_rss_mib']:>13.0f} "
-                          f"{r['synthesis_rss_mib']:>11.0f} {r['max_rel_err']:>12.2e}", flush=True)
+                          f"{r['synthesis_rss_mib']:>11.0f} {r['max_rel_err']:>12.2e} {r['psnr_db']:>8.1f}", flush=True)
     print(f"torch threads: {rows[0]['threads']}")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))

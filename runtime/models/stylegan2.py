@@ -14,6 +14,10 @@ without renaming. On top of it:
   shared-weight convolution, scale the output by the demodulation factor) and
   ``"reference"`` (per-sample weights in a grouped convolution, the reference
   port's form). They compute the same function.
+- for inference, ``Generator.set_synthesis_path`` (or ``use_measured_path``,
+  which measures once per machine: ``synthesis_path.py``) can route
+  ``synthesize`` through ``synthesis_fused.py`` (styles folded into the
+  weights, fp32 or bf16); the default stays ``"fast"``.
 
 Layer widths are ``min(channel_max, base)`` with base 512 up to 32 px and
 ``int(256 * channel_multiplier)`` at 64 px, halving at each resolution after.

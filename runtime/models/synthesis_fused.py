@@ -12,8 +12,8 @@ weights. Here, per sample (the StyleGAN2 paper's "fused modconv" at batch 1):
   (every consumer of a StyledConv's output is a modulated convolution, and
   conv(g * x) = g * conv(x)), leaving noise-add and ``leaky_relu_`` in place;
 - the upsampling layer (stride-2 transposed 3x3 conv, then the 4x4 FIR blur)
-  becomes one plain 3x3 convolution to ``4 * out`` channels and a
-  ``pixel_shuffle``: the transposed conv and the blur compose into a 6x6
+  becomes one plain 3x3 convolution to ``4 * out`` channels and one
+  interleaving copy (:func:`phase_shuffle`): the transposed conv and the blur compose into a 6x6
   kernel ``C = K * blur`` (full convolution), whose four stride-2 phases are
   3x3 kernels (``w_a[t] = C[a + 4 - 2t]``). The composed, phase-split
   weights are style-independent up to a per-(out, in) factor, so they are
@@ -52,8 +52,8 @@ def _cached(module: nn.Module, name: str, build) -> torch.Tensor:
 
 def composed_upsample_weight(weight: torch.Tensor, blur: torch.Tensor) -> torch.Tensor:
     """(out, in, 3, 3) conv weight and the (4, 4) blur kernel -> the
-    (4 * out, in, 3, 3) weight whose conv (padding 1) followed by
-    ``pixel_shuffle(., 2)`` equals ``conv_transpose2d(x, weight^T, stride=2)``
+    (4 * out, in, 3, 3) weight (rows in (phase_h, phase_w, out) order) whose
+    conv (padding 1) followed by :func:`phase_shuffle` equals ``conv_transpose2d(x, weight^T, stride=2)``
     followed by ``upfirdn2d(., blur, pad=(1, 1))``."""
     out_c, in_c, kh, kw = weight.shape
     if (kh, kw) != (3, 3) or tuple(blur.shape) != (4, 4):
@@ -64,7 +64,17 @@ def composed_upsample_weight(weight: torch.Tensor, blur: torch.Tensor) -> torch.
     full = full.view(out_c, in_c, 6, 6)
     taps = _PHASE_TAPS.to(weight.device)
     phases = full[:, :, taps][..., taps]  # (out, in, a_h, t_h, a_w, t_w)
-    return phases.permute(0, 2, 4, 1, 3, 5).reshape(out_c * 4, in_c, 3, 3).contiguous()
+    return phases.permute(2, 4, 0, 1, 3, 5).reshape(4 * out_c, in_c, 3, 3).contiguous()
+
+
+def phase_shuffle(y: torch.Tensor, memory_format: torch.memory_format = torch.contiguous_format) -> torch.Tensor:
+    """(B, 4 * C, H, W) with channels in (phase_h, phase_w, c) order -> (B, C, 2H, 2W)
+    in ``memory_format``, one copy (with channels-last, rows of 2C contiguous values)."""
+    b, c4, h, w = y.shape
+    c = c4 // 4
+    out = torch.empty((b, c, 2 * h, 2 * w), dtype=y.dtype, device=y.device, memory_format=memory_format)
+    out.view(b, c, h, 2, w, 2).copy_(y.view(b, 2, 2, c, h, w).permute(0, 3, 4, 1, 5, 2))
+    return out
 
 
 def _base(conv: nn.Module, dtype: torch.dtype, memory_format: torch.memory_format) -> torch.Tensor:
@@ -98,8 +108,8 @@ def _modulate_weights(conv: nn.Module, x: torch.Tensor, style: torch.Tensor, in_
 def _conv(conv: nn.Module, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
           memory_format: torch.memory_format) -> torch.Tensor:
     if conv.upsample:
-        bias = None if bias is None else bias.repeat_interleave(4)
-        return F.pixel_shuffle(F.conv2d(x, weight, bias, padding=1), 2).contiguous(memory_format=memory_format)
+        bias = None if bias is None else bias.repeat(4)
+        return phase_shuffle(F.conv2d(x, weight, bias, padding=1), memory_format)
     return F.conv2d(x, weight, bias, padding=conv.padding)
 
 
@@ -112,7 +122,7 @@ def _modulated_conv(conv: nn.Module, x: torch.Tensor, style: torch.Tensor, bias:
     if _modulate_weights(conv, x, style, in_gain):
         factor_out = torch.ones(conv.out_channel, device=x.device) if demod is None else demod
         if conv.upsample:
-            factor_out = factor_out.repeat_interleave(4)
+            factor_out = factor_out.repeat(4)
         outer = (factor_out[:, None] * factor_in[None, :]).to(x.dtype)
         weight = base * outer[:, :, None, None]  # one pass over the weights, in the base's layout
         return _conv(conv, x, weight, bias, memory_format)

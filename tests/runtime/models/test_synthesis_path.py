@@ -12,7 +12,7 @@ from model_testlib import randomize
 from styleclip_runtime.models import synthesis_path
 from styleclip_runtime.models.ops import upfirdn2d
 from styleclip_runtime.models.stylegan2 import Generator
-from styleclip_runtime.models.synthesis_fused import composed_upsample_weight
+from styleclip_runtime.models.synthesis_fused import composed_upsample_weight, phase_shuffle
 
 
 def test_composed_upsample_equals_transposed_conv_then_blur():
@@ -22,9 +22,12 @@ def test_composed_upsample_equals_transposed_conv_then_blur():
     x = torch.randn(2, 4, 7, 7)
     expected = upfirdn2d(F.conv_transpose2d(x, weight.transpose(0, 1), stride=2), blur, pad=(1, 1),
                          impl="reference")
-    fused = F.pixel_shuffle(F.conv2d(x, composed_upsample_weight(weight, blur), padding=1), 2)
-    assert fused.shape == expected.shape == (2, 5, 14, 14)
-    torch.testing.assert_close(fused, expected, rtol=1e-5, atol=1e-5)
+    for memory_format in (torch.contiguous_format, torch.channels_last):
+        y = F.conv2d(x.contiguous(memory_format=memory_format), composed_upsample_weight(weight, blur), padding=1)
+        fused = phase_shuffle(y, memory_format)
+        assert fused.shape == expected.shape == (2, 5, 14, 14)
+        assert fused.is_contiguous(memory_format=memory_format)
+        torch.testing.assert_close(fused, expected, rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize("memory_format", [torch.channels_last, torch.contiguous_format])
