@@ -69,12 +69,11 @@ class Executor:
         """What running ``plan`` would load, compute or train on these models (``explain.Explanation``)."""
         from .explain import explain_plan
 
-        data = plan if isinstance(plan, dict) else plan.to_dict()  # explain reads the plan's JSON data
-        return explain_plan(data, self.models.modelset, self.models.cache, base_dir,
+        return explain_plan(plan, self.models.modelset, self.models.cache, base_dir,
                             torch.device(self.models.device).type, self.image_digests)
 
     # ------------------------------------------------------------------
-    def _estimate(self, plan: dict, base_dir: Path):
+    def _estimate(self, plan: Plan, base_dir: Path):
         """What the run must compute (``explain``), or None where it cannot tell."""
         if getattr(self.models, "modelset", None) is None or getattr(self.models, "cache", None) is None:
             return None
@@ -113,12 +112,12 @@ class Executor:
         cache (``cache_outputs``), so that the same run is next served without torch."""
         start = time.perf_counter()
         self.stop_requested = False
-        data = plan if isinstance(plan, dict) else plan.to_dict()  # for explain, keys and run.json
+        data = plan if isinstance(plan, dict) else plan.to_dict()  # for the output cache's key and run.json
         plan = as_plan(plan)
         torch.manual_seed(int(plan.seed or 0))
         report = RunReport()
         by_id: dict[str, Step] = {}
-        cost = None if incremental else self._estimate(data, base_dir)
+        cost = None if incremental else self._estimate(plan, base_dir)
         self.events({"event": "run_start", "steps": len(plan.steps), "modelset": self.models.name,
                      "device": str(self.models.device),
                      "estimated_seconds": cost.estimated_seconds() if cost is not None else None})

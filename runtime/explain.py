@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from styleclip_dsl.plan import step_from_dict
+from styleclip_dsl.plan import EditStep, Plan, SourceStep, as_plan
 
 from .cache import Cache
 from .cache_keys import direction_key, inversion_key, mapper_key, stats_identity, stats_key
@@ -177,39 +177,40 @@ def estimates_for(defaults: dict[str, Any], device: str) -> tuple[dict[str, floa
     return {k: float(v) for k, v in table.items() if isinstance(v, (int, float))}, basis
 
 
-def explain_plan(plan: dict, modelset, cache: Cache, base: Path, device: str = "cpu",
+def explain_plan(plan: Plan | dict, modelset, cache: Cache, base: Path, device: str = "cpu",
                  digests: ImageDigests | None = None) -> Explanation:
-    """Explain ``plan`` (as ``Plan.to_dict()`` gives it) against a model set and a result cache.
+    """Explain ``plan`` (a ``Plan``, or its JSON data) against a model set and a result cache.
     ``digests``: the executor's, so that the run that follows decodes no image twice."""
     estimates, basis = estimates_for(modelset.spec.defaults, device)
     ctx = _Context(modelset, cache, Path(base), estimates, digests if digests is not None else ImageDigests(),
                    fps=dict(modelset.fingerprints()))
+    plan = as_plan(plan)
     counts: dict[str, int] = {}
     out: list[StepCost] = []
-    for step in plan["steps"]:
-        line = int(step.get("span", {}).get("line", 0))
-        kind = step["kind"]
-        if kind == "source":
-            cost = _source(ctx, step, line)
-        elif kind == "edit":
-            cost = _edit(ctx, step, line, counts.get(step["input"], 0))
-        else:
-            cost = StepCost(step["id"], line, counts.get(step.get("input", ""), 0))
-        counts[step["id"]] = cost.items
+    for step in plan.steps:
+        line = step.span.line
+        match step:
+            case SourceStep():
+                cost = _source(ctx, step, line)
+            case EditStep():
+                cost = _edit(ctx, step, line, counts.get(step.input, 0))
+            case _:
+                cost = StepCost(step.id, line, sum(counts.get(i, 0) for i in step.inputs))
+        counts[step.id] = cost.items
         out.append(cost)
     return Explanation(modelset.name, device, tuple(out), basis, _missing_files(modelset, plan))
 
 
-def _missing_files(modelset, plan: dict) -> tuple[str, ...]:
+def _missing_files(modelset, plan: Plan) -> tuple[str, ...]:
     """The set's networks this plan needs whose files are not on this machine (the run's own
     message: where to put each, and its URL)."""
     from .modelsets.registry import MissingModelFile
     from .modelsets.verified import ModelFileMismatch
 
     roles = ["generator"]
-    if any(s["kind"] == "source" and s["op"] == "invert" for s in plan["steps"]):
+    if any(isinstance(s, SourceStep) and s.op == "invert" for s in plan.steps):
         roles.append("encoder")
-    if any(s["kind"] == "edit" for s in plan["steps"]):
+    if any(isinstance(s, EditStep) for s in plan.steps):
         roles.append("clip")
     out = []
     for role in roles:
@@ -227,17 +228,17 @@ def _missing_files(modelset, plan: dict) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _needs_stats(plan: dict) -> bool:
+def _needs_stats(plan: Plan) -> bool:
     """Whether a plan reads the global-direction statistics: a global edit, or a masked or smoothed
     optimization."""
-    for step in plan["steps"]:
-        if step["kind"] != "edit":
+    for step in plan.steps:
+        if not isinstance(step, EditStep):
             continue
-        if step["engine"] == "global":
+        if step.engine == "global":
             return True
-        values = [float(e["params"].get(k, 0) or 0) for e in step["edits"] for k in ("beta", "smooth")]
-        sweep = step.get("sweep") or {}
-        if step["engine"] == "optimize" and (any(values) or sweep.get("param") in ("beta", "smooth")):
+        values = [float(e.params.get(k, 0) or 0) for e in step.edits for k in ("beta", "smooth")]
+        swept = step.sweep.param if step.sweep else None
+        if step.engine == "optimize" and (any(values) or swept in ("beta", "smooth")):
             return True
     return False
 
@@ -265,53 +266,53 @@ def missing_stats_files(modelset) -> list[str]:
 
 # -- sources -------------------------------------------------------------------------------------
 
-def _source(ctx: _Context, step: dict, line: int) -> StepCost:
-    params = step["params"]
-    if step["op"] == "generate":
+def _source(ctx: _Context, step: SourceStep, line: int) -> StepCost:
+    params = step.params
+    if step.op == "generate":
         seeds = params.get("seeds")
-        return StepCost(step["id"], line, len(seeds) if isinstance(seeds, list) else 1)
-    if step["op"] == "load":
+        return StepCost(step.id, line, len(seeds) if isinstance(seeds, list) else 1)
+    if step.op == "load":
         return _load(ctx, step, line)
     return _invert(ctx, step, line)
 
 
-def _load(ctx: _Context, step: dict, line: int) -> StepCost:
+def _load(ctx: _Context, step: SourceStep, line: int) -> StepCost:
     """A latent file: read and checked against the generator as the run will (a file made for
     another generator is a problem now, not after the steps before it)."""
     from .latents import LatentFileError, load_latents
     from .models.stylegan2 import GeneratorConfig
 
-    raw = step["params"]["path"]
+    raw = step.params["path"]
     path = Path(raw) if Path(raw).is_absolute() else ctx.base / raw
     spec = ctx.modelset.spec
     if spec.generator is None:
-        return StepCost(step["id"], line, 0)
+        return StepCost(step.id, line, 0)
     config = GeneratorConfig(**{k: v for k, v in spec.generator.config.items()
                                 if k in GeneratorConfig.__dataclass_fields__})
     try:
         batch = load_latents(path, config.n_latent, config.style_dim, ctx.fps.get("generator"))
     except LatentFileError as exc:
-        return StepCost(step["id"], line, 0, problems=(str(exc),))
-    return StepCost(step["id"], line, len(batch.wplus))
+        return StepCost(step.id, line, 0, problems=(str(exc),))
+    return StepCost(step.id, line, len(batch.wplus))
 
 
-def _invert(ctx: _Context, step: dict, line: int) -> StepCost:
+def _invert(ctx: _Context, step: SourceStep, line: int) -> StepCost:
     from .errors import StepError
     from .image_input import expand_paths, select_faces
 
     spec = ctx.modelset.spec
     if spec.encoder is None:
-        return StepCost(step["id"], line, 0, problems=(f"model set '{spec.name}' has no encoder: it cannot invert",))
+        return StepCost(step.id, line, 0, problems=(f"model set '{spec.name}' has no encoder: it cannot invert",))
     size = int(spec.encoder.config.get("input_size", 256))
     paths: list[Path] = []
     problems: list[str] = []
-    for pattern in step["params"]["paths"]:  # one at a time, so that one missing file hides no other
+    for pattern in step.params["paths"]:  # one at a time, so that one missing file hides no other
         try:
             paths.extend(expand_paths([pattern], ctx.base, step))
         except StepError as exc:
             problems.append(exc.message)
     needs: list[Need] = []
-    align, face = spec.align, step["params"].get("face")
+    align, face = spec.align, step.params.get("face")
     items = 0
     for path in paths:
         try:  # sets with `align:` find the faces now: how many, and no face is a problem before the run
@@ -324,28 +325,28 @@ def _invert(ctx: _Context, step: dict, line: int) -> StepCost:
             what = path.name if subj.face is None else f"{path.name} face {subj.face} of {subj.faces} (aligned: {align})"
             key = inversion_key(subj.sha256, subj.shape, ctx.fps)
             needs.append(_cached_or(ctx, "inversion", key, what, "compute", ctx.estimates.get("invert_per_image")))
-    return StepCost(step["id"], line, items if align else len(paths), tuple(needs), tuple(problems))
+    return StepCost(step.id, line, items if align else len(paths), tuple(needs), tuple(problems))
 
 
 # -- edits ---------------------------------------------------------------------------------------
 
-def _edit(ctx: _Context, step: dict, line: int, n_inputs: int) -> StepCost:
+def _edit(ctx: _Context, step: EditStep, line: int, n_inputs: int) -> StepCost:
     from .edits import variants
 
-    engine = step["engine"]
-    runs = variants(step_from_dict(step))
+    engine = step.engine
+    runs = variants(step)
     items = n_inputs * len(runs)
     needs: list[Need] = []
     problems: list[str] = []
     if engine == "global":
         for params_list, _ in runs:
-            for entry, params in zip(step["edits"], params_list):
+            for entry, params in zip(step.edits, params_list):
                 keep = keep_texts(str(params.get("keep", "")))
-                needs.extend(_direction(ctx, entry["text"], params["neutral"], float(params["beta"]), keep))
+                needs.extend(_direction(ctx, entry.text, params["neutral"], float(params["beta"]), keep))
     elif engine == "mapper":
-        needs.append(_mapper(ctx, step["edits"][0]["text"], problems))
+        needs.append(_mapper(ctx, step.edits[0].text, problems))
     elif engine == "optimize":
-        text = step["edits"][0]["text"]
+        text = step.edits[0].text
         for params, labels in runs:
             p = params[0]
             if p.get("space") == "s" and float(p.get("beta", 0)) > 0:
@@ -355,7 +356,7 @@ def _edit(ctx: _Context, step: dict, line: int, n_inputs: int) -> StepCost:
                 f", {k}={v:g}" for k, v in labels.items()) + unestimated  # one per sweep value
             chunk = min(ctx.modelset.optimize_batch_size(), max(1, n_inputs))
             needs.append(Need("optimization", what, "on-input", seconds, memory=ctx.memory(chunk)))
-    return StepCost(step["id"], line, items, tuple(_unique(needs)), tuple(problems))
+    return StepCost(step.id, line, items, tuple(_unique(needs)), tuple(problems))
 
 
 def _optimize_seconds(ctx: _Context, params: dict, n_inputs: int) -> tuple[float | None, str]:
