@@ -1,6 +1,6 @@
-"""The executor: runs a compiled plan (its JSON form) on warm models.
+"""The executor: runs a compiled plan (a typed ``styleclip_dsl.plan.Plan``) on warm models.
 
-It knows nothing about recipe syntax: it reads the plan's steps in order,
+It knows nothing about recipe syntax: it matches on the plan's typed steps in order,
 keeps each step's items in memory (keyed by the step's content hash, so a
 REPL session re-running an unchanged prefix costs nothing), writes outputs
 atomically, evaluates expectations, and reports events to one callback
@@ -17,17 +17,17 @@ from typing import Callable
 
 import torch
 
+from styleclip_dsl.events import Event, EventSink
+from styleclip_dsl.executor_api import ExecutorStats
+from styleclip_dsl.naming import ITEM_LABEL_KEYS
+from styleclip_dsl.plan import EditStep, ExpectStep, ExportStep, Plan, SaveStep, SourceStep, Step, as_plan
+
 from . import edits, metrics, sources
 from .cache import atomic_write_bytes
 from .errors import Interrupted, StepError
 from .image_input import ImageDigests
 from .latents import LatentBatch, save_latents
 from .report import ExpectResult, RunReport, describe  # noqa: F401  (torch-free: also a replayed run's)
-from styleclip_dsl.events import Event, EventSink
-from styleclip_dsl.executor_api import ExecutorStats
-from styleclip_dsl.naming import ITEM_LABEL_KEYS
-from styleclip_dsl.plan import EditStep, ExpectStep, ExportStep, Plan, SaveStep, SourceStep, Step, as_plan
-
 from .animation import AnimationOptions, encode_animation
 from .outputs import OutputGuard, OutputRefused, make_grid, metadata_for, photo_cell, to_uint8
 from .stills import encode_still
