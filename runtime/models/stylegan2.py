@@ -514,11 +514,12 @@ class Generator(nn.Module):
         return self
 
     def use_measured_path(self, allow_bf16: bool = True, cache_dir=None) -> str:
-        """Set the path measured fastest on this machine (measured once per machine
-        and torch version, then read from ``<cache>/synthesis_path.json``)."""
+        """Set the path measured fastest on this machine for this generator's shapes
+        (measured on it once per machine, torch version and config, then read from
+        ``<cache>/synthesis_path.json``)."""
         from .synthesis_path import choose_path
 
-        path = choose_path(allow_bf16=allow_bf16, cache_dir=cache_dir).path
+        path = choose_path(allow_bf16=allow_bf16, cache_dir=cache_dir, generator=self).path
         self.set_synthesis_path(path)
         return path
 

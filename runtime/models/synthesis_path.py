@@ -7,11 +7,12 @@ Paths (all compute the same function; see :mod:`.synthesis_fused`):
 - ``fused-bf16``: the same in bfloat16 (PSNR >= 35 dB against float32; pays on
   CPUs with native bf16, e.g. AMX, and loses on the others).
 
-:func:`choose_path` times each allowed path on a random-weight generator
-(interleaved rounds, the median), rejects a bf16 path whose image is below
+:func:`choose_path` times each allowed path on the generator to be used (or
+a random-weight one of the FFHQ shapes; interleaved rounds, the median), rejects a bf16 path whose image is below
 ``MIN_PSNR_DB`` against float32, and writes the choice to
 ``<cache>/synthesis_path.json`` under a key made of the CPU model, its
-relevant flags, the torch version and thread count: a second call, or another
+relevant flags, the torch version and thread count, and the generator's
+size and shapes: a second call, or another
 process on the same machine, reads it back without measuring.
 """
 from __future__ import annotations
@@ -96,16 +97,18 @@ def render(generator: torch.nn.Module, styles: list[torch.Tensor], noise: list, 
         return fused_synthesize(generator, styles, noise, dtype)
 
 
-def measure_paths(paths: tuple[str, ...] = PATHS, size: int = MEASURE_SIZE,
-                  rounds: int = MEASURE_ROUNDS) -> tuple[dict[str, float], float | None]:
+def measure_paths(paths: tuple[str, ...] = PATHS, size: int = MEASURE_SIZE, rounds: int = MEASURE_ROUNDS,
+                  generator: torch.nn.Module | None = None) -> tuple[dict[str, float], float | None]:
     """Median s/img of each path at batch 1 (one warm-up, ``rounds`` interleaved
-    rounds) and fused-bf16's PSNR against the float32 fast path (None if not run)."""
+    rounds) and fused-bf16's PSNR against the float32 fast path (None if not run),
+    on ``generator`` or, without one, random weights of the FFHQ shapes at ``size``."""
     from .stylegan2 import Generator
 
     torch.manual_seed(0)
-    g = Generator(size, 512, 8, channel_multiplier=2).eval()
+    g = Generator(size, 512, 8, channel_multiplier=2).eval() if generator is None else generator
     with torch.inference_mode():
-        styles = g.styles(torch.randn(1, 512, generator=torch.Generator().manual_seed(1)))
+        z = torch.randn(1, g.style_dim, generator=torch.Generator().manual_seed(1))
+        styles = g.styles(g.mapping(z.to(g.input.input.device, g.input.input.dtype)))
     noise = g.noise_inputs(1)
     images = {p: render(g, styles, noise, p) for p in paths}  # warm-up (caches weights)
     times: dict[str, list[float]] = {p: [] for p in paths}
@@ -142,11 +145,19 @@ def _write_atomic(file: Path, data: dict) -> None:
 
 
 def choose_path(allow_bf16: bool = True, cache_dir: Path | None = None, size: int = MEASURE_SIZE,
-                rounds: int = MEASURE_ROUNDS) -> PathChoice:
-    """The fastest path on this machine, from the cache or measured once and cached.
+                rounds: int = MEASURE_ROUNDS, generator: torch.nn.Module | None = None) -> PathChoice:
+    """The fastest path on this machine for ``generator``'s shapes (or the FFHQ
+    shapes at ``size``), from the cache or measured once and cached (which path
+    wins depends on the size: at 256 px ``fast`` fp32 can beat ``fused-fp32``).
     ``allow_bf16=False`` keeps to the float32 paths (a separate cache entry)."""
     file = Path(cache_dir if cache_dir is not None else default_cache_dir()) / CACHE_FILE
-    key = f"{machine_key()}-{'bf16' if allow_bf16 else 'fp32'}"
+    if generator is not None:
+        size = generator.config.size
+        shapes = json.dumps(generator.config.to_dict(), sort_keys=True)
+    else:
+        shapes = json.dumps({"size": size, "ffhq": True})
+    shape_key = hashlib.sha256(shapes.encode()).hexdigest()[:8]
+    key = f"{machine_key()}-{size}px-{shape_key}-{'bf16' if allow_bf16 else 'fp32'}"
     stored = _read(file).get(key)
     if isinstance(stored, dict) and stored.get("path") in PATHS:
         try:
@@ -154,7 +165,7 @@ def choose_path(allow_bf16: bool = True, cache_dir: Path | None = None, size: in
         except (KeyError, TypeError):
             pass  # a record of another shape: measure again
     paths = PATHS if allow_bf16 else tuple(p for p in PATHS if p != "fused-bf16")
-    seconds, quality = measure_paths(paths, size, rounds)
+    seconds, quality = measure_paths(paths, size, rounds, generator)
     eligible = [p for p in paths if p != "fused-bf16" or (quality is not None and quality >= MIN_PSNR_DB)]
     best = min(eligible, key=lambda p: seconds[p])
     choice = PathChoice(best, key, seconds, quality, size, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))

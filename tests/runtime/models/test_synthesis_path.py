@@ -94,8 +94,8 @@ def test_unknown_path_is_refused(small_generator):
 def test_choice_is_measured_once_then_read_from_the_cache(tmp_path, monkeypatch):
     calls = []
 
-    def fake_measure(paths, size, rounds):
-        calls.append(paths)
+    def fake_measure(paths, size, rounds, generator):
+        calls.append((paths, size, generator))
         return {"fast": 1.0, "fused-fp32": 0.8, "fused-bf16": 0.3}, 40.0
 
     monkeypatch.setattr(synthesis_path, "measure_paths", fake_measure)
@@ -107,21 +107,27 @@ def test_choice_is_measured_once_then_read_from_the_cache(tmp_path, monkeypatch)
     assert stored[first.key]["machine"] == synthesis_path.cpu_description()
     # float32 only is its own entry, measured without the bf16 path
     assert synthesis_path.choose_path(allow_bf16=False, cache_dir=tmp_path).path == "fused-fp32"
-    assert calls[1] == ("fast", "fused-fp32") and len(stored) == 1
+    assert calls[1] == (("fast", "fused-fp32"), synthesis_path.MEASURE_SIZE, None) and len(stored) == 1
+    # a generator is measured on itself, under its own key (its size and shapes), once
     g = Generator(8, style_dim=8, n_mlp=1)
     assert g.use_measured_path(cache_dir=tmp_path) == "fused-bf16" == g.synthesis_path
-    assert len(calls) == 2
+    assert calls[2] == (synthesis_path.PATHS, 8, g)
+    assert Generator(8, style_dim=8, n_mlp=1).use_measured_path(cache_dir=tmp_path) == "fused-bf16"
+    assert len(calls) == 3
+    assert len(json.loads((tmp_path / synthesis_path.CACHE_FILE).read_text())) == 3
 
 
 def test_bf16_below_the_psnr_bound_is_not_chosen(tmp_path, monkeypatch):
     monkeypatch.setattr(synthesis_path, "measure_paths",
-                        lambda paths, size, rounds: ({"fast": 1.0, "fused-fp32": 1.1, "fused-bf16": 0.2}, 30.0))
+                        lambda paths, size, rounds, generator: ({"fast": 1.0, "fused-fp32": 1.1, "fused-bf16": 0.2}, 30.0))
     assert synthesis_path.choose_path(cache_dir=tmp_path).path == "fast"
 
 
-def test_a_real_measurement_at_toy_size_is_cached(tmp_path):
-    choice = synthesis_path.choose_path(cache_dir=tmp_path, size=16, rounds=1)
+def test_a_real_measurement_on_the_generator_is_cached(small_generator, tmp_path):
+    g = small_generator.eval()
+    choice = synthesis_path.choose_path(cache_dir=tmp_path, rounds=1, generator=g)
     assert choice.path in synthesis_path.PATHS and set(choice.seconds) == set(synthesis_path.PATHS)
-    assert all(s > 0 for s in choice.seconds.values())
+    assert choice.size == 32 and all(s > 0 for s in choice.seconds.values())
     assert choice.psnr_bf16 is not None and choice.psnr_bf16 >= synthesis_path.MIN_PSNR_DB
-    assert synthesis_path.choose_path(cache_dir=tmp_path, size=16, rounds=1) == choice
+    assert synthesis_path.choose_path(cache_dir=tmp_path, rounds=1, generator=g) == choice
+    assert g.use_measured_path(cache_dir=tmp_path) == choice.path == g.synthesis_path
