@@ -96,7 +96,7 @@ def _demodulation(conv: nn.Module, style: torch.Tensor) -> torch.Tensor | None:
     return torch.rsqrt(energy @ style.float().square() + 1e-8)
 
 
-def _modulate_weights(conv: nn.Module, x: torch.Tensor, style: torch.Tensor, in_gain: float) -> bool:
+def _modulate_weights(conv: nn.Module, x: torch.Tensor) -> bool:
     """Whether folding the style into the weights moves fewer values than scaling the maps
     (the input map once, the output map once for demodulation): at high resolution the
     maps are far larger than the weights, at 4-32 px the weights are the larger."""
@@ -119,7 +119,7 @@ def _modulated_conv(conv: nn.Module, x: torch.Tensor, style: torch.Tensor, bias:
     base = _base(conv, x.dtype, memory_format)
     demod = _demodulation(conv, style)
     factor_in = style.float() * in_gain
-    if _modulate_weights(conv, x, style, in_gain):
+    if _modulate_weights(conv, x):
         factor_out = torch.ones(conv.out_channel, device=x.device) if demod is None else demod
         if conv.upsample:
             factor_out = factor_out.repeat(4)

@@ -119,7 +119,8 @@ def test_choice_is_measured_once_then_read_from_the_cache(tmp_path, monkeypatch)
 
 def test_bf16_below_the_psnr_bound_is_not_chosen(tmp_path, monkeypatch):
     monkeypatch.setattr(synthesis_path, "measure_paths",
-                        lambda paths, size, rounds, generator: ({"fast": 1.0, "fused-fp32": 1.1, "fused-bf16": 0.2}, 30.0))
+                        lambda paths, size, rounds, generator:
+                        ({"fast": 1.0, "fused-fp32": 1.1, "fused-bf16": 0.2}, 30.0))
     assert synthesis_path.choose_path(cache_dir=tmp_path).path == "fast"
 
 
