@@ -25,7 +25,6 @@ what it said, not by how it said it:
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import pickle

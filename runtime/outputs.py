@@ -16,12 +16,15 @@ import os
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont, PngImagePlugin
 
 from .cache import atomic_write_bytes
+
+if TYPE_CHECKING:  # torch is imported where images are made, not to write files
+    import torch
 
 METADATA_PREFIX = "styleclip:"
 
