@@ -144,8 +144,24 @@ def _input_matching(path: str, inputs: list[str]) -> str | None:
     return None
 
 
+def _write_problem(write: Write, first: dict[str, Write], inputs: list[str]) -> tuple[str, str, str, str] | None:
+    """(message, hint, severity, code) when ``write`` lands on another step's output or on an input."""
+    earlier = first.setdefault(write.path, write)
+    if earlier is not write and earlier.step != write.step:
+        return (f"'{shown(write.path)}' is also written by the {earlier.kind} on line {earlier.span.line}",
+                "give each output its own path (texts that differ only in spaces or punctuation "
+                "fill {text} alike); one of the two results would be lost", "error", "E-output-collision")
+    hit = _input_matching(write.path, inputs)
+    if hit is not None:
+        return (f"'{shown(write.path)}' may be the input '{hit}' (when --out is the recipe's folder)",
+                "the run refuses to replace a file it reads, and a glob would read the output "
+                "next time; save into a folder of its own, e.g. out/", "warning", "W-output-is-input")
+    return None
+
+
 def plan_output_diagnostics(plan: dict, source_name: str) -> list[Diagnostic]:
-    """Collisions between saves/exports of different steps, and saves into an input folder."""
+    """Collisions between saves/exports of different steps, and saves into an input folder
+    (one diagnostic per step at most)."""
     items: dict[str, list[dict]] = {}
     first: dict[str, Write] = {}
     inputs: list[str] = []
@@ -160,20 +176,9 @@ def plan_output_diagnostics(plan: dict, source_name: str) -> list[Diagnostic]:
             items[step["id"]] = _edit_items(step, items.get(step.get("input", ""), []))
         elif kind in ("save", "export") and not path_problem(step.get("path", "")):
             for write in _writes(step, items.get(step.get("input", ""), [])):
-                earlier = first.setdefault(write.path, write)
-                if earlier is not write and earlier.step != write.step:
-                    out.append(Diagnostic(
-                        f"'{shown(write.path)}' is also written by the {earlier.kind} on line {earlier.span.line}",
-                        "give each output its own path (texts that differ only in spaces or punctuation "
-                        "fill {text} alike); one of the two results would be lost",
-                        write.span, source_name, "error", "E-output-collision"))
-                    break
-                hit = _input_matching(write.path, inputs)
-                if hit is not None:
-                    out.append(Diagnostic(
-                        f"'{shown(write.path)}' may be the input '{hit}' (when --out is the recipe's folder)",
-                        "the run refuses to replace a file it reads, and a glob would read the output "
-                        "next time; save into a folder of its own, e.g. out/",
-                        write.span, source_name, "warning", "W-output-is-input"))
+                problem = _write_problem(write, first, inputs)
+                if problem is not None:
+                    message, hint, severity, code = problem
+                    out.append(Diagnostic(message, hint, write.span, source_name, severity, code))
                     break
     return out
