@@ -92,10 +92,11 @@ class Cache:
     def __init__(self, root: Path | str, max_bytes: int = DEFAULT_MAX_BYTES,
                  warn: Callable[[str], None] = _warn_stderr, enabled: bool = True,
                  store: "CacheStore | None" = None) -> None:
-        from .cache_store import LocalFolderStore
+        from .cache_store import store_for
 
         self.root = Path(root)
-        self.store = store if store is not None else LocalFolderStore(self.root)  # cache_store.py
+        # the folder, or $STYLECLIP_CACHE_STORE's object store (cache_store.py), for every reader alike
+        self.store = store if store is not None else store_for(self.root)
         self.max_bytes = max_bytes
         self.warn = warn
         self.enabled = enabled
@@ -262,31 +263,6 @@ class Cache:
                 if child.is_dir() and child.name != "locks":
                     shutil.rmtree(child, ignore_errors=True)
         return n
-
-    # -- adapters ----------------------------------------------------------------
-    def store(self, kind: str) -> "KindStore":
-        return KindStore(self, kind)
-
-
-@dataclass
-class KindStore:
-    """A ``get(key)`` / ``put(key, bytes)`` view of one kind, for model code
-    that wants an optional on-disk memo (e.g. CLIP text embeddings)."""
-
-    cache: Cache
-    kind: str
-
-    def get(self, key: str) -> bytes | None:
-        return self.cache.get_bytes(self.kind, _as_key(key))
-
-    def put(self, key: str, payload: bytes) -> None:
-        self.cache.put_bytes(self.kind, _as_key(key), payload)
-
-
-def _as_key(key: str) -> str:
-    if len(key) == 64 and all(c in "0123456789abcdef" for c in key):
-        return key
-    return make_key(key)
 
 
 def _wrap(payload: bytes) -> bytes:

@@ -42,7 +42,6 @@ def open_executor(modelset_name: str = DEFAULT_MODELSET, device: str | None = No
     import torch
 
     from .cache import Cache
-    from .cache_store import store_for
     from .executor import Executor
     from .models.modelset import ModelSet
     from .warm import WarmModels
@@ -54,7 +53,6 @@ def open_executor(modelset_name: str = DEFAULT_MODELSET, device: str | None = No
         ms = ms.to(dev) or ms
     sink = notify or (lambda m: events({"event": "notice", "message": m}))
     root = results_cache_dir(ms)
-    cache = Cache(root, enabled=not no_cache, warn=lambda m: events({"event": "warning", "message": m}),
-                  store=store_for(root))  # the folder, or $STYLECLIP_CACHE_STORE's object store
+    cache = Cache(root, enabled=not no_cache, warn=lambda m: events({"event": "warning", "message": m}))
     models = WarmModels(ms, cache, dev, notify=sink)
     return Executor(models, events)

@@ -87,6 +87,12 @@ def test_the_default_store_is_the_local_folder_and_a_factory_can_replace_it(tmp_
     monkeypatch.setitem(sys.modules, "fake_object_store", module)
     monkeypatch.setenv(STORE_ENV, "fake_object_store:make")
     assert isinstance(store_for(tmp_path), MemoryStore) and isinstance(store_for(tmp_path), CacheStore)
+    # Every Cache takes it, not only the executor's: the output cache's replay, plan --explain and
+    # diff build their own Cache and must read what the run wrote there.
+    shared = Cache(tmp_path / "elsewhere")
+    assert isinstance(shared.store, MemoryStore)
+    shared.put_bytes("outputs", "ef" * 32, b"record")
+    assert not (tmp_path / "elsewhere").exists() and shared.get_bytes("outputs", "ef" * 32) == b"record"
     monkeypatch.setenv(STORE_ENV, "fake_object_store:not_a_store")
     with pytest.raises(ValueError, match="not a cache store"):
         store_for(tmp_path)
