@@ -23,7 +23,9 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
+
+from .outputs import label_font
 
 FORMATS: tuple[str, ...] = (".mp4", ".gif", ".webp")
 MIN_DEFAULT_SIZE = 256
@@ -58,13 +60,6 @@ def frame_size(image_size: int, requested: int | None) -> int:
     return image_size * max(1, math.ceil(MIN_DEFAULT_SIZE / image_size))
 
 
-def _font(size: int) -> ImageFont.ImageFont:
-    try:
-        return ImageFont.load_default(size=size)
-    except TypeError:  # older Pillow
-        return ImageFont.load_default()
-
-
 def prepare_frames(frames: Sequence[np.ndarray], labels: Sequence[str], options: AnimationOptions,
                    even: bool = False) -> list[Image.Image]:
     """HWC uint8 frames -> resized, labelled PIL images, in playing order."""
@@ -73,7 +68,7 @@ def prepare_frames(frames: Sequence[np.ndarray], labels: Sequence[str], options:
     side = frame_size(frames[0].shape[1], options.size)
     if even and side % 2:
         side += 1
-    font = _font(max(10, side // 18))
+    font = label_font(max(10, side // 18))
     images = []
     for pixels, label in zip(frames, list(labels) + [""] * (len(frames) - len(labels))):
         image = Image.fromarray(pixels).convert("RGB").resize((side, side), Image.NEAREST)

@@ -15,12 +15,10 @@ a golden file), a plan with a step kind or source this module does not know, out
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import struct
 import time
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +29,7 @@ from .cache import Cache, atomic_write_bytes
 from .cache_keys import outputs_key
 from .errors import StepError
 from .image_input import expand_paths
+from .manifest import installed_versions
 from .modelsets import registry
 from .report import ExpectResult, RunReport, describe
 
@@ -100,14 +99,6 @@ def replayable(plan: dict) -> bool:
     return True
 
 
-def _file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 20):
-            h.update(block)
-    return h.hexdigest()
-
-
 def source_inputs(plan: dict, base_dir: Path) -> dict[str, list[list[str]]] | None:
     """Per source step, (resolved path, sha256 of its bytes) of every file it reads (run.json records
     the paths); None when one cannot be read (the computed run says why)."""
@@ -121,7 +112,7 @@ def source_inputs(plan: dict, base_dir: Path) -> dict[str, list[list[str]]] | No
             else:
                 raw = Path(step["params"]["path"])
                 paths = [raw if raw.is_absolute() else base_dir / raw]
-            out[step["id"]] = [[str(Path(p).resolve()), _file_sha256(p)] for p in paths]
+            out[step["id"]] = [[str(Path(p).resolve()), registry.sha256_file(p)] for p in paths]
     except (StepError, OSError):
         return None
     return out
@@ -144,19 +135,6 @@ def _mapper_files(plan: dict, spec: registry.ModelSetSpec, env: dict[str, str] |
     return files
 
 
-def _versions() -> dict[str, str]:
-    from .manifest import torch_version
-
-    out = {}
-    for name in VERSIONED_PACKAGES:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    out["torch"] = torch_version()  # with its build: a CUDA build is another set of kernels
-    return out
-
-
 def run_key(plan: dict, recipe_text: str, base_dir: Path, spec: registry.ModelSetSpec, fps: dict[str, str],
             env: dict[str, str] | None = None, inputs: dict[str, list[list[str]]] | None = None) -> str | None:
     """The key a whole run's outputs are filed under; None when the run cannot be replayed.
@@ -167,10 +145,11 @@ def run_key(plan: dict, recipe_text: str, base_dir: Path, spec: registry.ModelSe
     if inputs is None:
         return None
     try:
-        spec_sha = _file_sha256(Path(spec.source))
+        spec_sha = registry.sha256_file(Path(spec.source))
     except OSError:
         return None
-    return outputs_key(plan, recipe_text, fps, spec_sha, inputs, _mapper_files(plan, spec, env), _versions())
+    return outputs_key(plan, recipe_text, fps, spec_sha, inputs, _mapper_files(plan, spec, env),
+                       installed_versions(VERSIONED_PACKAGES))
 
 
 # -- filing a computed run ------------------------------------------------------------------

@@ -19,15 +19,22 @@ from .cache import atomic_write_bytes
 PACKAGES = ("styleclip-dsl", "torch", "open_clip_torch", "numpy", "pillow", "lark", "safetensors")
 
 
-def package_versions() -> dict[str, str]:
-    out = {"python": sys.version.split()[0]}
-    for name in PACKAGES:
+def installed_versions(names: tuple[str, ...]) -> dict[str, str]:
+    """Each package's installed version ("not installed" when absent); torch's with its build
+    (+cpu, +cu130), a CUDA build being another set of kernels. Torch-free."""
+    out = {}
+    for name in names:
         try:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             out[name] = "not installed"
-    out["torch"] = torch_version()  # includes the build (+cpu, +cu130)
+    if "torch" in names:
+        out["torch"] = torch_version()
     return out
+
+
+def package_versions() -> dict[str, str]:
+    return {"python": sys.version.split()[0], **installed_versions(PACKAGES)}
 
 
 def torch_version() -> str:

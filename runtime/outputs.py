@@ -61,7 +61,7 @@ def read_png_metadata(path: Path) -> dict[str, str]:
     return {k[len(METADATA_PREFIX):]: v for k, v in text.items() if k.startswith(METADATA_PREFIX)}
 
 
-def _font(size: int) -> ImageFont.ImageFont:
+def label_font(size: int) -> ImageFont.ImageFont:
     try:
         return ImageFont.load_default(size=size)
     except TypeError:  # older Pillow
@@ -88,7 +88,7 @@ def make_grid(cells: Sequence[Sequence[np.ndarray | None]], row_labels: Sequence
     cols = max(len(r) for r in cells)
     sample = next(c for r in cells for c in r if c is not None)
     h, w = sample.shape[0] * scale, sample.shape[1] * scale
-    font = _font(12)
+    font = label_font(12)
     label_w = (max((len(s) for s in row_labels), default=0) * 7 + 8) if row_labels else 0
     label_h = 18 if col_labels else 0
     width = label_w + cols * (w + pad) + pad
@@ -107,22 +107,6 @@ def make_grid(cells: Sequence[Sequence[np.ndarray | None]], row_labels: Sequence
             tile = Image.fromarray(cell).resize((w, h), Image.NEAREST)
             canvas.paste(tile, (label_w + pad + c * (w + pad), y))
     return np.asarray(canvas)
-
-
-def encode_gif(frames: Sequence[np.ndarray], duration_ms: int = 400, scale: int = 2,
-               comment: str = "") -> bytes:
-    images = [Image.fromarray(f).resize((f.shape[1] * scale, f.shape[0] * scale), Image.NEAREST)
-              for f in frames]
-    buf = io.BytesIO()
-    # Ping-pong so a sweep reads as a back-and-forth animation.
-    seq = images + images[-2:0:-1] if len(images) > 2 else images
-    seq[0].save(buf, format="GIF", save_all=True, append_images=seq[1:], duration=duration_ms,
-                loop=0, comment=comment.encode("utf-8")[:255] if comment else b"")
-    return buf.getvalue()
-
-
-def save_gif(path: Path, frames: Sequence[np.ndarray], duration_ms: int = 400, comment: str = "") -> None:
-    atomic_write_bytes(path, encode_gif(frames, duration_ms, comment=comment))
 
 
 def metadata_for(recipe_text: str, step_id: str, line: int, seed: int,
