@@ -5,8 +5,6 @@ a bad recipe. Nothing here imports torch or the runtime.
 """
 from __future__ import annotations
 
-import json
-
 from .ast import Recipe, Unknown
 from .checker import check_recipe
 from .compiler import Settings, compile_ast
@@ -39,17 +37,8 @@ def check(text: str, source_name: str = "<recipe>", names: ModelNames | None = N
     """Parse and check: every error the front end can find, in source order. With ``names`` (the
     installed model sets, ``ModelNames.discover()``), also unknown model sets and mapper prompts that
     no mapper has (``modelset``: the set when the recipe has no ``use``, e.g. from ``--models``)."""
-    recipe, diagnostics = parse_recipe(text, source_name)
-    if recipe is None:
-        return None, diagnostics
-    broken = [(d.span.line, d.span.column) for d in diagnostics]
-    broken += [(s.span.line, s.span.column) for s in recipe.statements if isinstance(s, Unknown)]
-    diagnostics = diagnostics + check_recipe(recipe, source_name, flow_until=min(broken, default=None),
-                                             names=names, modelset=modelset)
-    if not has_errors(diagnostics):  # what only the compiled plan shows: outputs that collide (save_paths.py)
-        plan = json.loads(compile_ast(recipe, source_name).to_json())
-        diagnostics += plan_output_diagnostics(plan, source_name)
-    return recipe, sort_diagnostics(diagnostics)
+    recipe, _, diagnostics = _check_and_compile(text, source_name, names, Settings(modelset=modelset))
+    return recipe, diagnostics
 
 
 def compile_recipe(
@@ -58,11 +47,31 @@ def compile_recipe(
 ) -> tuple[Plan | None, list[Diagnostic]]:
     """Check and compile; the plan is None when there is any error (warnings do not stop it)."""
     settings, override_diagnostics = parse_overrides(overrides or {})
-    recipe, diagnostics = check(text, source_name, names, settings.modelset)
+    _, plan, diagnostics = _check_and_compile(text, source_name, names, settings)
     diagnostics = override_diagnostics + diagnostics
-    if recipe is None or has_errors(diagnostics):
+    if plan is None or has_errors(diagnostics):
         return None, diagnostics
-    return compile_ast(recipe, source_name, settings), diagnostics
+    return plan, diagnostics
+
+
+def _check_and_compile(
+    text: str, source_name: str, names: ModelNames | None, settings: Settings,
+) -> tuple[Recipe | None, Plan | None, list[Diagnostic]]:
+    """Parse, check and (when the check finds no error) compile once: the recipe, the plan (None
+    after an error) and the sorted diagnostics, which include what only the compiled plan shows
+    (outputs that collide, save_paths.py; no setting changes an output path)."""
+    recipe, diagnostics = parse_recipe(text, source_name)
+    if recipe is None:
+        return None, None, diagnostics
+    broken = [(d.span.line, d.span.column) for d in diagnostics]
+    broken += [(s.span.line, s.span.column) for s in recipe.statements if isinstance(s, Unknown)]
+    diagnostics = diagnostics + check_recipe(recipe, source_name, flow_until=min(broken, default=None),
+                                             names=names, modelset=settings.modelset)
+    plan = None
+    if not has_errors(diagnostics):
+        plan = compile_ast(recipe, source_name, settings)
+        diagnostics += plan_output_diagnostics(plan.to_dict(), source_name)
+    return recipe, plan, sort_diagnostics(diagnostics)
 
 
 def parse_overrides(overrides: dict[str, str]) -> tuple[Settings, list[Diagnostic]]:
