@@ -30,7 +30,7 @@ from .cache_keys import outputs_key
 from .errors import StepError
 from .image_input import expand_paths
 from .manifest import installed_versions
-from .modelsets import registry
+from .modelsets import registry, verified
 from .report import ExpectResult, RunReport, describe
 
 KIND = "outputs"
@@ -74,17 +74,8 @@ class RunRecord:
 
 # -- the key ------------------------------------------------------------------------------
 def spec_fingerprints(spec: registry.ModelSetSpec, env: dict[str, str] | None = None) -> dict[str, str]:
-    """``ModelSet.fingerprints`` without torch: the YAML's sha256 of each pinned file, the bytes' sha256
-    of each unpinned file present; absent files left out."""
-    out: dict[str, str] = {}
-    for f in spec.files():
-        if f.sha256:
-            out[f.role] = f.sha256
-            continue
-        path = registry.locate(spec, f, env)
-        if path is not None:
-            out[f.role] = registry.sha256_file(path)
-    return out
+    """``ModelSet.fingerprints`` without torch (the same function, the same on-disk digest record)."""
+    return verified.fingerprints(spec, verified.DigestRecord.for_cache(env), env)
 
 
 def replayable(plan: dict) -> bool:

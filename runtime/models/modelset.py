@@ -27,6 +27,7 @@ import torch
 
 from ..modelsets import registry
 from ..modelsets.registry import ComponentSpec, FileSpec, ModelSetSpec, MissingModelFile
+from ..modelsets import verified
 from ..modelsets.verified import DigestRecord, ModelFileMismatch, check_file
 
 # ``defaults.global_stats`` of a set whose YAML leaves them out (toon.yaml asks for 100 images per channel,
@@ -228,21 +229,8 @@ class ModelSet:
 
     # -- fingerprints and devices ------------------------------------------------------------
     def fingerprints(self) -> dict[str, str]:
-        """sha256 of every file by role: of its bytes when present (so a file whose bytes changed
-        under a pinned YAML digest never lends that digest to cache keys; loading it then fails),
-        the YAML's digest when absent (what a run would need), nothing for an absent unpinned file.
-
-        Roles: generator, encoder, clip, identity, judge, ``mapper:<prompt>``,
-        ``global_stats:<key>``.
-        """
-        out: dict[str, str] = {}
-        for f in self.spec.files():
-            path = registry.locate(self.spec, f, self._env)
-            if path is not None:
-                out[f.role] = self._digests.sha256(path)
-            elif f.sha256:
-                out[f.role] = f.sha256
-        return out
+        """sha256 of every file by role (``verified.fingerprints``: of the bytes when present)."""
+        return verified.fingerprints(self.spec, self._digests, self._env)
 
     def to(self, device: str | torch.device) -> "ModelSet":
         """Move every loaded network (and later loads) to ``device``."""

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..cache import atomic_write_bytes
-from .registry import FileSpec, cache_root, sha256_file
+from .registry import FileSpec, ModelSetSpec, cache_root, locate, sha256_file
 
 RECORD_NAME = "verified-models.json"
 
@@ -81,6 +81,24 @@ class DigestRecord:
             atomic_write_bytes(self.path, (json.dumps(merged, sort_keys=True, indent=0) + "\n").encode())
         except OSError:
             pass  # a read-only cache only costs hashing again next time
+
+
+def fingerprints(spec: ModelSetSpec, digests: DigestRecord, env: dict[str, str] | None = None) -> dict[str, str]:
+    """sha256 of every file of ``spec`` by role: of its bytes when present (so a file whose bytes
+    changed under a pinned YAML digest never lends that digest to cache keys; loading it then fails),
+    the YAML's digest when absent (what a run would need), nothing for an absent unpinned file.
+    Torch-free: ``ModelSet.fingerprints`` and the output cache's replay both use it.
+
+    Roles: generator, encoder, clip, identity, judge, ``mapper:<prompt>``, ``global_stats:<key>``.
+    """
+    out: dict[str, str] = {}
+    for f in spec.files():
+        path = locate(spec, f, env)
+        if path is not None:
+            out[f.role] = digests.sha256(path)
+        elif f.sha256:
+            out[f.role] = f.sha256
+    return out
 
 
 def check_file(f: FileSpec, path: Path, digest: str, set_name: str) -> None:

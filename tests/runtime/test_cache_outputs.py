@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 from PIL import Image
 
 from styleclip_dsl.api import compile_recipe
@@ -129,6 +130,25 @@ def test_fingerprints_without_torch_match_the_model_sets(computed) -> None:
     for ref in (computed["yaml"], "toon"):
         spec = registry.find_spec(ref)
         assert cache_outputs.spec_fingerprints(spec) == ModelSet.load(ref).fingerprints()
+
+
+def test_a_changed_pinned_file_never_lends_its_pinned_digest_to_the_key(computed, tmp_path, monkeypatch) -> None:
+    """A generator whose bytes changed under the YAML's sha256: replay's fingerprint is the bytes'
+    digest, as the executor's is, so the recorded run is not served for the damaged file."""
+    import shutil
+
+    monkeypatch.setenv("STYLECLIP_CACHE", str(tmp_path / "cache"))
+    folder = tmp_path / "set"
+    shutil.copytree(computed["yaml"].parent, folder)
+    data = yaml.safe_load((folder / computed["yaml"].name).read_text())
+    pinned = registry.sha256_file(folder / "generator.pt")
+    data["generator"]["file"]["sha256"] = pinned
+    (folder / "pinned.yaml").write_text(yaml.safe_dump(data))
+    spec = registry.read_spec(folder / "pinned.yaml")
+    assert cache_outputs.spec_fingerprints(spec)["generator"] == pinned
+    with open(folder / "generator.pt", "ab") as fh:
+        fh.write(b"\0")
+    assert cache_outputs.spec_fingerprints(spec)["generator"] == registry.sha256_file(folder / "generator.pt") != pinned
 
 
 def test_a_replay_never_replaces_a_file_styleclip_did_not_write(computed, monkeypatch) -> None:
