@@ -63,7 +63,10 @@ class ModelNames:
         return self._specs[modelset]
 
     def mapper_prompts(self, modelset: str) -> list[str] | None:
-        """Shipped prompts, then those trained by `styleclip train mapper` (as file stems)."""
+        """Shipped prompts, then those trained by `styleclip train mapper` (as file stems) for the
+        set's generator: the runtime looks only in ``mappers/<generator sha256, 16 hex>/``
+        (``ModelSet.user_mapper_path``), so when the YAML pins the generator's digest only that
+        folder counts (a mapper trained for an old generator is not used); unpinned, any folder."""
         spec = self._spec(modelset)
         if spec is None:
             return None
@@ -71,7 +74,8 @@ class ModelNames:
         trained = Path(spec.cache_dir) / "mappers"
         if trained.is_dir():
             shipped = {prompt_key(p) for p in prompts}
-            for path in sorted(trained.glob("*/*.pt")):
+            generator = spec.generator.file.sha256 if spec.generator is not None else None
+            for path in sorted(trained.glob(f"{generator[:16] if generator else '*'}/*.pt")):
                 if prompt_key(path.stem) not in shipped:
                     prompts.append(path.stem.replace("_", " "))
                     shipped.add(prompt_key(path.stem))

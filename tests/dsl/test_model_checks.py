@@ -37,14 +37,31 @@ def test_mapper_prompt_without_mapper_warns_with_did_you_mean(tmp_path, monkeypa
     # a set that does not train by itself says how to train one
     _, [ffhq] = check("use ffhq\ngenerate seed=1\nmapper 'smiel'\n", "r.sc", names)
     assert "styleclip train mapper 'smiel' --models ffhq" in ffhq.hint
-    # a mapper trained with `styleclip train mapper` counts, and is offered as a close match
-    trained = Path(tmp_path / "cache" / "models" / "toon" / "mappers" / "0123456789abcdef")
-    trained.mkdir(parents=True)
+    # a mapper trained for another generator (an old one of the set) is not used by the run: still new
+    from styleclip_runtime.modelsets.registry import find_spec
+
+    mappers = Path(tmp_path / "cache" / "models" / "toon" / "mappers")
+    (mappers / "0123456789abcdef").mkdir(parents=True)
+    (mappers / "0123456789abcdef" / "pirate_hat.pt").write_bytes(b"")
+    _, [old] = check("generate seed=1\nmapper 'pirate hat'\n", "r.sc", ModelNames.discover())
+    assert (old.code, old.message) == ("W-new-mapper", "no mapper for 'pirate hat' in model set 'toon'")
+    # a mapper trained with `styleclip train mapper` (in the folder of the set's generator digest, as
+    # ModelSet.user_mapper_path) counts, and is offered as a close match
+    digest = find_spec("toon").generator.file.sha256
+    assert digest is not None  # toon pins its generator
+    trained = mappers / digest[:16]
+    trained.mkdir()
     (trained / "pirate_hat.pt").write_bytes(b"")
     names = ModelNames.discover()
     assert check("generate seed=1\nmapper 'pirate hat'\n", "r.sc", names)[1] == []
     _, [close] = check("generate seed=1\nmapper 'pirate hta'\n", "r.sc", names)
     assert close.hint.startswith("did you mean 'pirate hat'?")
+    # a set whose YAML pins no generator digest: a mapper in any folder counts
+    assert find_spec("ffhq").generator is None or find_spec("ffhq").generator.file.sha256 is None
+    other = Path(tmp_path / "cache" / "models" / "ffhq" / "mappers" / "0123456789abcdef")
+    other.mkdir(parents=True)
+    (other / "pirate_hat.pt").write_bytes(b"")
+    assert check("use ffhq\ngenerate seed=1\nmapper 'pirate hat'\n", "r.sc", ModelNames.discover())[1] == []
 
 
 def test_models_file_decides_the_set_the_hints_use() -> None:
