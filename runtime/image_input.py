@@ -16,9 +16,8 @@ import glob as globlib
 import hashlib
 import os
 from collections import OrderedDict
-from pathlib import Path
-
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
@@ -135,19 +134,18 @@ def select_faces(subjects: list[Subject], face: int | None, step: dict) -> list[
 
 class ImageDigests:
     """The subjects of each image file (digests of the decoded pixels), remembered by the file's
-    path, size on disk, modification time and the alignment, plus the pixels themselves for the
-    latest subjects up to ``max_bytes`` (so that the step after the estimate need not decode them
-    again), and the latest crops by their sha256, also up to ``max_bytes`` (so that a grid's photo
-    column or ``save aligned`` of a cached inversion need not decode the file again). Owned by one
+    path, size on disk, modification time and the alignment, and one cache of pixels keyed by
+    their sha256, least recently used first out above ``max_bytes`` (so that the step after the
+    estimate, a grid's photo column or ``save aligned`` of a cached inversion need not decode the
+    file again). Only the crops of the latest decoded file may keep it above ``max_bytes`` (a
+    photo of many faces: evicting some would decode the file once per face). Owned by one
     executor."""
 
     def __init__(self, max_bytes: int = 64 << 20) -> None:
         self.max_bytes = max_bytes
         self._subjects: dict[tuple, list[Subject]] = {}
-        self._pixels: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        self._pixels: OrderedDict[str, np.ndarray] = OrderedDict()  # sha256 -> the pixels it is of
         self._bytes = 0
-        self._crops: OrderedDict[str, np.ndarray] = OrderedDict()  # sha256 -> the pixels it is of
-        self._crop_bytes = 0
         self.decoded = 0  # files decoded so far (for tests and benchmarks)
 
     @staticmethod
@@ -174,13 +172,19 @@ class ImageDigests:
             subjects.append(Subject(Path(path), name, hashlib.sha256(pixels.tobytes()).hexdigest(),
                                     tuple(pixels.shape), k + 1 if align else None,
                                     len(crops) if align else None, record))
-            self._pixels[ident + (k,)] = pixels
-            self._bytes += pixels.nbytes
-            self._remember(subjects[-1].sha256, pixels)
+            self._hold(subjects[-1].sha256, pixels)
         self._subjects[ident] = subjects
-        while self._bytes > self.max_bytes and len(self._pixels) > len(crops):
+        latest = {s.sha256 for s in subjects}
+        while self._bytes > self.max_bytes and next(iter(self._pixels)) not in latest:
             _, old = self._pixels.popitem(last=False)
             self._bytes -= old.nbytes
+
+    def _hold(self, sha: str, pixels: np.ndarray) -> None:
+        if sha in self._pixels:
+            self._pixels.move_to_end(sha)
+            return
+        self._pixels[sha] = pixels
+        self._bytes += pixels.nbytes
 
     def subjects(self, path: Path, size: int, step: dict, align: str | None = None) -> list[Subject]:
         """The subjects of one file (one, or one per face when ``align`` is set); decodes only when not known."""
@@ -189,53 +193,25 @@ class ImageDigests:
             self._decode(ident, path, size, step, align)
         return self._subjects[ident]
 
-    def _remember(self, sha: str, pixels: np.ndarray) -> None:
-        if sha in self._crops:
-            self._crops.move_to_end(sha)
-            return
-        self._crops[sha] = pixels
-        self._crop_bytes += pixels.nbytes
-        while self._crop_bytes > self.max_bytes and len(self._crops) > 1:
-            _, old = self._crops.popitem(last=False)
-            self._crop_bytes -= old.nbytes
-
     def subject_pixels(self, subject: Subject, size: int, step: dict, align: str | None = None) -> np.ndarray:
-        """A subject's pixels (HWC uint8, not to be written to), from memory when still held or
-        remembered by their sha256; decoded again only when neither."""
+        """A subject's pixels (HWC uint8, not to be written to), from the cache when still held
+        there; decoded again only when not (the face's current pixels when the file has changed)."""
+        held = self._pixels.get(subject.sha256)
+        if held is not None:
+            self._pixels.move_to_end(subject.sha256)
+            return held
         ident = self._identity(subject.path, size, step, align)
+        self._decode(ident, subject.path, size, step, align)
+        current = self._subjects[ident]
         k = (subject.face or 1) - 1
-        held = self._release(ident + (k,))
-        if held is None and subject.sha256 in self._crops:
-            self._crops.move_to_end(subject.sha256)
-            return self._crops[subject.sha256]
-        if held is None:
-            self._decode(ident, subject.path, size, step, align)
-            held = self._release(ident + (k,))
-        return held
-
-    def digest(self, path: Path, size: int, step: dict) -> tuple[str, tuple[int, ...]]:
-        """(sha256, shape) of the image as the encoder sees it (no alignment)."""
-        first = self.subjects(path, size, step)[0]
-        return first.sha256, first.shape
-
-    def pixels(self, path: Path, size: int, step: dict) -> np.ndarray:
-        """The decoded pixels (no alignment), from memory when still held; handed over, not kept."""
-        return self.subject_pixels(self.subjects(path, size, step)[0], size, step)
+        sha = subject.sha256 if subject.sha256 in self._pixels else current[min(k, len(current) - 1)].sha256
+        return self._pixels[sha]
 
     @property
     def held_bytes(self) -> int:
-        """Bytes of decoded pixels held for the step that may still need them."""
+        """Bytes of decoded pixels held in the cache (the sum of the arrays held)."""
         return self._bytes
 
-    def release(self, path: Path, size: int, step: dict, subject: Subject | None = None,
-                align: str | None = None) -> None:
-        """Drop the pixels held for an image (or one of its faces) that needs no decoding after all
-        (its inversion was cached); its digest stays known."""
-        k = (subject.face or 1) - 1 if subject is not None else 0
-        self._release(self._identity(path, size, step, align) + (k,))
-
-    def _release(self, key: tuple) -> np.ndarray | None:
-        held = self._pixels.pop(key, None)
-        if held is not None:
-            self._bytes -= held.nbytes
-        return held
+    def held(self) -> list[np.ndarray]:
+        """The arrays the cache holds, least recently used first (for tests)."""
+        return list(self._pixels.values())

@@ -70,7 +70,6 @@ def invert(models, step: SourceStep, base: Path, cache, device,
                             load=_loader(digests, subj, size, step, align)))
         if payload is not None:
             stats["hits"] += 1
-            digests.release(subj.path, size, step, subj, align)
             items[i] = Item(subj.name, subject_name, i, payload, labels={"step": 0},
                             photo=photos[i])
         else:

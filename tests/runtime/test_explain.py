@@ -253,7 +253,9 @@ def test_the_estimate_and_the_inversion_decode_each_image_once(env, tmp_path) ->
     report = executor.run(plan, "# recipe\n", tmp_path, tmp_path)
     assert report.timings[0]["inversion_cache_misses"] == 2
     assert executor.image_digests.decoded == 2
-    assert executor.image_digests.held_bytes == 0  # the pixels went to the encoder, none are kept
+    held = executor.image_digests.held()  # kept, by sha256, for a photo column or `save aligned`, under the limit
+    assert len(held) == 2 and executor.image_digests.held_bytes == sum(a.nbytes for a in held)
+    assert executor.image_digests.held_bytes <= executor.image_digests.max_bytes
     executor.run(plan, "# recipe\n", tmp_path, tmp_path)  # everything cached: nothing decoded again
     assert executor.image_digests.decoded == 2
     Image.fromarray(np.full((24, 24, 3), 9, dtype=np.uint8)).save(tmp_path / "photos" / "a.png")
