@@ -48,7 +48,7 @@ class EventPrinter:
             return
         if self.progress is not None:
             self.progress.console.print(text)
-        elif not self.quiet:
+        else:
             self.err.print(text)
 
     def handle(self, event: dict) -> None:

@@ -45,11 +45,6 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*")
 _RANGE = re.compile(r"(-?[\d.eE+-]+?)(\.\.)(-?[\d.eE+-]+)")
 
 
-def grammar_keywords() -> frozenset[str]:
-    """Every keyword the grammar spells out (``use``, ``apply``, ``via``, ``then``, ``step``, ...)."""
-    return keywords()
-
-
 def tokenize(line: str, first_line: bool = True) -> list[tuple[str, str]]:
     """``[(class, text), ...]`` covering ``line`` exactly."""
     if first_line and line.lstrip().startswith(":"):
@@ -82,7 +77,7 @@ def _classify(chunk: str, before_equals: bool) -> list[tuple[str, str]]:
             return [("param", chunk)]
         if chunk in ENGINES:
             return [("engine", chunk)]
-        return [("keyword" if chunk in grammar_keywords() else "text", chunk)]
+        return [("keyword" if chunk in keywords() else "text", chunk)]
     return [("path", chunk)]
 
 

@@ -6,7 +6,8 @@ from hypothesis import strategies as st
 from prompt_toolkit.document import Document
 
 from styleclip_dsl.grammar_loader import grammar_text
-from styleclip_dsl.repl.highlight import RecipeLexer, grammar_keywords, tokenize
+from styleclip_dsl.keywords import keywords
+from styleclip_dsl.repl.highlight import RecipeLexer, tokenize
 
 
 def classes(line: str) -> list[tuple[str, str]]:
@@ -14,7 +15,7 @@ def classes(line: str) -> list[tuple[str, str]]:
 
 
 def test_keywords_come_from_the_grammar():
-    words = grammar_keywords()
+    words = keywords()
     assert {"invert", "apply", "via", "then", "save", "grid", "expect", "step", "count", "as"} <= words
     for word in words:
         assert f'"{word}"' in grammar_text()
