@@ -20,7 +20,8 @@ from .defaults import DEFAULT_MODELSET
 
 
 def prompt_key(prompt: str) -> str:
-    """As ``styleclip_runtime.modelsets.registry.prompt_key``: "Purple hair" and "purple_hair" agree."""
+    """Normalised mapper prompt: "Purple hair" and "purple_hair" both give "purple_hair". The one
+    definition: the runtime's registry re-exports it for mapper file names (``ModelSet.user_mapper_path``)."""
     return re.sub(r"[^a-z0-9]+", "_", prompt.lower()).strip("_")
 
 

@@ -41,6 +41,10 @@ from typing import Any
 
 import yaml
 
+# the normalised mapper prompt ("Purple hair" and "purple_hair" both give "purple_hair"): one definition,
+# in the torch-free front end that checks prompts, re-exported for the runtime's mapper paths
+from styleclip_dsl.model_names import prompt_key  # noqa: F401
+
 SCHEMA_VERSION = 1
 COMPONENTS = ("generator", "encoder", "clip", "identity", "judge")
 TOP_KEYS = {"schema", "name", "description", "align", *COMPONENTS, "mappers", "global_stats", "defaults"}
@@ -327,8 +331,3 @@ def verify_file(spec: ModelSetSpec, f: FileSpec, env: dict[str, str] | None = No
 def verify(spec: ModelSetSpec, env: dict[str, str] | None = None) -> list[FileCheck]:
     """``verify_file`` for every file of the set."""
     return [verify_file(spec, f, env) for f in spec.files()]
-
-
-def prompt_key(prompt: str) -> str:
-    """Normalised mapper prompt: "Purple hair" and "purple_hair" both give "purple_hair"."""
-    return re.sub(r"[^a-z0-9]+", "_", prompt.lower()).strip("_")
