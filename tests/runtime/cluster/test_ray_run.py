@@ -14,7 +14,9 @@ ray = pytest.importorskip("ray")
 
 from styleclip_dsl.api import compile_recipe  # noqa: E402
 from styleclip_dsl.model_names import ModelNames  # noqa: E402
+from styleclip_dsl.plan import EditStep, SourceStep  # noqa: E402
 from styleclip_runtime.cluster.driver import ClusterOptions, ClusterRun  # noqa: E402
+from styleclip_runtime.executor import Executor  # noqa: E402
 from styleclip_runtime.session import open_executor  # noqa: E402
 
 PHOTOS = Path(__file__).resolve().parents[3] / "recipes" / "photos"
@@ -61,6 +63,15 @@ def test_a_run_on_two_workers_with_one_killed_writes_what_a_local_run_writes(clu
     local = open_executor("toon", "cpu").run(plan, RECIPE, base, base / "local")
 
     monkeypatch.setenv("STYLECLIP_CACHE", str(base / "cache-ray"))  # cold too: the workers compute everything
+    # the workers' items are what the driver writes: it computes no source or edit step itself (the
+    # actors are other processes, this patch is the driver's alone)
+    local_step = Executor._run_step
+
+    def no_model_work_here(self, step, *args, **kwargs):
+        assert not isinstance(step, (SourceStep, EditStep)), f"the driver ran {step.id} itself"
+        return local_step(self, step, *args, **kwargs)
+
+    monkeypatch.setattr(Executor, "_run_step", no_model_work_here)
     events: list[dict] = []
     run = ClusterRun(ClusterOptions(workers=2))
 
