@@ -76,10 +76,14 @@ def rel_err(a, b) -> float:
 
 
 def psnr(a, b) -> float:
-    """PSNR in dB of images in [-1, 1] (compared as [0, 1])."""
-    a, b = (a.detach().double().cpu() + 1) / 2, (b.detach().double().cpu() + 1) / 2
-    mse = float(((a.clamp(0, 1) - b.clamp(0, 1)) ** 2).mean())
-    return math.inf if mse == 0 else 10 * math.log10(1.0 / mse)
+    """The lowest PSNR in dB over a batch of images in [-1, 1] (``metrics.psnr``, as runs report it),
+    inf for identical images (where ``metrics.psnr`` stops at 120 dB)."""
+    import torch
+
+    from styleclip_runtime.metrics import psnr as image_psnr
+
+    a, b = a.detach().float().cpu(), b.detach().float().cpu()
+    return math.inf if torch.equal(a, b) else float(image_psnr(a, b).min())
 
 
 def bound(section: str, name: str, value: float, limit: float, below: bool = True, fmt: str = "{:.2e}") -> Row:

@@ -19,18 +19,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
-import os
 import platform
 import statistics
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
 
-PATHS = ("fast", "fused-fp32", "fused-bf16")
+from ..cache import atomic_write_bytes
+from ..metrics import psnr
+from .stylegan2 import SYNTHESIS_PATHS as PATHS
+
 CACHE_FILE = "synthesis_path.json"
 MIN_PSNR_DB = 35.0
 CPU_FLAGS = ("amx_bf16", "amx_tile", "avx512_bf16", "avx512f", "avx2", "fma")
@@ -77,35 +77,26 @@ def default_cache_dir() -> Path:
     return cache_root()
 
 
-def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
-    """PSNR in dB of images in [-1, 1] (compared as [0, 1], clamped)."""
-    a, b = (a.double() + 1) / 2, (b.double() + 1) / 2
-    mse = float(((a.clamp(0, 1) - b.clamp(0, 1)) ** 2).mean())
-    return math.inf if mse == 0 else 10 * math.log10(1.0 / mse)
-
-
 def render(generator: torch.nn.Module, styles: list[torch.Tensor], noise: list, path: str) -> torch.Tensor:
-    """One synthesis on ``path`` (inference)."""
-    from .synthesis_fused import fused_synthesize
-
-    if path not in PATHS:
-        raise ValueError(f"unknown synthesis path {path!r} (expected one of {PATHS})")
+    """One synthesis on ``path`` (inference), as a run would do it (``Generator.synthesize``)."""
     with torch.inference_mode():
-        if path == "fast":
-            return generator.synthesize(styles, noise=noise, path="fast")
-        dtype = torch.bfloat16 if path == "fused-bf16" else torch.float32
-        return fused_synthesize(generator, styles, noise, dtype)
+        return generator.synthesize(styles, noise=noise, path=path)
 
 
 def measure_paths(paths: tuple[str, ...] = PATHS, size: int = MEASURE_SIZE, rounds: int = MEASURE_ROUNDS,
                   generator: torch.nn.Module | None = None) -> tuple[dict[str, float], float | None]:
     """Median s/img of each path at batch 1 (one warm-up, ``rounds`` interleaved
     rounds) and fused-bf16's PSNR against the float32 fast path (None if not run),
-    on ``generator`` or, without one, random weights of the FFHQ shapes at ``size``."""
+    on ``generator`` or, without one, random weights of the FFHQ shapes at ``size`` (drawn from
+    seed 0 without touching the caller's global RNG)."""
     from .stylegan2 import Generator
 
-    torch.manual_seed(0)
-    g = Generator(size, 512, 8, channel_multiplier=2).eval() if generator is None else generator
+    if generator is None:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0)
+            g = Generator(size, 512, 8, channel_multiplier=2).eval()
+    else:
+        g = generator
     with torch.inference_mode():
         z = torch.randn(1, g.style_dim, generator=torch.Generator().manual_seed(1))
         styles = g.styles(g.mapping(z.to(g.input.input.device, g.input.input.dtype)))
@@ -120,7 +111,7 @@ def measure_paths(paths: tuple[str, ...] = PATHS, size: int = MEASURE_SIZE, roun
     quality = None
     if "fused-bf16" in images:
         ref = images["fast"] if "fast" in images else render(g, styles, noise, "fast")
-        quality = psnr(images["fused-bf16"], ref)
+        quality = float(psnr(images["fused-bf16"].float(), ref.float()).min())
     return {p: statistics.median(t) for p, t in times.items()}, quality
 
 
@@ -130,18 +121,6 @@ def _read(file: Path) -> dict:
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
-
-
-def _write_atomic(file: Path, data: dict) -> None:
-    file.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=f".{file.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(data, handle, indent=2, sort_keys=True)
-        os.replace(tmp, file)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def choose_path(allow_bf16: bool = True, cache_dir: Path | None = None, size: int = MEASURE_SIZE,
@@ -171,5 +150,5 @@ def choose_path(allow_bf16: bool = True, cache_dir: Path | None = None, size: in
     choice = PathChoice(best, key, seconds, quality, size, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
     data = _read(file)
     data[key] = asdict(choice) | {"machine": cpu_description()}
-    _write_atomic(file, data)
+    atomic_write_bytes(file, json.dumps(data, indent=2, sort_keys=True).encode())
     return choice
