@@ -53,14 +53,10 @@ def expand_paths(patterns: list[str], base: Path, step: dict) -> list[Path]:
     return found
 
 
-def read_image(path: Path, size: int, step: dict) -> np.ndarray:
-    """Decode honestly (``photos.decode``), resize to the encoder's input (a square crop of the
-    centre when the image is not square). Returns HWC uint8. The path of sets without ``align:``."""
-    return read_centred(path, size, step)[0]
-
-
 def read_centred(path: Path, size: int, step: dict) -> tuple[np.ndarray, dict]:
-    """``read_image`` and its record for run.json: the photo's size and the centre square used."""
+    """Decode honestly (``photos.decode``), resize to the encoder's input (a square crop of the
+    centre when the image is not square): (HWC uint8, its record for run.json: the photo's size
+    and the centre square used). The path of sets without ``align:``."""
     try:
         rgb = decode_photo(path)
     except PhotoError as exc:
@@ -95,7 +91,7 @@ def read_faces(path: Path, size: int, step: dict, align: str) -> list[tuple[np.n
     out = []
     for face in faces:
         aligned = align_face(rgb, face.landmarks, size)
-        out.append((aligned.pixels, {**aligned.to_dict(), "box": list(face.box), "score": round(face.score, 3),
+        out.append((aligned.pixels, {**aligned.to_dict(), **face.to_dict(),  # the same landmarks in both
                                      "photo_size": [int(rgb.shape[1]), int(rgb.shape[0])]}))
     return out
 

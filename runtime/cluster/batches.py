@@ -21,7 +21,6 @@ class Batch:
 
     number: int                 # position in the run (results are put back in this order)
     source_id: str              # the plan's source step
-    start: int                  # first unit (seed or file) of the source step in this batch
     units: int                  # how many seeds or files
     plan: dict                  # the batch's plan: the restricted source + its edit steps
     rendered: tuple[str, ...] = field(default=())  # step ids whose images the driver's outputs need
@@ -78,7 +77,7 @@ def split_plan(plan: dict, base: Path, batch_size: int = DEFAULT_BATCH) -> list[
             steps = [_restricted(source, part)] + [dict(s) for s in edits]
             for s in steps:
                 s["hash"] = f"{s.get('hash') or s['id']}#batch{number}"
-            batches.append(Batch(number, source["id"], start, len(part), {**plan, "steps": steps}, rendered))
+            batches.append(Batch(number, source["id"], len(part), {**plan, "steps": steps}, rendered))
     return batches
 
 

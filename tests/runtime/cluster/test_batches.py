@@ -33,7 +33,7 @@ def test_subjects_split_in_order_with_their_edits_and_no_outputs(tmp_path) -> No
     assert [b.plan["steps"][0]["params"]["seeds"] for b in crowd] == [[1, 2], [3, 4], [5]]
     files = [p for b in friends for p in b.plan["steps"][0]["params"]["paths"]]
     assert files == [str(tmp_path / p.name) for p in sorted(PHOTOS.glob("*.png"))]
-    assert [b.start for b in friends] == list(range(0, len(files), 2))
+    assert [b.units for b in friends] == [min(2, len(files) - k) for k in range(0, len(files), 2)]
     assert [b.number for b in batches] == list(range(len(batches)))
     for b in batches:
         kinds = [s["kind"] for s in b.plan["steps"]]

@@ -91,6 +91,7 @@ def test_a_sideways_phone_photo_and_a_16_bit_scan_align_as_the_original(tmp_path
     expected = align_face(photo, face.landmarks, SIZE).pixels
     (scan, record), = read_faces(tmp_path / "scan.png", SIZE, {}, "ffhq")
     assert np.array_equal(scan, expected) and len(record["landmarks"]) == 68
+    assert {k: record[k] for k in ("box", "score", "landmarks")} == face.to_dict()  # the face found in the scan
     (phone, _), = read_faces(tmp_path / "phone.jpg", SIZE, {}, "ffhq")
     assert_ffhq_eyes(phone)
     assert np.abs(phone.astype(int) - expected).mean() < 6  # JPEG, otherwise the same crop
