@@ -49,7 +49,7 @@ def pngs(folder: Path) -> dict[str, bytes]:
 
 
 def local_run(text: str, tmp: Path, tag: str) -> tuple[float, dict[str, bytes]]:
-    from styleclip_runtime.session import open_executor
+    from styleclip_runtime.execution.build_executor import open_executor
 
     os.environ["STYLECLIP_CACHE"] = str(tmp / f"cache-{tag}")
     executor = open_executor("toon", "cpu")
@@ -60,7 +60,7 @@ def local_run(text: str, tmp: Path, tag: str) -> tuple[float, dict[str, bytes]]:
 
 def ray_run(text: str, tmp: Path, tag: str, workers: int, batch: int = 16) -> tuple[float, float, dict[str, bytes]]:
     from styleclip_runtime.cluster.driver import ClusterOptions, ClusterRun
-    from styleclip_runtime.session import open_executor
+    from styleclip_runtime.execution.build_executor import open_executor
 
     os.environ["STYLECLIP_CACHE"] = str(tmp / f"cache-{tag}")
     phase: list[float] = []

@@ -106,7 +106,7 @@ def throughput(name: str, g, device: str, batches: list[int], repeat: int) -> No
     from styleclip_runtime.engines import global_directions as gd
     from styleclip_runtime.engines.mapper import apply_strength
     from styleclip_runtime.models.mapper import LevelsMapper
-    from styleclip_runtime.state import Item, render
+    from styleclip_runtime.execution.state import Item, render
 
     torch.manual_seed(0)
     n = sum(l.width for l in g.layout if not l.is_torgb)

@@ -51,8 +51,8 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args()
 
-    from styleclip_runtime.cache import Cache
-    from styleclip_runtime.session import open_executor
+    from styleclip_runtime.cache.result_cache import Cache
+    from styleclip_runtime.execution.build_executor import open_executor
 
     from styleclip_dsl.api import compile_recipe
 

@@ -80,7 +80,7 @@ def _tree(root: Path) -> dict[str, tuple]:
 def _run(executor, text: str, recipe: Path, out: Path, **kw):
     """(plan ran?, report or None, message): a check error and a StepError are clean refusals."""
     from styleclip_dsl.api import compile_recipe
-    from styleclip_runtime.errors import StepError
+    from styleclip_runtime.execution.errors import StepError
 
     plan, diagnostics = compile_recipe(text, str(recipe))
     if plan is None:
@@ -93,8 +93,8 @@ def _run(executor, text: str, recipe: Path, out: Path, **kw):
 
 # -- item 3 ---------------------------------------------------------------------------------------
 def outputs(work: Path, executor) -> Tally:
-    from styleclip_runtime.latents import LatentBatch, save_latents
-    from styleclip_runtime.outputs import encode_png
+    from styleclip_runtime.io.latents import LatentBatch, save_latents
+    from styleclip_runtime.io.outputs import encode_png
 
     tally = Tally("3 (outputs confined, nothing overwritten)")
     g = executor.models.generator
@@ -177,7 +177,7 @@ def models(work: Path) -> Tally:
     import yaml
 
     from styleclip_runtime.models.modelset import ModelSet
-    from styleclip_runtime.session import open_executor
+    from styleclip_runtime.execution.build_executor import open_executor
 
     tally = Tally("4 (a changed model file is refused)")
     source = ROOT / "runtime" / "modelsets"
@@ -221,8 +221,8 @@ def models(work: Path) -> Tally:
 
 # -- item 5 ---------------------------------------------------------------------------------------
 def cache(work: Path) -> Tally:
-    from styleclip_runtime.cache import _wrap
-    from styleclip_runtime.session import open_executor
+    from styleclip_runtime.cache.result_cache import _wrap
+    from styleclip_runtime.execution.build_executor import open_executor
 
     tally = Tally("5 (a damaged cache entry is recomputed)")
     case = work / "c5"
@@ -272,9 +272,9 @@ def files(work: Path) -> Tally:
     from styleclip_dsl.cli import app
     from styleclip_runtime.engines.mapper import MapperTraining, read_training_state
     from styleclip_runtime.models.modelset import ModelSet
-    from styleclip_runtime.session import open_executor
-    from styleclip_runtime.warm import _load_shipped_stats
-    from styleclip_runtime.zoo.toon.judge import load_judge
+    from styleclip_runtime.execution.build_executor import open_executor
+    from styleclip_runtime.execution.warm import _load_shipped_stats
+    from styleclip_runtime.models.judge import load_judge
 
     tally = Tally("6 (hostile and broken files: clear errors)")
     case = work / "f6"
@@ -387,7 +387,7 @@ def files(work: Path) -> Tally:
 
 
 def main() -> None:
-    from styleclip_runtime.session import open_executor
+    from styleclip_runtime.execution.build_executor import open_executor
 
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)

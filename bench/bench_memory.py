@@ -4,7 +4,7 @@ For generators from 64 px (toon's config) to 1024 px (FFHQ config-f), random
 weights, it measures the bytes of the tensors autograd saves for the backward
 pass of one W+ -> image forward (``saved_tensors_hooks``; the generator's own
 parameters excluded), refits the two constants of
-``styleclip_runtime.memory_estimate`` by least squares, and prints each
+``styleclip_runtime.execution.memory_estimate`` by least squares, and prints each
 measurement against the shipped estimate as a ratio.
 
     python bench/bench_memory.py [--impl fast|reference] [--batch 2] [--no-1024]
@@ -22,7 +22,7 @@ CONFIGS = [(64, 0.25, 128, 128), (128, 1, 512, 512), (256, 2, 512, 512), (256, 0
 
 
 def main() -> None:
-    from styleclip_runtime import memory_estimate as me
+    from styleclip_runtime.execution import memory_estimate as me
     from styleclip_runtime.models.stylegan2 import Generator
 
     ap = argparse.ArgumentParser()

@@ -39,8 +39,8 @@ def main() -> None:
 
     from skimage import data
 
-    from styleclip_runtime.image_input import ImageDigests
-    from styleclip_runtime.photos import faces
+    from styleclip_runtime.io.image_input import ImageDigests
+    from styleclip_runtime.io.photos import faces
 
     t0 = time.perf_counter()
     faces._models()

@@ -5,7 +5,7 @@
   it imports torch and loads the generator. Measured on the recipe's text plus a comment (the output
   cache's key covers the recipe text, which the PNGs carry), read from stdin in the recipe's folder.
 - cached (served): the same recipe again: every output is in the output cache
-  (runtime/cache_outputs.py); no torch. Target: <= 1.0 s wall.
+  (runtime/cache/output_cache.py); no torch. Target: <= 1.0 s wall.
 - `styleclip check` and `styleclip plan` of the recipe (target: < 0.3 s), and two baselines measured in
   the same run: `python -c pass` and `python -c "import torch"`.
 

@@ -112,7 +112,7 @@ save grid soak/runs/grid.png
 
 def soak_runs(n: int, work: Path, cache_mib: float) -> dict:
     from styleclip_dsl.api import compile_recipe
-    from styleclip_runtime.session import open_executor
+    from styleclip_runtime.execution.build_executor import open_executor
 
     executor = open_executor("toon", "cpu")
     cache = executor.models.cache

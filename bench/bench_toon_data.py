@@ -16,10 +16,10 @@ from typing import Callable
 import numpy as np
 import torch
 
-from styleclip_runtime.zoo.toon import render_batch, sample_attributes
-from styleclip_runtime.zoo.toon.augment import augment
-from styleclip_runtime.zoo.toon.captions import describe
-from styleclip_runtime.zoo.toon.renderer import draw
+from styleclip_zoo.toon import render_batch, sample_attributes
+from styleclip_zoo.toon.augment import augment
+from styleclip_zoo.toon.captions import describe
+from styleclip_zoo.toon.renderer import draw
 
 MODELSET = Path(__file__).resolve().parents[1] / "runtime" / "modelsets" / "toon"
 
@@ -52,12 +52,12 @@ def main() -> None:
         "captions": best_of(lambda: [describe(x, rng) for x in attrs]),
     }
     if (MODELSET / "judge.safetensors").exists():
-        from styleclip_runtime.zoo.toon.judge import load_judge
+        from styleclip_runtime.models.judge import load_judge
 
         judge = load_judge(MODELSET)
         stages["judge inference"] = best_of(lambda: judge.probabilities(imgs * 2 - 1))
     if (MODELSET / "clip.safetensors").exists():
-        from styleclip_runtime.zoo.toon.clip import encode_images, load_clip
+        from styleclip_zoo.toon.clip import encode_images, load_clip
 
         clip = load_clip(MODELSET)
         with torch.no_grad():

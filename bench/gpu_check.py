@@ -80,7 +80,7 @@ def psnr(a, b) -> float:
     inf for identical images (where ``metrics.psnr`` stops at 120 dB)."""
     import torch
 
-    from styleclip_runtime.metrics import psnr as image_psnr
+    from styleclip_runtime.execution.expect_metrics import psnr as image_psnr
 
     a, b = a.detach().float().cpu(), b.detach().float().cpu()
     return math.inf if torch.equal(a, b) else float(image_psnr(a, b).min())
@@ -332,7 +332,7 @@ def check_memory(sizes: Sizes, device, g, clip) -> list[Row]:
     import torch
 
     from styleclip_runtime.engines.optimization import optimize
-    from styleclip_runtime.memory_estimate import MemoryEstimate, format_bytes, generator_backward_bytes, \
+    from styleclip_runtime.execution.memory_estimate import MemoryEstimate, format_bytes, generator_backward_bytes, \
         generator_weight_bytes
 
     if device.type != "cuda":

@@ -1,6 +1,6 @@
 """What the front ends (the REPL, the notebook, ``run``'s training gate) may ask of an executor.
 
-``styleclip_runtime.executor.Executor`` implements it; tests/dsl/repl/fakes.py fakes it. Torch-free,
+``styleclip_runtime.execution.executor.Executor`` implements it; tests/dsl/repl/fakes.py fakes it. Torch-free,
 so that the front end names the protocol without importing the runtime. Everything else about an
 executor (its memo, the steps it ran, its decoded-image digests, its cache) is its own business.
 """
@@ -49,5 +49,5 @@ class ExecutorAPI(Protocol):
 
     def explain(self, plan: Plan | dict, base_dir: Path) -> Any:
         """``plan --explain`` on these warm models: what running the plan would load, compute or
-        train (``styleclip_runtime.explain.Explanation``); runs nothing."""
+        train (``styleclip_runtime.execution.explain.Explanation``); runs nothing."""
         ...

@@ -75,7 +75,7 @@ class Result:
     def tensors(self) -> Any:
         """The images as the generator made them: a torch tensor (B, 3, H, W) in [-1, 1], on the CPU."""
         if self._tensors is None:
-            from styleclip_runtime.state import render
+            from styleclip_runtime.execution.state import render
 
             if not self.items:
                 raise ValueError("this result holds no images")
@@ -85,7 +85,7 @@ class Result:
     @property
     def pixels(self) -> list[Any]:
         """HWC uint8 numpy arrays, one per image (the bytes a PNG save writes)."""
-        from styleclip_runtime.outputs import to_uint8
+        from styleclip_runtime.io.outputs import to_uint8
 
         return list(to_uint8(self.tensors)) if self.items else []
 
@@ -118,8 +118,8 @@ class Result:
     def grid(self) -> Any:
         """A labelled grid (PIL): a row per subject item, a column per sweep value (or result)."""
         from PIL import Image
-        from styleclip_runtime.executor import column_label, group_by_source
-        from styleclip_runtime.outputs import make_grid
+        from styleclip_runtime.execution.executor import column_label, group_by_source
+        from styleclip_runtime.io.outputs import make_grid
 
         pixels = self.pixels
         position = {id(it): i for i, it in enumerate(self.items)}
@@ -132,8 +132,8 @@ class Result:
     def frames(self) -> list[tuple[str, Any]]:
         """A sweep as (label, PIL image) frames: each frame shows every subject item at one value."""
         from PIL import Image
-        from styleclip_runtime.executor import column_label, group_by_source
-        from styleclip_runtime.outputs import make_grid
+        from styleclip_runtime.execution.executor import column_label, group_by_source
+        from styleclip_runtime.io.outputs import make_grid
 
         pixels = self.pixels
         position = {id(it): i for i, it in enumerate(self.items)}
@@ -150,8 +150,8 @@ class Result:
         """The sweep as an animation (the format of ``path``'s extension: .mp4, .gif, .webp; GIF without
         a path); writes ``path`` when given and returns the bytes."""
         import numpy as np
-        from styleclip_runtime.animation import AnimationOptions, encode_animation
-        from styleclip_runtime.cache import atomic_write_bytes
+        from styleclip_runtime.io.animation import AnimationOptions, encode_animation
+        from styleclip_runtime.cache.result_cache import atomic_write_bytes
 
         frames = self.frames()
         suffix = Path(path).suffix if path is not None else ".gif"

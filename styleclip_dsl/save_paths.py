@@ -12,7 +12,7 @@ One module for the front end and the runtime (torch-free, lark-free), so that
   e.g. ``{text}`` values that slug alike), and the saves that write into a
   folder the recipe reads its photos from. Only what is known before running
   is reported; the runtime numbers the files of a collision it could not
-  foresee (see ``styleclip_runtime.outputs.OutputGuard``).
+  foresee (see ``styleclip_runtime.io.outputs.OutputGuard``).
 """
 from __future__ import annotations
 

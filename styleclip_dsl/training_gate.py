@@ -4,7 +4,7 @@ A mapper prompt with no shipped or trained mapper makes the runtime train
 one (minutes on toon, hours on FFHQ). ``styleclip run`` refuses to start
 such a run without ``--train``, the REPL asks first, and the notebook API
 raises ``TrainingRequired`` unless ``run(..., train=True)``. The facts come
-from ``plan --explain``'s explanation (``styleclip_runtime.explain``), so
+from ``plan --explain``'s explanation (``styleclip_runtime.execution.explain``), so
 the estimate is the one ``styleclip plan --explain`` prints. Torch-free:
 the explanation is passed in.
 """
@@ -34,7 +34,7 @@ class TrainingNeeds:
 
     def describe(self) -> str:
         """"this run would train a mapper for 'smiel' (2000 training steps), about 40 min on cpu"."""
-        from styleclip_runtime.explain import format_duration
+        from styleclip_runtime.execution.explain import format_duration
 
         whats = "; ".join(f"a mapper for {n.what}" if n.kind == "mapper" else f"{n.kind} {n.what}"
                           for n in self.needs)
@@ -45,7 +45,7 @@ class TrainingNeeds:
 
 
 def training_needs(explanation: Any) -> TrainingNeeds:
-    """The ``train`` needs of a ``styleclip_runtime.explain.Explanation``."""
+    """The ``train`` needs of a ``styleclip_runtime.execution.explain.Explanation``."""
     needs = tuple(n for n in explanation.needs if n.status == "train")
     return TrainingNeeds(needs, str(explanation.device))
 

@@ -284,6 +284,6 @@ def test_attribute_expectations_use_the_toon_judge(tmp_path):
     eq, ne = json.loads(report.read_text())["recipes"][0]["expectations"]
     assert eq["passed"] != ne["passed"]
     assert eq["measured"][0]["value"] == ne["measured"][0]["value"]
-    from styleclip_runtime.zoo.toon.attributes import FAMILIES
+    from styleclip_zoo.toon.attributes import FAMILIES
 
     assert eq["measured"][0]["value"] in FAMILIES["hair_color"]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from styleclip_runtime.outputs import read_png_metadata
+from styleclip_runtime.io.outputs import read_png_metadata
 
 from .runtime.tiny_modelset import write_tiny_modelset
 
@@ -99,7 +99,7 @@ def test_explain_names_the_line_that_would_fail(tiny, tmp_path) -> None:
 @pytest.mark.slow
 def test_readme_demo_on_toon_then_cached(tmp_path) -> None:
     """The README's demo on the shipped toon set writes edited images and a
-    manifest; a second run is served whole from the output cache (runtime/cache_outputs.py)."""
+    manifest; a second run is served whole from the output cache (runtime/cache/output_cache.py)."""
     cache = tmp_path / "cache"
     explain = ["plan", str(ROOT / "recipes" / "demo.sc"), "--explain", "--json", "--device", "cpu"]
     before = styleclip(explain, tmp_path, cache)

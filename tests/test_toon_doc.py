@@ -26,8 +26,8 @@ def _flags(line: str) -> list[str]:
 @pytest.mark.parametrize("line", [line for line in CODE_LINES if line.startswith("python -m ")])
 def test_each_module_it_runs_exists_with_the_options_it_names(line):
     module = line.split()[2]
-    assert module.startswith("styleclip_runtime.")
-    source = ROOT / "runtime" / Path(*module.split(".")[1:]).with_suffix(".py")
+    assert module.startswith("styleclip_zoo."), "the trainers live in the zoo package"
+    source = ROOT / "zoo" / Path(*module.split(".")[1:]).with_suffix(".py")
     text = source.read_text()
     assert "__main__" in text, f"{module} cannot be run"
     for flag in _flags(line):

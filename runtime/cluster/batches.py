@@ -32,7 +32,7 @@ def source_units(step: dict, base: Path) -> list:
     if step["op"] == "generate":
         return list(step["params"]["seeds"])
     if step["op"] == "invert":
-        from ..image_input import expand_paths
+        from ..io.image_input import expand_paths
 
         return [str(p) for p in expand_paths(step["params"]["paths"], base, step)]
     return [step["params"]["path"]]

@@ -22,10 +22,10 @@ import torch
 
 from styleclip_dsl.plan import EditStep, SourceStep
 
-from .. import sources
-from ..errors import StepError
-from ..executor import EventSink, Executor
-from ..report import RunReport
+from ..execution import sources
+from ..execution.errors import StepError
+from ..execution.executor import EventSink, Executor
+from ..execution.report import RunReport
 from .batches import DEFAULT_BATCH, Batch, split_plan
 from .worker import FORWARDED_ENV, BatchResult, BatchWorker
 

@@ -49,7 +49,7 @@ class BatchWorker:
             import torch
 
             torch.set_num_threads(threads)
-        from ..session import open_executor
+        from ..execution.build_executor import open_executor
 
         self.worker_id = worker_id
         self._events: list[dict] = []
@@ -66,7 +66,7 @@ class BatchWorker:
         for the batch's step to report with its recipe line."""
         from styleclip_dsl.plan import step_from_dict
 
-        from ..edits import variants
+        from ..execution.edits import variants
         from ..engines.keep import keep_texts
 
         self._events.clear()
@@ -85,9 +85,9 @@ class BatchWorker:
         return _forwarded(self._events)
 
     def run_batch(self, batch: Batch, recipe_text: str, base_dir: str) -> BatchResult:
-        from ..errors import StepError
-        from ..executor import Executor
-        from ..state import render
+        from ..execution.errors import StepError
+        from ..execution.executor import Executor
+        from ..execution.state import render
 
         start = time.perf_counter()
         self._events.clear()

@@ -26,10 +26,10 @@ from typing import Callable, Sequence
 
 import torch
 
-from ..cache_keys import MAPPER_VERSION
+from ..cache.keys import MAPPER_VERSION
 from .robust_clip import StyleNoise, augmented_embedding
 
-ENGINE_VERSION = MAPPER_VERSION  # the cache keys carry it: runtime/cache_keys.py
+ENGINE_VERSION = MAPPER_VERSION  # the cache keys carry it: runtime/cache/keys.py
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,7 @@ def read_training_state(path: Path, text: str, config: "MapperTraining") -> dict
     """The saved state of an interrupted training of ``text`` with ``config`` (weights_only: tensors and
     plain containers only). ``TrainingStateError`` naming the file when it is unreadable, truncated, not
     a training state, or another run's."""
-    from ..safe_pickle import first_line
+    from ..io.safe_pickle import first_line
 
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
@@ -123,7 +123,7 @@ def _save_training_state(path: Path, mapper, opt, gen: torch.Generator, step: in
                          config: MapperTraining, aug: torch.Generator | None = None) -> None:
     import io
 
-    from ..cache import atomic_write_bytes
+    from ..cache.result_cache import atomic_write_bytes
 
     buf = io.BytesIO()
     state = {"mapper": mapper.state_dict(), "optimizer": opt.state_dict(), "rng": gen.get_state(),

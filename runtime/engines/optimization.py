@@ -35,10 +35,10 @@ from typing import Callable, Sequence
 
 import torch
 
-from ..cache_keys import OPTIMIZE_VERSION
+from ..cache.keys import OPTIMIZE_VERSION
 from .robust_clip import StyleNoise, augmented_embedding
 
-ENGINE_VERSION = OPTIMIZE_VERSION  # the cache keys carry it: runtime/cache_keys.py
+ENGINE_VERSION = OPTIMIZE_VERSION  # the cache keys carry it: runtime/cache/keys.py
 
 
 def published_lr(step: int, total: int, initial_lr: float, rampdown: float = 0.25,

@@ -107,7 +107,7 @@ def read_checkpoint(path: str | Path) -> tuple[dict[str, Any], dict[str, str]]:
         with torch.serialization.safe_globals([argparse.Namespace]):
             obj = torch.load(str(path), map_location="cpu", weights_only=True)
     except Exception as exc:
-        from ..safe_pickle import first_line
+        from ..io.safe_pickle import first_line
 
         msg = first_line(exc)  # never torch's advice to retry with weights_only=False
         if isinstance(exc, pickle.UnpicklingError) and "weights_only" in str(exc):

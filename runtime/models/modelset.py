@@ -165,7 +165,7 @@ class ModelSet:
         def build() -> Any:
             import json
 
-            from ..zoo.toon.judge import JudgeConfig, load_judge
+            from .judge import JudgeConfig, load_judge
 
             raw = dict(self.spec.judge.config)
             # an empty config means: the judge_config.json beside the weights

@@ -27,8 +27,8 @@ from pathlib import Path
 
 import torch
 
-from ..cache import atomic_write_bytes
-from ..metrics import psnr
+from ..cache.result_cache import atomic_write_bytes
+from ..execution.expect_metrics import psnr
 from .stylegan2 import SYNTHESIS_PATHS as PATHS
 
 CACHE_FILE = "synthesis_path.json"

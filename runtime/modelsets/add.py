@@ -116,7 +116,7 @@ def add_modelset(name: str, generator: Path, e4e: Path, base: str | None = "ffhq
         data["defaults"] = {k: v for k, v in base_spec.defaults.items() if k != "global_stats"}
     text = (f"# written by `styleclip models add {name}` (base: {base or 'none'}); sha256s computed from the files\n"
             + yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
-    from ..cache import atomic_write_bytes
+    from ..cache.result_cache import atomic_write_bytes
 
     atomic_write_bytes(target, text.encode("utf-8"))
     spec = registry.read_spec(target)

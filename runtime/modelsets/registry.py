@@ -102,7 +102,7 @@ class ModelSetSpec:
     mappers: dict[str, FileSpec] = field(default_factory=dict)
     global_stats: dict[str, FileSpec] = field(default_factory=dict)
     defaults: dict[str, Any] = field(default_factory=dict)
-    align: str | None = None  # how `invert` prepares a photo: "ffhq" (runtime/photos/align.py) or None
+    align: str | None = None  # how `invert` prepares a photo: "ffhq" (runtime/io/photos/align.py) or None
 
     def component(self, name: str) -> ComponentSpec | None:
         return getattr(self, name)

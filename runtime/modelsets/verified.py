@@ -20,7 +20,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..cache import atomic_write_bytes
+from ..cache.result_cache import atomic_write_bytes
 from .registry import FileSpec, ModelSetSpec, cache_root, locate, sha256_file
 
 RECORD_NAME = "verified-models.json"

@@ -18,7 +18,7 @@ cache_app = typer.Typer(help="Inspect or clean the result cache (inversions, dir
 
 
 def _cache(models: str):
-    from styleclip_runtime.cache import Cache
+    from styleclip_runtime.cache.result_cache import Cache
     from styleclip_runtime.modelsets.registry import find_spec, models_dir
 
     override = os.environ.get("STYLECLIP_RESULTS_CACHE")

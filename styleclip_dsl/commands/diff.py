@@ -79,10 +79,10 @@ def environment_changes(old: dict[str, Any] | None, new: dict[str, Any] | None) 
 
 def result_changes(old: Side, new: Side, models: Optional[str]) -> dict[str, Any]:
     """Expensive results the new plan needs: reused from the old one's, new, and cached already."""
-    from styleclip_runtime.cache import Cache
-    from styleclip_runtime.explain import explain_plan
+    from styleclip_runtime.cache.result_cache import Cache
+    from styleclip_runtime.execution.explain import explain_plan
     from styleclip_runtime.models.modelset import ModelSet
-    from styleclip_runtime.session import results_cache_dir
+    from styleclip_runtime.execution.build_executor import results_cache_dir
 
     def needs(side: Side) -> dict[str, Any]:
         ms = ModelSet.load(models or side.plan.get("modelset") or DEFAULT_MODELSET)

@@ -3,7 +3,7 @@
 With ``--explain`` it says instead what each step will cost: which expensive
 results (inversions, statistics, directions, mappers) are shipped, cached or
 to compute, with rough times and, for what back-propagates through the
-generator, device memory (``styleclip_runtime.explain``). Exit codes: 0,
+generator, device memory (``styleclip_runtime.execution.explain``). Exit codes: 0,
 2 the recipe is invalid, 3 (``--explain``) the run would fail: a model file
 or an input image is missing, a mapper cannot be had, or not even one image
 fits the ``--memory`` budget.
@@ -78,8 +78,8 @@ STATUS_STYLE = {"shipped": "green", "cached": "green", "compute": "yellow", "tra
 
 def print_explanation(explanation, plan: dict[str, Any], console: Console) -> None:
     """The per-step table of ``--explain`` and its summary (``explanation``: a runtime ``Explanation``)."""
-    from styleclip_runtime.explain import STATUS_MEANING, format_duration
-    from styleclip_runtime.memory_estimate import format_bytes
+    from styleclip_runtime.execution.explain import STATUS_MEANING, format_duration
+    from styleclip_runtime.execution.memory_estimate import format_bytes
 
     by_id = {s["id"]: s for s in plan["steps"]}
     table = Table(title=f"cost of {plan['source_name']}: model set {explanation.modelset}, estimates for "
@@ -140,11 +140,11 @@ def explain(plan_dict: dict[str, Any], base: Path, models: Optional[str], device
             as_json: bool, err: Console, text: str = "", memory_gb: Optional[float] = None) -> int:
     """Print the cost of a compiled plan; returns the exit code (3 when the run would fail)."""
     import torch
-    from styleclip_runtime.cache import Cache
-    from styleclip_runtime.explain import explain_plan
+    from styleclip_runtime.cache.result_cache import Cache
+    from styleclip_runtime.execution.explain import explain_plan
     from styleclip_runtime.models.modelset import ModelSet
     from styleclip_runtime.modelsets.registry import ModelSetError
-    from styleclip_runtime.session import pick_device, results_cache_dir
+    from styleclip_runtime.execution.build_executor import pick_device, results_cache_dir
 
     requested = device or plan_dict.get("device")
     try:

@@ -96,11 +96,11 @@ def execute(text: str, source_name: str, base: Path, *, sets: dict[str, str], ou
     from .progress import EventPrinter
 
     printer = EventPrinter(console, err, quiet=quiet, as_json=as_json, progress_console=progress_console)
-    from styleclip_runtime.errors import Interrupted, StepError
+    from styleclip_runtime.execution.errors import Interrupted, StepError
 
     modelset = model_file or plan_dict.get("modelset") or DEFAULT_MODELSET
     if not no_cache and not update_golden:  # every output already cached: served without torch (#21)
-        from styleclip_runtime.cache_outputs import replay
+        from styleclip_runtime.cache.output_cache import replay
 
         with printer:
             report = replay(plan_dict, text, base, out, modelset, printer.handle, recipe_path=recipe_path,
@@ -108,7 +108,7 @@ def execute(text: str, source_name: str, base: Path, *, sets: dict[str, str], ou
         if report is not None:
             printer.summary(report)
             return (EXIT_EXPECT if report.failed_expectations else EXIT_OK), report
-    from styleclip_runtime.session import open_executor
+    from styleclip_runtime.execution.build_executor import open_executor
 
     try:
         with printer:

@@ -46,11 +46,11 @@ def mapper(
     out: Optional[Path] = typer.Option(None, "--out", help="Also write the checkpoint here."),
 ) -> None:
     """Train a latent mapper for TEXT and register it for the model set."""
-    from styleclip_runtime.cache import atomic_write_bytes
+    from styleclip_runtime.cache.result_cache import atomic_write_bytes
     from styleclip_runtime.engines.keep import keep_texts
     from styleclip_runtime.engines.mapper import MapperTraining, train_mapper
     from styleclip_runtime.models.mapper import SPACES, save_mapper_checkpoint
-    from styleclip_runtime.session import open_executor
+    from styleclip_runtime.execution.build_executor import open_executor
 
     console = Console(stderr=True)
     level_list = tuple(x.strip() for x in levels.split(",") if x.strip())

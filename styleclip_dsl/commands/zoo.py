@@ -35,8 +35,8 @@ def build(
     if name not in BUILDABLE:
         typer.echo(f"error: cannot build model set {name!r}; buildable: {', '.join(BUILDABLE)}", err=True)
         raise typer.Exit(ExitCode.INVALID)
-    from styleclip_runtime.zoo.toon.build import BUILD_STEPS, build_toon
-    from styleclip_runtime.zoo.toon.modelset_yaml import SHIPPED_DIR
+    from styleclip_zoo.toon.build import BUILD_STEPS, build_toon
+    from styleclip_zoo.toon.modelset_yaml import SHIPPED_DIR
 
     chosen = tuple(s.strip() for s in steps.split(",") if s.strip()) if steps else BUILD_STEPS
     unknown = [s for s in chosen if s not in BUILD_STEPS]

@@ -49,7 +49,7 @@ class Outcome:
     entry: str = ""
     diagnostics: list[Diagnostic] = field(default_factory=list)
     message: str | None = None
-    report: Any = None   # styleclip_runtime.executor.RunReport when something ran
+    report: Any = None   # styleclip_runtime.execution.executor.RunReport when something ran
 
     @property
     def accepted(self) -> bool:
@@ -98,7 +98,7 @@ class ReplError(Exception):
 
 
 def default_executor_factory(modelset: str, device: str | None, events: EventSink) -> ExecutorAPI:
-    from styleclip_runtime.session import open_executor
+    from styleclip_runtime.execution.build_executor import open_executor
 
     return open_executor(modelset, device, events)
 
@@ -241,7 +241,7 @@ class ReplSession:
         return Outcome("ok", entry, relocated, report=report)
 
     def _failure(self, exc: Exception, entry: str, offset: int, diagnostics: list[Diagnostic]) -> Outcome:
-        from styleclip_runtime.errors import Interrupted, StepError
+        from styleclip_runtime.execution.errors import Interrupted, StepError
 
         if isinstance(exc, Interrupted):
             return Outcome("interrupted", entry, diagnostics)
@@ -370,15 +370,15 @@ class ReplSession:
             raise ReplError(f"the result of '{name}' is not in memory (the model set changed?): re-run its line")
         pixels = self._render(items)
         path = self._preview_path(name, step["id"])
-        from styleclip_runtime.outputs import save_png
+        from styleclip_runtime.io.outputs import save_png
 
         save_png(path, pixels)
         return Preview(name, step["id"], step["span"]["line"], len(items), pixels, path)
 
     def _render(self, items: list) -> Any:
-        from styleclip_runtime.executor import group_by_source
-        from styleclip_runtime.outputs import make_grid, to_uint8
-        from styleclip_runtime.state import render
+        from styleclip_runtime.execution.executor import group_by_source
+        from styleclip_runtime.io.outputs import make_grid, to_uint8
+        from styleclip_runtime.execution.state import render
 
         models = self.executor.models
         pixels = to_uint8(render(models.generator, items, models.device))

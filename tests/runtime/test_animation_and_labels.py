@@ -8,10 +8,10 @@ import pytest
 import torch
 from PIL import Image
 
-from styleclip_runtime.animation import AnimationOptions, encode_animation
-from styleclip_runtime.executor import column_label
-from styleclip_runtime.latents import load_latents
-from styleclip_runtime.stills import read_still_metadata
+from styleclip_runtime.io.animation import AnimationOptions, encode_animation
+from styleclip_runtime.execution.executor import column_label
+from styleclip_runtime.io.latents import load_latents
+from styleclip_runtime.io.stills import read_still_metadata
 
 from .test_executor import GLOBAL, make_plan, run
 

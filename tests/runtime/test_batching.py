@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from styleclip_runtime.batching import AdaptiveBatch
+from styleclip_runtime.execution.batching import AdaptiveBatch
 
 
 def test_out_of_memory_halves_the_batch_and_keeps_order() -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from styleclip_runtime.cache import Cache, atomic_write_bytes, make_key
+from styleclip_runtime.cache.result_cache import Cache, atomic_write_bytes, make_key
 
 
 def test_round_trip_and_stats(tmp_path: Path) -> None:
@@ -67,7 +67,7 @@ def test_killed_writer_leaves_no_valid_entry(tmp_path: Path) -> None:
         f"""
         import sys, time
         from pathlib import Path
-        from styleclip_runtime import cache as c
+        from styleclip_runtime.cache import result_cache as c
         real_open = open
         class Slow:
             def __init__(self, h): self.h = h

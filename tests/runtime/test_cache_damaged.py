@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from styleclip_runtime.cache import Cache, _wrap
-from styleclip_runtime.session import open_executor
+from styleclip_runtime.cache.result_cache import Cache, _wrap
+from styleclip_runtime.execution.build_executor import open_executor
 
 from .test_executor import make_plan
 

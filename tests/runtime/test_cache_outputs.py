@@ -1,4 +1,4 @@
-"""The output cache (runtime/cache_outputs.py): a run whose outputs are all cached is served
+"""The output cache (runtime/cache/output_cache.py): a run whose outputs are all cached is served
 without importing torch, byte for byte; anything its outputs depend on changes the key."""
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import yaml
 from PIL import Image
 
 from styleclip_dsl.api import compile_recipe
-from styleclip_runtime import cache_outputs
+from styleclip_runtime.cache import output_cache as cache_outputs
 from styleclip_runtime.modelsets import registry
 
 from .tiny_modelset import write_tiny_modelset
@@ -181,8 +181,8 @@ def test_a_record_that_does_not_decode_is_dropped_and_the_run_computes(computed,
     on it for ever."""
     import shutil
 
-    from styleclip_runtime.cache import Cache
-    from styleclip_runtime.session import results_cache_dir
+    from styleclip_runtime.cache.result_cache import Cache
+    from styleclip_runtime.execution.build_executor import results_cache_dir
 
     shutil.copytree(computed["cache"], tmp_path / "cache")
     monkeypatch.setenv("STYLECLIP_CACHE", str(tmp_path / "cache"))

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from styleclip_runtime.cache import Cache
-from styleclip_runtime.cache_store import STORE_ENV, CacheStore, LocalFolderStore, store_for
+from styleclip_runtime.cache.result_cache import Cache
+from styleclip_runtime.cache.store import STORE_ENV, CacheStore, LocalFolderStore, store_for
 
 
 class MemoryStore:

@@ -13,9 +13,9 @@ import pytest
 import torch
 from PIL import Image
 
-from styleclip_runtime.errors import StepError
-from styleclip_runtime.outputs import read_png_metadata
-from styleclip_runtime.session import open_executor
+from styleclip_runtime.execution.errors import StepError
+from styleclip_runtime.io.outputs import read_png_metadata
+from styleclip_runtime.execution.build_executor import open_executor
 
 from .tiny_modelset import write_tiny_modelset
 
@@ -67,8 +67,8 @@ def test_generate_edit_save_and_manifest(env, tmp_path) -> None:
     assert [s["id"] for s in manifest["steps"]] == ["s1", "s2", "s3", "s4", "s5"]
     assert manifest["models"]["generator"] and manifest["versions"]["torch"] == torch.__version__
     # the edit changed the image; the grid holds 2 rows (subjects) x 2 columns (source, result)
-    from styleclip_runtime.outputs import to_uint8
-    from styleclip_runtime.state import render
+    from styleclip_runtime.io.outputs import to_uint8
+    from styleclip_runtime.execution.state import render
 
     source_item = ex.memo[manifest["plan"]["steps"][0]["hash"]][0]
     src = to_uint8(render(ex.models.generator, [source_item], "cpu"))[0]
@@ -126,8 +126,8 @@ def test_sweep_expands_into_variants_and_animation(env, tmp_path) -> None:
     # alpha = 0 reproduces the source exactly
     zero = np.asarray(Image.open(tmp_path / "sw" / "seed3_0.png"))
     items = ex.memo[plan["steps"][1]["hash"]]
-    from styleclip_runtime.outputs import to_uint8
-    from styleclip_runtime.state import render
+    from styleclip_runtime.io.outputs import to_uint8
+    from styleclip_runtime.execution.state import render
 
     src = to_uint8(render(ex.models.generator, [items[1].root], "cpu"))[0]
     assert np.array_equal(zero, src)
@@ -229,7 +229,7 @@ def test_incremental_run_skips_done_steps_unless_asked_to_rerun(env, tmp_path) -
 def test_the_front_ends_protocol_result_stats_explain_and_stop(env, tmp_path) -> None:
     """What the REPL and the notebook may ask (styleclip_dsl.executor_api): a step's items by hash,
     what the executor holds, what a plan would cost, and a stop that interrupts the running step."""
-    from styleclip_runtime.errors import Interrupted
+    from styleclip_runtime.execution.errors import Interrupted
 
     ex = open_executor(str(env), "cpu", lambda e: None)
     plan = edit_plan()
@@ -414,7 +414,7 @@ def test_optimization_starts_at_the_chunk_the_free_device_memory_holds(env, tmp_
     says fits, not ``optimize_batch`` to be halved after running out; unknown (the CPU), nothing
     changes."""
     from styleclip_runtime.engines import optimization
-    from styleclip_runtime.memory_estimate import backward_estimate
+    from styleclip_runtime.execution.memory_estimate import backward_estimate
     from styleclip_runtime.models.modelset import ModelSet
 
     params = {"steps": 2, "lr": 0.1, "l2": 0.008, "id": 0.0, "space": "wplus", "beta": 0.0, "neutral": "a face"}

@@ -16,11 +16,11 @@ import numpy as np
 import pytest
 import yaml
 from PIL import Image
-from styleclip_runtime.cache import Cache
-from styleclip_runtime.errors import StepError
-from styleclip_runtime.explain import explain_plan
+from styleclip_runtime.cache.result_cache import Cache
+from styleclip_runtime.execution.errors import StepError
+from styleclip_runtime.execution.explain import explain_plan
 from styleclip_runtime.models.modelset import ModelSet
-from styleclip_runtime.session import open_executor, results_cache_dir
+from styleclip_runtime.execution.build_executor import open_executor, results_cache_dir
 from typer.testing import CliRunner
 
 from styleclip_dsl.api import compile_recipe
@@ -284,7 +284,7 @@ def test_a_missing_network_file_is_named_with_where_to_put_it(env, tmp_path) -> 
 def test_a_latent_file_is_counted_and_checked_against_the_generator(env, tmp_path) -> None:
     import torch
 
-    from styleclip_runtime.latents import LatentBatch, save_latents
+    from styleclip_runtime.io.latents import LatentBatch, save_latents
 
     g = ModelSet.load(str(env)).generator
     save_latents(tmp_path / "mine.pt", LatentBatch(torch.zeros(3, g.n_latent, g.config.style_dim), ["a", "b", "c"],
@@ -300,7 +300,7 @@ def test_a_latent_file_is_counted_and_checked_against_the_generator(env, tmp_pat
 def test_optimization_and_training_say_how_much_device_memory_they_need(env, tmp_path) -> None:
     """A chunk of ``optimize_batch`` subjects (or the training batch) through the generator: the
     estimate grows with the chunk, and a budget below it names the batch that fits, or the CPU."""
-    from styleclip_runtime.memory_estimate import backward_estimate
+    from styleclip_runtime.execution.memory_estimate import backward_estimate
 
     spec, mem, plan = variant_with_optimization(env, "tiny-mem", {"optimize_batch": 3}, steps=4)
     explanation = explain(mem, plan, tmp_path)

@@ -13,10 +13,10 @@ from typer.testing import CliRunner
 
 from styleclip_dsl.cli import app
 from styleclip_runtime.engines.mapper import MapperTraining, TrainingStateError, read_training_state
-from styleclip_runtime.latents import LatentFileError, load_latents
-from styleclip_runtime.safe_pickle import UnsafePickle, load_restricted
-from styleclip_runtime.warm import _load_shipped_stats
-from styleclip_runtime.zoo.toon.judge import load_judge
+from styleclip_runtime.io.latents import LatentFileError, load_latents
+from styleclip_runtime.io.safe_pickle import UnsafePickle, load_restricted
+from styleclip_runtime.execution.warm import _load_shipped_stats
+from styleclip_runtime.models.judge import load_judge
 
 
 class _Evil:
@@ -95,7 +95,7 @@ def test_judge_and_statistics_errors_name_the_file(tmp_path: Path) -> None:
 
 def _toon_judge_config():
     from styleclip_runtime.models.modelset import ModelSet
-    from styleclip_runtime.zoo.toon.judge import JudgeConfig
+    from styleclip_runtime.models.judge import JudgeConfig
 
     path = ModelSet.load("toon").path(ModelSet.load("toon").spec.judge.file)
     return JudgeConfig.from_json(path.with_name("judge_config.json").read_text())

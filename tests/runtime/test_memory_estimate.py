@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from styleclip_runtime.memory_estimate import (MemoryEstimate, format_bytes, generator_backward_bytes,
+from styleclip_runtime.execution.memory_estimate import (MemoryEstimate, format_bytes, generator_backward_bytes,
                                               generator_weight_bytes, measure_backward_bytes)
 from styleclip_runtime.models.stylegan2 import Generator
 

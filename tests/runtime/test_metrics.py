@@ -10,9 +10,9 @@ import pytest
 import torch
 from PIL import Image
 
-from styleclip_runtime import metrics
-from styleclip_runtime.zoo.toon.attributes import FAMILIES
-from styleclip_runtime.zoo.toon.judge import Judge, JudgeConfig
+from styleclip_runtime.execution import expect_metrics as metrics
+from styleclip_zoo.toon.attributes import FAMILIES
+from styleclip_runtime.models.judge import Judge, JudgeConfig
 
 
 def save(path: Path, px: np.ndarray) -> Path:
@@ -87,7 +87,7 @@ def test_distance_and_psnr_on_known_images():
 
 def test_attribute_reads_the_real_judges_verdicts():
     torch.manual_seed(0)
-    judge = Judge(JudgeConfig()).eval()
+    judge = Judge(JudgeConfig(families=dict(FAMILIES))).eval()
     images = torch.rand(3, 3, 64, 64) * 2 - 1
     models = SimpleNamespace(judge=judge, name="toon")
     verdicts = judge.predict(images)
@@ -98,7 +98,7 @@ def test_attribute_reads_the_real_judges_verdicts():
 
 
 def test_attribute_of_an_unknown_family_lists_the_known_ones():
-    judge = Judge(JudgeConfig()).eval()
+    judge = Judge(JudgeConfig(families=dict(FAMILIES))).eval()
     models = SimpleNamespace(judge=judge, name="toon")
     with pytest.raises(metrics.MetricError, match="unknown attribute family 'hat'.*hair_color"):
         metrics.evaluate(models, "attribute", ["hat"], {}, torch.zeros(1, 3, 64, 64), torch.zeros(1, 3, 64, 64))

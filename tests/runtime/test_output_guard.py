@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 import torch
 
-from styleclip_runtime.errors import StepError
-from styleclip_runtime.latents import LatentBatch, save_latents
-from styleclip_runtime.outputs import OutputGuard, OutputRefused, encode_png, written_by_styleclip
-from styleclip_runtime.session import open_executor
+from styleclip_runtime.execution.errors import StepError
+from styleclip_runtime.io.latents import LatentBatch, save_latents
+from styleclip_runtime.io.outputs import OutputGuard, OutputRefused, encode_png, written_by_styleclip
+from styleclip_runtime.execution.build_executor import open_executor
 
 from .test_executor import make_plan
 
@@ -106,8 +106,8 @@ def test_executor_numbers_a_collision_and_refuses_inputs_and_foreign_files(env, 
 
 def test_every_format_the_runtime_writes_is_recognised_as_its_own(tmp_path: Path) -> None:
     """Else the second run of a recipe would refuse to replace its own animation or JPEG."""
-    from styleclip_runtime.animation import AnimationOptions, encode_animation
-    from styleclip_runtime.stills import encode_still
+    from styleclip_runtime.io.animation import AnimationOptions, encode_animation
+    from styleclip_runtime.io.stills import encode_still
 
     frames = [np.full((16, 16, 3), 60 * i, np.uint8) for i in range(3)]
     for suffix in (".gif", ".webp", ".mp4"):

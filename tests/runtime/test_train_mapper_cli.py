@@ -7,7 +7,7 @@ import torch
 from styleclip_runtime.engines.mapper import apply_strength
 from styleclip_runtime.models.mapper import load_mapper_checkpoint
 from styleclip_runtime.models.modelset import ModelSet
-from styleclip_runtime.session import open_executor
+from styleclip_runtime.execution.build_executor import open_executor
 from typer.testing import CliRunner
 
 from styleclip_dsl.cli import app

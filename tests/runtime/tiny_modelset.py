@@ -46,7 +46,7 @@ def write_tiny_modelset(folder: Path, name: str = "tiny", seed: int = 0) -> Path
     from open_clip.tokenizer import SimpleTokenizer
 
     from styleclip_runtime.models.clip_model import ClipModel
-    from styleclip_runtime.warm import compute_global_stats
+    from styleclip_runtime.execution.warm import compute_global_stats
 
     with torch.no_grad():
         stats = compute_global_stats(g.eval(), ClipModel(clip.float(), SimpleTokenizer(context_length=16),

@@ -11,8 +11,8 @@ from pathlib import Path
 import torch
 
 from styleclip_dsl.executor_api import ExecutorStats
-from styleclip_runtime.errors import Interrupted, StepError
-from styleclip_runtime.state import Item
+from styleclip_runtime.execution.errors import Interrupted, StepError
+from styleclip_runtime.execution.state import Item
 
 
 class FakeGenerator:

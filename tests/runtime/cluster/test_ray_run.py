@@ -16,8 +16,8 @@ from styleclip_dsl.api import compile_recipe  # noqa: E402
 from styleclip_dsl.model_names import ModelNames  # noqa: E402
 from styleclip_dsl.plan import EditStep, SourceStep  # noqa: E402
 from styleclip_runtime.cluster.driver import ClusterOptions, ClusterRun  # noqa: E402
-from styleclip_runtime.executor import Executor  # noqa: E402
-from styleclip_runtime.session import open_executor  # noqa: E402
+from styleclip_runtime.execution.executor import Executor  # noqa: E402
+from styleclip_runtime.execution.build_executor import open_executor  # noqa: E402
 
 PHOTOS = Path(__file__).resolve().parents[3] / "recipes" / "photos"
 RECIPE = """use toon

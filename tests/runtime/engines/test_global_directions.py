@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from styleclip_runtime.engines import global_directions as gd
-from styleclip_runtime.safe_pickle import UnsafePickle
+from styleclip_runtime.io.safe_pickle import UnsafePickle
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from styleclip_dsl.defaults import LAYERS
-from styleclip_runtime.engines import layers
+from styleclip_runtime.engines import layer_choice as layers
 
 
 def rows(choice: str, n: int) -> list[int]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from styleclip_runtime.zoo.toon.edit_eval import sample_subjects, score
+from styleclip_zoo.toon.edit_eval import sample_subjects, score
 
 pytestmark = pytest.mark.slow
 
@@ -31,10 +31,10 @@ ALPHA, BETA = 2.0, 0.15
 
 @pytest.fixture(scope="module")
 def toon(tmp_path_factory):
-    from styleclip_runtime.cache import Cache
+    from styleclip_runtime.cache.result_cache import Cache
     from styleclip_runtime.models.modelset import ModelSet
-    from styleclip_runtime.state import Item, render
-    from styleclip_runtime.warm import WarmModels
+    from styleclip_runtime.execution.state import Item, render
+    from styleclip_runtime.execution.warm import WarmModels
 
     ms = ModelSet.load("toon")
     models = WarmModels(ms, Cache(tmp_path_factory.mktemp("results")), "cpu")
@@ -44,13 +44,13 @@ def toon(tmp_path_factory):
 
 
 def _with_offset(models, items, offset):
-    from styleclip_runtime.state import Item, render
+    from styleclip_runtime.execution.state import Item, render
 
     return render(models.generator, [Item(it.name, "t", it.index, it.wplus, offset) for it in items], "cpu")
 
 
 def _with_codes(models, items, codes):
-    from styleclip_runtime.state import Item, render
+    from styleclip_runtime.execution.state import Item, render
 
     return render(models.generator, [Item(it.name, "t", it.index, codes[i]) for i, it in enumerate(items)], "cpu")
 
@@ -71,7 +71,7 @@ def test_layers_keep_what_the_levels_left_alone_carry(toon) -> None:
     """``layers=medium``: 'surprised' at alpha 4.1 on the medium rows only keeps far more of the
     rest than on every level (measured on these subjects: 0.91 against 0.73; the beard, worst on
     every level, comes and goes with the coarse rows) and is still surprised on all of them."""
-    from styleclip_runtime.engines import layers
+    from styleclip_runtime.engines import layer_choice as layers
 
     models, w, items, before = toon
     direction, _ = models.direction("surprised", "a face", BETA)
@@ -109,8 +109,8 @@ def test_keep_lets_smile_through_where_the_plain_direction_cannot(toon) -> None:
     (measured 0.88 / 0.91), where the plain one at the same setting smiles on 0.66 of them (and
     on at most 0.78 at any beta 0.1-0.2 and alpha 1-4.1, docs/toon-log.md)."""
     from styleclip_runtime.engines.keep import keep_texts
-    from styleclip_runtime.state import Item, render
-    from styleclip_runtime.zoo.toon.edit_eval import subjects_without
+    from styleclip_runtime.execution.state import Item, render
+    from styleclip_zoo.toon.edit_eval import subjects_without
 
     models = toon[0]
     w = subjects_without(models.generator, models.judge, "smile", 32)
@@ -131,9 +131,9 @@ def test_keep_lets_purple_hair_through_with_a_colours_few_channels(toon) -> None
     colours) on the medium rows, where toon keeps hair colour, meets both bars on the 32 subjects
     without purple hair (measured 0.84 / 0.87; on 64 other subjects 0.91 / 0.86), and keeps more than
     the plain direction at the same setting (0.88 / 0.82, hair style the worst family, 0.63)."""
-    from styleclip_runtime.engines import layers
-    from styleclip_runtime.state import Item, render
-    from styleclip_runtime.zoo.toon.edit_eval import subjects_without
+    from styleclip_runtime.engines import layer_choice as layers
+    from styleclip_runtime.execution.state import Item, render
+    from styleclip_zoo.toon.edit_eval import subjects_without
 
     models = toon[0]
     w = subjects_without(models.generator, models.judge, "purple hair", 32)
@@ -181,7 +181,7 @@ def test_optimization_edits_and_l2_keeps_the_subject(toon, prompt, floor) -> Non
     """The text's attribute appears; with the default l2 the result stays
     near the subject, with l2 = 0 it drifts much further (code and image)."""
     from styleclip_runtime.engines import optimization as opt
-    from styleclip_runtime.metrics import psnr
+    from styleclip_runtime.execution.expect_metrics import psnr
 
     models, w, items, before = toon
     sub, sub_items, sub_before = w[:12], items[:12], before[:12]
@@ -201,8 +201,8 @@ def test_optimization_edits_and_l2_keeps_the_subject(toon, prompt, floor) -> Non
 
 def test_subjects_without_the_target_lack_it(toon) -> None:
     """edit_eval --without-target: every chosen subject can show success."""
-    from styleclip_runtime.state import Item, render
-    from styleclip_runtime.zoo.toon.edit_eval import has_value, subjects_without
+    from styleclip_runtime.execution.state import Item, render
+    from styleclip_zoo.toon.edit_eval import has_value, subjects_without
 
     models = toon[0]
     w = subjects_without(models.generator, models.judge, "glasses", 6, pool=64)
@@ -215,7 +215,7 @@ def _s_space_scores(models, w, items, before, prompt: str, runs: dict[str, dict]
     """The judge's score of S-space optimisation (100 steps, lr 0.02 unless the run says) of each run's
     options."""
     from styleclip_runtime.engines import optimization as opt
-    from styleclip_runtime.state import Item, render
+    from styleclip_runtime.execution.state import Item, render
 
     scores = {}
     for name, options in runs.items():
@@ -267,8 +267,8 @@ def test_views_and_smoothing_follow_what_clip_sees_robustly(toon, prompt) -> Non
     """``optimize ... views=4 smooth=1``: averaging CLIP over augmented copies and StyleSpace noise
     makes the attribute appear on more subjects than the plain CLIP loss, keeping about as much of the
     rest (toon-CLIP's bare gradient finds images it scores as the text that the judge does not)."""
-    from styleclip_runtime.state import Item, render
-    from styleclip_runtime.zoo.toon.edit_eval import subjects_without
+    from styleclip_runtime.execution.state import Item, render
+    from styleclip_zoo.toon.edit_eval import subjects_without
 
     models = toon[0]
     w = subjects_without(models.generator, models.judge, prompt, 12, pool=64)
@@ -299,8 +299,8 @@ TUNED_OPTIMIZATION = {"closed eyes": (0.4, 0.02, 0.9, 0.82), "curly hair": (0.1,
 def test_each_prompts_optimization_setting_edits_and_keeps_the_rest(toon, prompt) -> None:
     """The per-prompt settings docs/toon-log.md reports (mask beta, lr; views=4 smooth=1) still reach
     the attribute and keep the rest, as the judge sees them."""
-    from styleclip_runtime.state import Item, render
-    from styleclip_runtime.zoo.toon.edit_eval import subjects_without
+    from styleclip_runtime.execution.state import Item, render
+    from styleclip_zoo.toon.edit_eval import subjects_without
 
     models = toon[0]
     beta, lr, success, kept = TUNED_OPTIMIZATION[prompt]
@@ -324,10 +324,10 @@ def test_optimize_keep_reaches_purple_hair_and_keeps_the_hair_style(toon) -> Non
     hair it meets both bars (measured 0.94 / 0.88; on 32 other subjects 0.88 / 0.87), where the same
     optimization aimed at the plain text reaches fewer (0.81 / 0.89; 0.72 / 0.90, docs/toon-log.md). On
     the 12 here: 1.00 / 0.88 against 0.92 / 0.87."""
-    from styleclip_runtime.engines import layers
+    from styleclip_runtime.engines import layer_choice as layers
     from styleclip_runtime.engines.keep import keep_texts
-    from styleclip_runtime.state import Item, render
-    from styleclip_runtime.zoo.toon.edit_eval import subjects_without
+    from styleclip_runtime.execution.state import Item, render
+    from styleclip_zoo.toon.edit_eval import subjects_without
 
     models = toon[0]
     keep = keep_texts(PURPLE_KEEP)

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 import numpy as np
 
 from model_testlib import FIXTURES, randomize, reference_state
-from styleclip_runtime.metrics import psnr
+from styleclip_runtime.execution.expect_metrics import psnr
 from styleclip_runtime.models import synthesis_path
 from styleclip_runtime.models.ops import upfirdn2d
 from styleclip_runtime.models.stylegan2 import Generator

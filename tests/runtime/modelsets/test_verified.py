@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from styleclip_runtime.errors import StepError
+from styleclip_runtime.execution.errors import StepError
 from styleclip_runtime.models.modelset import ModelSet
 from styleclip_runtime.modelsets import verified
 from styleclip_runtime.modelsets.registry import sha256_file
 from styleclip_runtime.modelsets.verified import DigestRecord, ModelFileMismatch
-from styleclip_runtime.session import open_executor
+from styleclip_runtime.execution.build_executor import open_executor
 
 from ..test_executor import make_plan
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PIL import Image
-from styleclip_runtime.photos.align import FFHQ_EYES, align_face, ffhq_quad
-from styleclip_runtime.photos.faces import find_faces
+from styleclip_runtime.io.photos.align import FFHQ_EYES, align_face, ffhq_quad
+from styleclip_runtime.io.photos.faces import find_faces
 
 from .photo_files import astronaut, no_face_photo
 
@@ -78,7 +78,7 @@ def test_several_faces_are_found_left_to_right_and_no_face_is_none(photo_and_fac
 def test_a_sideways_phone_photo_and_a_16_bit_scan_align_as_the_original(tmp_path, photo_and_face) -> None:
     """Through the invert path's reader (decode, find, align): a photo stored sideways with EXIF
     orientation 6, and the same photo as a 16-bit PNG, give the original's aligned crop."""
-    from styleclip_runtime.image_input import read_faces
+    from styleclip_runtime.io.image_input import read_faces
 
     from .photo_files import write_png16
 

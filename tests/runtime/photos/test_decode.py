@@ -1,4 +1,4 @@
-"""Honest decoding (runtime/photos/decode.py): bit depths are scaled to 8-bit, not clipped to white
+"""Honest decoding (runtime/io/photos/decode.py): bit depths are scaled to 8-bit, not clipped to white
 or black; what cannot be scaled honestly is refused with the range found; EXIF orientation is
 applied; a FIFO is refused without being opened; a decompression bomb is a clean error."""
 from __future__ import annotations
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import tifffile
 from PIL import Image
-from styleclip_runtime.photos.decode import PhotoError, decode_photo
+from styleclip_runtime.io.photos.decode import PhotoError, decode_photo
 
 from .photo_files import astronaut, call_or_unblock, write_huge_png_header, write_png16
 

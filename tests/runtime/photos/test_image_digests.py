@@ -5,7 +5,7 @@ import hashlib
 
 import numpy as np
 from PIL import Image
-from styleclip_runtime.image_input import ImageDigests
+from styleclip_runtime.io.image_input import ImageDigests
 
 
 def test_pixels_are_held_once_by_sha256_under_the_byte_limit(tmp_path) -> None:

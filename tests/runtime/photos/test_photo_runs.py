@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 import yaml
 from PIL import Image
-from styleclip_runtime.errors import StepError
-from styleclip_runtime.photos.align import align_face
-from styleclip_runtime.photos.faces import find_faces
-from styleclip_runtime.session import open_executor
+from styleclip_runtime.execution.errors import StepError
+from styleclip_runtime.io.photos.align import align_face
+from styleclip_runtime.io.photos.faces import find_faces
+from styleclip_runtime.execution.build_executor import open_executor
 from typer.testing import CliRunner
 
 from styleclip_dsl.cli import app

@@ -1,1 +1,0 @@
-"""Embedded model sets that the project builds itself (currently only ``toon``)."""
