@@ -189,13 +189,24 @@ class _Models:
         return self.fps
 
 
+@dataclass(frozen=True)
+class Replay:
+    """What a replay attempt found: the served run's ``report``, or None when the run must be computed;
+    and the ``key`` it worked out (``run_key``; None when the run cannot be replayed), which the computed
+    run files its outputs under (``Executor.run(outputs_key=...)``) instead of hashing every input again."""
+
+    report: RunReport | None
+    key: str | None = None
+
+
 def replay(plan: dict, recipe_text: str, base_dir: Path, out_dir: Path, modelset: str,
            events: EventSink = lambda e: None, env: dict[str, str] | None = None,
-           recipe_path: Path | None = None, overwrite: bool = False) -> RunReport | None:
+           recipe_path: Path | None = None, overwrite: bool = False) -> Replay:
     """Serve the run from the output cache: write every output it wrote before and ``run.json``, with
-    the same events as a computed run. None (having written nothing) when it is not all cached, or
-    when an output would not be written where the computed run writes it (``outputs.OutputGuard``,
-    with ``recipe_path`` and ``overwrite`` as the executor's: the computed run then says why)."""
+    the same events as a computed run. ``Replay.report`` is None (having written nothing) when it is
+    not all cached, or when an output would not be written where the computed run writes it
+    (``outputs.OutputGuard``, with ``recipe_path`` and ``overwrite`` as the executor's: the computed
+    run then says why)."""
     from ..execution.manifest import write_manifest
     from ..io.outputs import OutputGuard, OutputRefused
     from ..execution.build_executor import results_cache_dir
@@ -204,15 +215,16 @@ def replay(plan: dict, recipe_text: str, base_dir: Path, out_dir: Path, modelset
     try:
         spec = registry.find_spec(modelset, env)
     except (registry.ModelSetError, OSError, ValueError):
-        return None
+        return Replay(None)
     cache = Cache(results_cache_dir(spec), warn=lambda m: events({"event": "warning", "message": m}))
     fps = spec_fingerprints(spec, env)
     inputs = source_inputs(plan, Path(base_dir)) if replayable(plan) else None
     key = run_key(plan, recipe_text, base_dir, spec, fps, env, inputs) if inputs is not None else None
+    missed = Replay(None, key)
     # The one read path (Cache.get): a record that does not decode is dropped, and the run computes.
     decoded = cache.get(KIND, key, _decode_record, count_miss=False) if key is not None else None
     if decoded is None:
-        return None
+        return missed
     record, expectations = decoded
     read = {Path(p) for files in inputs.values() for p, _ in files}
     guard = OutputGuard(Path(out_dir), read | ({Path(recipe_path).resolve()} if recipe_path else set()), overwrite)
@@ -221,9 +233,9 @@ def replay(plan: dict, recipe_text: str, base_dir: Path, out_dir: Path, modelset
         try:
             path, renumbered = guard.claim(Path(out_dir) / rel)
         except OutputRefused:
-            return None
+            return missed
         if renumbered:
-            return None
+            return missed
         targets.append((step_id, path, data))
     report = RunReport(expectations=expectations)
     report.photos = list(record.photos)
@@ -257,4 +269,4 @@ def replay(plan: dict, recipe_text: str, base_dir: Path, out_dir: Path, modelset
     events({"event": "run_end", "seconds": round(report.seconds, 3), "outputs": [str(p) for p in report.outputs],
             "expectations_failed": len(report.failed_expectations), "expectations": len(report.expectations),
             "replayed": True})
-    return report
+    return Replay(report, key)

@@ -100,7 +100,7 @@ class Executor:
     def run(self, plan: Plan | dict, recipe_text: str, base_dir: Path, out_dir: Path,
             update_golden: bool = False, write_manifest: bool = True, incremental: bool = False,
             rerun: Collection[str] = (), recipe_path: Path | None = None, overwrite: bool = False,
-            record_outputs: bool = False) -> RunReport:
+            record_outputs: bool = False, outputs_key: str | None = None) -> RunReport:
         """Run every step of ``plan`` (a ``Plan``, or its JSON data). With ``incremental`` (the REPL), steps
         this executor already ran (same content hash) are skipped: a session
         re-runs only what its new line added. ``rerun``: step hashes that run
@@ -108,7 +108,9 @@ class Executor:
         write their files again). Outputs stay inside ``out_dir`` and never replace
         ``recipe_path``, an input, or (without ``overwrite``) a file this program did not
         write (``outputs.OutputGuard``). ``record_outputs``: file the run's outputs in the output
-        cache (``cache_outputs``), so that the same run is next served without torch."""
+        cache (``cache_outputs``), so that the same run is next served without torch; ``outputs_key``: the
+        key a replay attempt already worked out for this plan, recipe and base folder (``Replay.key``), else
+        None and it is worked out here."""
         start = time.perf_counter()
         self.stop_requested = False
         data = plan if isinstance(plan, dict) else plan.to_dict()  # for the output cache's key and run.json
@@ -123,7 +125,10 @@ class Executor:
         if cost is not None:
             self._warn_of_cost(cost)
         self._forget_changed_sources(plan, base_dir)
-        outputs_key = self._outputs_key(data, recipe_text, base_dir) if record_outputs and not incremental else None
+        if not record_outputs or incremental:
+            outputs_key = None
+        elif outputs_key is None:  # no replay attempt hashed the inputs already
+            outputs_key = self._outputs_key(data, recipe_text, base_dir)
         read = {Path(f[0]) for files in self.source_files.values() if files for f in files}
         self.guard = OutputGuard(out_dir, read | ({Path(recipe_path).resolve()} if recipe_path else set()),
                                  overwrite)

@@ -99,15 +99,17 @@ def execute(text: str, source_name: str, base: Path, *, sets: dict[str, str], ou
     from styleclip_runtime.execution.errors import Interrupted, StepError
 
     modelset = model_file or plan_dict.get("modelset") or DEFAULT_MODELSET
+    outputs_key = None  # the replay attempt's key: a computed run files under it without hashing again
     if not no_cache and not update_golden:  # every output already cached: served without torch (#21)
         from styleclip_runtime.cache.output_cache import replay
 
         with printer:
-            report = replay(plan_dict, text, base, out, modelset, printer.handle, recipe_path=recipe_path,
-                            overwrite=overwrite)
-        if report is not None:
-            printer.summary(report)
-            return (EXIT_EXPECT if report.failed_expectations else EXIT_OK), report
+            attempt = replay(plan_dict, text, base, out, modelset, printer.handle, recipe_path=recipe_path,
+                             overwrite=overwrite)
+        if attempt.report is not None:
+            printer.summary(attempt.report)
+            return (EXIT_EXPECT if attempt.report.failed_expectations else EXIT_OK), attempt.report
+        outputs_key = attempt.key
     from styleclip_runtime.execution.build_executor import open_executor
 
     try:
@@ -116,7 +118,7 @@ def execute(text: str, source_name: str, base: Path, *, sets: dict[str, str], ou
             if not train and _training_refused(executor, plan_dict, base, err):
                 return EXIT_INVALID, None
             run_args = dict(update_golden=update_golden, recipe_path=recipe_path, overwrite=overwrite,
-                            record_outputs=not no_cache)
+                            record_outputs=not no_cache, outputs_key=outputs_key)
             if ray is not None:  # subjects in batches on Ray actors, outputs written here (docs/cluster.md)
                 from styleclip_runtime.cluster.driver import ClusterOptions, ClusterRun
 

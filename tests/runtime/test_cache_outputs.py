@@ -158,10 +158,11 @@ def test_a_replay_never_replaces_a_file_styleclip_did_not_write(computed, monkey
     foreign = root / "c" / "out" / "p0.png"
     foreign.parent.mkdir(parents=True)
     foreign.write_bytes(b"someone else's file")
-    got = cache_outputs.replay(_plan(RECIPE), RECIPE, root, root / "c", str(computed["yaml"]))
+    got = cache_outputs.replay(_plan(RECIPE), RECIPE, root, root / "c", str(computed["yaml"])).report
     assert got is None  # the computed run refuses it and says why
     assert foreign.read_bytes() == b"someone else's file" and not (root / "c/out/p1.png").exists()
-    got = cache_outputs.replay(_plan(RECIPE), RECIPE, root, root / "c", str(computed["yaml"]), overwrite=True)
+    got = cache_outputs.replay(_plan(RECIPE), RECIPE, root, root / "c", str(computed["yaml"]),
+                               overwrite=True).report
     assert got is not None and foreign.read_bytes() == (root / "a/out/p0.png").read_bytes()
     assert [e.passed for e in got.expectations] == [True]
 
@@ -194,7 +195,38 @@ def test_a_record_that_does_not_decode_is_dropped_and_the_run_computes(computed,
     cache.put_bytes(cache_outputs.KIND, key, b"\x00\x00\x00\x05{bad}")  # intact on disk, not a record
     warnings: list[dict] = []
     got = cache_outputs.replay(_plan(RECIPE), RECIPE, root, tmp_path / "out", str(computed["yaml"]),
-                               events=warnings.append)
+                               events=warnings.append).report
     assert got is None and not (tmp_path / "out").exists()
     assert cache.get_bytes(cache_outputs.KIND, key, count_miss=False) is None  # dropped, not kept
     assert any(w.get("event") == "warning" for w in warnings)
+
+
+def test_a_run_that_misses_the_cache_digests_each_input_once(computed, tmp_path, monkeypatch) -> None:
+    """The replay attempt works out the output cache's key (hashing every input file); on a miss the
+    computed run files its outputs under that same key instead of hashing every input again."""
+    from rich.console import Console
+
+    from styleclip_dsl.commands.run import execute
+
+    monkeypatch.setenv("STYLECLIP_CACHE", str(tmp_path / "cache"))  # empty: the replay misses
+    monkeypatch.delenv("STYLECLIP_RESULTS_CACHE", raising=False)
+    for i in range(2):
+        _photo(tmp_path / "photos" / f"p{i}.png", i)
+    photos = {str((tmp_path / "photos" / f"p{i}.png").resolve()) for i in range(2)}
+    digested: list[str] = []
+    real = registry.sha256_file
+
+    def counting(path, *args, **kwargs):
+        if str(Path(path).resolve()) in photos:
+            digested.append(str(Path(path).resolve()))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(registry, "sha256_file", counting)
+    quiet = Console(file=open(os.devnull, "w"))
+    code, report = execute(RECIPE, "r.sc", tmp_path, sets={}, out=tmp_path / "a", device="cpu",
+                           models=str(computed["yaml"]), dry_run=False, quiet=True, as_json=False, no_cache=False,
+                           update_golden=False, console=quiet, err=quiet)
+    assert code == 0 and report is not None
+    assert sorted(digested) == sorted(photos)  # one digest per input file, not two
+    again = cache_outputs.replay(_plan(RECIPE), RECIPE, tmp_path, tmp_path / "b", str(computed["yaml"]))
+    assert again.report is not None  # filed under the key the next replay looks up
