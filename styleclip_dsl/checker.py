@@ -22,10 +22,12 @@ from typing import Callable
 from . import ast
 from .constraints import OneOf
 from .defaults import (
-    ANIMATION_PARAMS, INVERT_PARAMS, SAVE_EXTENSIONS, ENGINE_PARAMS, GENERATE_PARAMS, MAX_GENERATE_SEEDS, MAX_SEED, MAX_SWEEP_VALUES,
+    ANIMATION_PARAMS, INVERT_PARAMS, SAVE_EXTENSIONS, GENERATE_PARAMS, MAX_GENERATE_SEEDS, MAX_SEED, MAX_SWEEP_VALUES,
     NUMERIC_TYPES, ParamSpec,
 )
 from .diagnostics import Diagnostic, DiagnosticSink
+from .engines.registry import ENGINES
+from .engines.spec import ParamRule
 from .keywords import statement_keywords
 from .metrics import LABEL_OPS, METRICS
 from .model_names import ModelNames, prompt_key
@@ -44,7 +46,7 @@ LATENT_EXTENSIONS: tuple[str, ...] = (".pt", ".npz")
 LOAD_EXTENSIONS: tuple[str, ...] = (".pt", ".npz", ".npy")
 _DEVICE = re.compile(r"cpu|cuda(:\d+)?|mps|auto")
 _DEVICE_ALIASES = {"gpu": "cuda", "cuda0": "cuda:0", "nvidia": "cuda", "metal": "mps"}
-_ALL_PARAMS = {name for table in ENGINE_PARAMS.values() for name in table}
+_ALL_PARAMS = {name for spec in ENGINES.values() for name in spec.params}
 _NO_SUBJECT_HINT = "start with `invert PATH`, `generate seeds=1..4` or `load FILE`"
 
 
@@ -255,19 +257,20 @@ class Checker:
     def edit(self, node: ast.Edit) -> None:
         engine = node.engine.name
         swept: str | None = None
-        if engine not in ENGINE_PARAMS:
+        spec = ENGINES.get(engine)
+        if spec is None:
             self.sink.error(
                 "E-unknown-engine", f"unknown engine '{engine}'", node.engine.span,
-                did_you_mean(engine, ENGINE_PARAMS, "engines: " + ", ".join(ENGINE_PARAMS)),
+                did_you_mean(engine, ENGINES, "engines: " + ", ".join(ENGINES)),
             )
         else:
-            by_key = self._check_params(node.params, ENGINE_PARAMS[engine], f"engine '{engine}'")
+            by_key = self._check_params(node.params, dict(spec.params), f"engine '{engine}'")
             swept = next((k for k, p in by_key.items() if is_sweep(p.value)), None)
-            if engine == "optimize":
-                self._check_channel_mask(by_key)
-            if "keep" in by_key:
-                self._check_keep(by_key["keep"], node.text.value)
-            if engine == "mapper":
+            self._check_rules(spec.rules, by_key)
+            for name in spec.text_lists:
+                if name in by_key:
+                    self._check_keep(by_key[name], node.text.value)
+            if spec.trains:
                 self.mapper_texts.append(node.text)
         if not node.text.value.strip():
             self.sink.error("E-empty-text", "the edit's text is empty", node.text.span, "e.g. 'curly hair'")
@@ -299,16 +302,15 @@ class Checker:
                     "keep lists what the edit should leave alone, e.g. keep='hair style, glasses'",
                 )
 
-    def _check_channel_mask(self, by_key: dict[str, ast.Param]) -> None:
-        """``optimize beta=...`` masks StyleSpace channels, so it needs ``space=s``."""
-        beta, space = by_key.get("beta"), by_key.get("space")
-        if beta is None or (isinstance(beta.value, ast.Number) and beta.value.value == 0):
-            return
-        if space is None or getattr(space.value, "value", None) != "s":
-            self.sink.error(
-                "E-beta-needs-s", "optimize's beta masks StyleSpace channels: it needs space=s",
-                beta.key.span, "add space=s, or drop beta to optimise W+",
-            )
+    def _check_rules(self, rules: tuple[ParamRule, ...], by_key: dict[str, ast.Param]) -> None:
+        """The engine's rules between parameters, e.g. ``optimize beta=...`` masks StyleSpace
+        channels, so it needs ``space=s`` (a swept parameter counts as set)."""
+        for rule in rules:
+            param, needed = by_key.get(rule.param), by_key.get(rule.needs)
+            if param is None or (isinstance(param.value, ast.Number) and param.value.value == 0):
+                continue
+            if needed is None or getattr(needed.value, "value", None) != rule.value:
+                self.sink.error(rule.code, rule.message, param.key.span, rule.hint)
 
     def _check_params(
         self, params: tuple[ast.Param, ...], specs: dict[str, ParamSpec], owner: str,

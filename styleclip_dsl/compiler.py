@@ -1,17 +1,24 @@
 """Checked AST -> Plan: resolves defaults, expands sweeps, fuses global edits.
 
+An edit's parameters that the recipe leaves out come from the model set's ``engine_defaults``
+(its YAML, when it has them) and then from the engine's spec (``engines/registry.py``); text
+lists such as ``keep=`` are written in their canonical form (``EngineSpec.normalise``), so the
+runtime never reads recipe text.
+
 The compiler trusts the checker: it is only called on a recipe without
 errors (``api.compile_recipe`` makes sure of that).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Callable
 
 from . import ast
 from .defaults import (
-    ANIMATION_PARAMS, DEFAULT_MODELSET, DEFAULT_SEED, ENGINE_PARAMS, GENERATE_PARAMS, MAX_GENERATE_SEEDS,
-    MAX_SWEEP_VALUES, ParamSpec, defaults_for,
+    ANIMATION_PARAMS, DEFAULT_MODELSET, DEFAULT_SEED, GENERATE_PARAMS, MAX_GENERATE_SEEDS, MAX_SWEEP_VALUES,
+    ParamSpec,
 )
+from .engines.registry import ENGINES, EngineDefaults
 from .fusion import fuse_global_edits
 from .metrics import METRICS
 from .naming import GENERATE_DEFAULT_NAME, subject_name_for_path
@@ -32,15 +39,24 @@ class Settings:
     device: str | None = None
 
 
-def compile_ast(recipe: ast.Recipe, source_name: str, overrides: Settings = Settings()) -> Plan:
-    builder = _PlanBuilder()
+def compile_ast(recipe: ast.Recipe, source_name: str, overrides: Settings = Settings(),
+                engine_defaults: Callable[[str], EngineDefaults] | None = None) -> Plan:
+    """The plan of a checked recipe. ``engine_defaults(modelset)``: the set's own defaults per
+    engine (``ModelNames.engine_defaults``); without it, the engines' defaults alone."""
+    modelset = plan_modelset(recipe, overrides)
+    builder = _PlanBuilder(engine_defaults(modelset) if engine_defaults is not None else {})
     for statement in recipe.statements:
         builder.visit(statement)
-    modelset = overrides.modelset or builder.settings.modelset or DEFAULT_MODELSET
     seed = next(s for s in (overrides.seed, builder.settings.seed, DEFAULT_SEED) if s is not None)
     device = overrides.device or builder.settings.device
     steps = finalize(fuse_global_edits(builder.steps), modelset, seed)
     return Plan(modelset, seed, device, source_name, steps)
+
+
+def plan_modelset(recipe: ast.Recipe, overrides: Settings = Settings()) -> str:
+    """The model set the plan runs on: the override, else the recipe's (last) ``use``, else the default."""
+    uses = [s.modelset.name for s in recipe.statements if isinstance(s, ast.Use)]
+    return overrides.modelset or (uses[-1] if uses else None) or DEFAULT_MODELSET
 
 
 def convert(value: ast.Scalar, spec: ParamSpec) -> float | int | str | bool:
@@ -55,7 +71,8 @@ def convert(value: ast.Scalar, spec: ParamSpec) -> float | int | str | bool:
 
 
 class _PlanBuilder:
-    def __init__(self) -> None:
+    def __init__(self, engine_defaults: EngineDefaults) -> None:
+        self.engine_defaults = engine_defaults
         self.steps: list[Step] = []
         self.scope = Scope()
         self.settings = Settings()
@@ -108,8 +125,10 @@ class _PlanBuilder:
     def _edit(self, node: ast.Edit) -> None:
         subject = self.scope.current
         assert subject is not None
-        specs = ENGINE_PARAMS[node.engine.name]
-        params: dict[str, float | int | str | bool] = dict(defaults_for(node.engine.name))  # type: ignore[arg-type]
+        engine = ENGINES[node.engine.name]
+        specs = engine.params
+        params: dict[str, float | int | str | bool] = {
+            **engine.defaults(), **self.engine_defaults.get(engine.name, {})}  # type: ignore[dict-item]
         sweep: Sweep | None = None
         for param in node.params:
             key, spec = param.key.name, specs[param.key.name]
@@ -120,6 +139,7 @@ class _PlanBuilder:
                 params[key] = values[0]
             else:
                 params[key] = convert(param.value, spec)  # type: ignore[arg-type]
+        params = engine.normalise(params)
         step_id = self._new_id()
         source = subject.latest if node.chained else subject.source
         self.steps.append(EditStep(

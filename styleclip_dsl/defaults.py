@@ -1,79 +1,22 @@
-"""Parameters, types, defaults and constraints: one table per engine, as data.
+"""Parameters, types, defaults and constraints of the statements, as data.
 
-``ENGINE_PARAMS[engine][param] = ParamSpec(type, default, constraint, doc)``.
-The checker validates against these tables and the compiler fills every
-parameter that a recipe leaves out from them, so a plan always carries the
-complete set. ``GENERATE_PARAMS`` does the same for ``generate``.
+The engines' tables live with their specs (``styleclip_dsl/engines/``, one module per engine);
+``ENGINE_PARAMS[engine][param] = ParamSpec(type, default, constraint, doc)`` is a view of that
+registry. The checker validates against these tables and the compiler fills every parameter that
+a recipe leaves out (from the model set's ``engine_defaults``, then from these), so a plan always
+carries the complete set. ``GENERATE_PARAMS`` does the same for ``generate``.
 """
 from __future__ import annotations
 
-from typing import Literal, NamedTuple
+from .constraints import Bound
+from .engines.registry import ENGINES as ENGINE_SPECS
+from .engines.spec import LAYERS, LAYERS_DOC  # noqa: F401  (re-exported: the runtime's layer_choice reads LAYERS)
+from .param_spec import NUMERIC_TYPES, ParamSpec, ParamType  # noqa: F401  (re-exported)
 
-from .constraints import Bound, Constraint, OneOf
+# A view of the engine registry (styleclip_dsl/engines/): each engine's parameter table by name.
+ENGINE_PARAMS: dict[str, dict[str, ParamSpec]] = {name: dict(spec.params) for name, spec in ENGINE_SPECS.items()}
 
-ParamType = Literal["number", "int", "string", "bool"]
-
-
-class ParamSpec(NamedTuple):
-    type: ParamType
-    default: float | int | str | None
-    constraint: Constraint | None
-    doc: str
-
-
-NUMERIC_TYPES: tuple[ParamType, ...] = ("number", "int")
-
-# ``layers=``: the W+ levels an edit may change (StyleCLIP's coarse rows 0-3, medium 4-7, fine 8 on);
-# the runtime's engines/layers.py takes its list from here
-LAYERS = ("all", "coarse", "medium", "fine", "coarse-medium", "medium-fine", "coarse-fine")
-LAYERS_DOC = "the W+ levels the edit may change: all, coarse, medium, fine, or two joined by '-'"
-
-ENGINE_PARAMS: dict[str, dict[str, ParamSpec]] = {
-    "global": {
-        "alpha": ParamSpec("number", 4.1, None, "strength of the edit along the direction"),
-        "beta": ParamSpec("number", 0.15, Bound(low=0.0), "disentanglement threshold"),
-        "neutral": ParamSpec("string", "a face", None, "the neutral text the direction starts from"),
-        "layers": ParamSpec("string", "all", OneOf(LAYERS), LAYERS_DOC),
-        "keep": ParamSpec(
-            "string", "", None,
-            "texts the edit should leave alone, comma-separated; the direction is made orthogonal to theirs",
-        ),
-    },
-    "mapper": {
-        "strength": ParamSpec("number", 1.0, None, "scale of the mapper's residual"),
-        "layers": ParamSpec("string", "all", OneOf(LAYERS), LAYERS_DOC),
-    },
-    "optimize": {
-        "steps": ParamSpec("int", 300, Bound(low=1), "optimization steps"),
-        "lr": ParamSpec("number", 0.1, Bound(low=0.0, low_inclusive=False), "learning rate"),
-        "l2": ParamSpec("number", 0.008, Bound(low=0.0), "weight of the L2 distance to the source latent"),
-        "id": ParamSpec("number", 0.0, Bound(low=0.0), "weight of the identity loss"),
-        "space": ParamSpec("string", "wplus", OneOf(("wplus", "s")), "latent space optimized"),
-        "beta": ParamSpec(
-            "number", 0.0, Bound(low=0.0),
-            "with space=s, move only the channels a global direction keeps at this beta (0: all)",
-        ),
-        "neutral": ParamSpec(
-            "string", "a face", None, "with beta or keep, the neutral text the directions start from",
-        ),
-        "layers": ParamSpec("string", "all", OneOf(LAYERS), LAYERS_DOC),
-        "keep": ParamSpec(
-            "string", "", None,
-            "texts the edit should leave alone, comma-separated; CLIP's target is made orthogonal to their "
-            "directions (and, with beta, the channel mask comes from the direction made orthogonal to theirs)",
-        ),
-        "views": ParamSpec(
-            "int", 0, Bound(low=0, high=32),
-            "CLIP loss over this many randomly shifted, scaled and noised copies of the image (0: as published)",
-        ),
-        "smooth": ParamSpec(
-            "number", 0.0, Bound(low=0.0, high=10.0),
-            "each step renders at a random StyleSpace offset of this many channel stds (0: as published)",
-        ),
-    },
-}
-
-ENGINES: tuple[str, ...] = tuple(ENGINE_PARAMS)
+ENGINES: tuple[str, ...] = tuple(ENGINE_SPECS)
 
 # ``generate``: exactly one of seed / seeds; seeds is an integer range or list.
 MAX_SEED = 2**32 - 1
@@ -118,4 +61,4 @@ MAX_GENERATE_SEEDS = 10000
 
 def defaults_for(engine: str) -> dict[str, float | int | str]:
     """Every parameter of ``engine`` with its default value."""
-    return {name: spec.default for name, spec in ENGINE_PARAMS[engine].items()}  # type: ignore[misc]
+    return ENGINE_SPECS[engine].defaults()  # type: ignore[return-value]

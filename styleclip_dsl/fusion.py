@@ -1,20 +1,22 @@
-"""Plan rewrite: fuse consecutive global-direction edits into one edit step.
+"""Plan rewrite: fuse consecutive edits of a fusable engine into one edit step.
 
 ``global 'a'; then global 'b'`` moves the StyleSpace offset twice from the
-same chain; the runtime can apply both directions in one step. A ``then
-global`` edit folds into the global edit it chains onto when neither sweeps
-and nothing else (a save, an export, an expect) reads the earlier result.
+same chain; the runtime can apply both directions in one step. An edit of an
+engine whose spec says ``fusable`` (today ``global``) folds into the edit of
+the same engine it chains onto when neither sweeps and nothing else (a save,
+an export, an expect) reads the earlier result.
 """
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import replace
 
+from .engines.registry import ENGINES
 from .plan import EditStep, Step
 
 
 def _fusable(step: Step) -> bool:
-    return isinstance(step, EditStep) and step.engine == "global" and step.sweep is None
+    return isinstance(step, EditStep) and ENGINES[step.engine].fusable and step.sweep is None
 
 
 def fuse_global_edits(steps: list[Step]) -> list[Step]:
@@ -32,6 +34,7 @@ def fuse_global_edits(steps: list[Step]) -> list[Step]:
             and _fusable(step)
             and target_id in position
             and _fusable(out[position[target_id]])
+            and out[position[target_id]].engine == step.engine  # type: ignore[attr-defined]
             and readers[target_id] == 1
         ):
             target = out[position[target_id]]

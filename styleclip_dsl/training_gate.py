@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .engines.registry import ENGINES
 from .executor_api import ExecutorAPI
 
 
@@ -62,14 +63,15 @@ def needs_consent(needs: TrainingNeeds) -> bool:
 
 
 def might_train(text: str) -> bool:
-    """A cheap first look at recipe text: only a mapper edit trains, so text without the word needs
-    no explanation (the REPL and the notebook ask before each entry)."""
-    return "mapper" in text
+    """A cheap first look at recipe text: only an edit of an engine that trains (the mapper) trains,
+    so text without such an engine's name needs no explanation (the REPL and the notebook ask
+    before each entry)."""
+    return any(spec.trains and spec.name in text for spec in ENGINES.values())
 
 
 def trainings_of_run(executor: ExecutorAPI, plan: dict, base: Any) -> TrainingNeeds:
     """What running ``plan`` on ``executor`` would train (``explain.explain_plan`` on its warm models;
-    a plan without a mapper edit trains nothing and is not explained)."""
-    if not any(s["kind"] == "edit" and s["engine"] == "mapper" for s in plan["steps"]):
+    a plan without an edit of an engine that trains, a mapper, trains nothing and is not explained)."""
+    if not any(s["kind"] == "edit" and ENGINES[s["engine"]].trains for s in plan["steps"]):
         return TrainingNeeds((), "")
     return training_needs(executor.explain(plan, base))
