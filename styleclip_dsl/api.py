@@ -5,11 +5,12 @@ a bad recipe. Nothing here imports torch or the runtime.
 """
 from __future__ import annotations
 
-from .ast import Recipe, Unknown
+from .ast import Recipe, Unknown, Use
 from .checker import check_recipe
-from .compiler import Settings, compile_ast
+from .compiler import Settings, compile_ast, plan_modelset
 from .defaults import MAX_SEED
 from .diagnostics import Diagnostic, has_errors, render_diagnostics, sort_diagnostics
+from .engines.registry import EngineDefaults
 from .formatter import format_recipe
 from .lexical import is_device_name, is_name
 from .model_names import ModelNames
@@ -69,9 +70,26 @@ def _check_and_compile(
                                              names=names, modelset=settings.modelset)
     plan = None
     if not has_errors(diagnostics):
-        plan = compile_ast(recipe, source_name, settings)
+        defaults, problem = _engine_defaults(recipe, source_name, names, settings)
+        if problem is not None:
+            return recipe, None, sort_diagnostics(diagnostics + [problem])
+        plan = compile_ast(recipe, source_name, settings, lambda _modelset: defaults)
         diagnostics += plan_output_diagnostics(plan.to_dict(), source_name)
     return recipe, plan, sort_diagnostics(diagnostics)
+
+
+def _engine_defaults(recipe: Recipe, source_name: str, names: ModelNames | None,
+                     settings: Settings) -> tuple[EngineDefaults, Diagnostic | None]:
+    """The ``engine_defaults`` of the set the recipe runs on (from its YAML; {} for a set that is not
+    installed), or an error pointing at the recipe's ``use`` when the YAML has them wrong."""
+    modelset = plan_modelset(recipe, settings)
+    try:
+        return (names or ModelNames(())).engine_defaults(modelset), None
+    except ValueError as exc:
+        use = next((s for s in reversed(recipe.statements) if isinstance(s, Use)), None)
+        span = use.span if use is not None else Span(1, 1, 1, 1)
+        return {}, Diagnostic(f"model set '{modelset}': {exc}", "fix the model set's YAML (its engine_defaults)",
+                              span, source_name, "error", "E-modelset-defaults")
 
 
 def parse_overrides(overrides: dict[str, str]) -> tuple[Settings, list[Diagnostic]]:

@@ -11,12 +11,14 @@ without one (``api.check`` alone knows no model sets).
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .defaults import DEFAULT_MODELSET
+from .engines.registry import EngineDefaults
 
 
 def prompt_key(prompt: str) -> str:
@@ -95,7 +97,31 @@ class ModelNames:
         families = judge_families(spec)
         return None if families is None else tuple(families)
 
+    def engine_defaults(self, modelset: str) -> EngineDefaults:
+        """The set's ``engine_defaults`` (``{engine: {parameter: value}}``, checked against the
+        engines' specs), which the compiler fills before the engines' own defaults; {} when the
+        set has none, is not installed, or the runtime is not. Raises ValueError naming the YAML
+        when the set's YAML cannot be read or its ``engine_defaults`` break a spec."""
+        try:
+            from styleclip_runtime.modelsets import registry
+        except Exception:  # the runtime is not installed: the engines' defaults alone
+            return {}
+        path = registry.spec_path(modelset)
+        if path is None or not path.is_file():
+            return {}  # an unknown set: the checker says so when it knows the sets, the run otherwise
+        stat = path.stat()
+        return _engine_defaults(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+
     def trains_mappers(self, modelset: str) -> bool:
         """Whether a run trains a missing mapper itself (``defaults.auto_train_mappers``)."""
         spec = self._spec(modelset)
         return bool(spec is not None and spec.defaults.get("auto_train_mappers", False))
+
+
+@functools.lru_cache(maxsize=16)
+def _engine_defaults(path: str, mtime_ns: int, size: int) -> EngineDefaults:
+    """One YAML's ``engine_defaults``, read once per version of the file (its mtime and size are
+    in the cache key, so an edited YAML is read again)."""
+    from styleclip_runtime.modelsets import registry
+
+    return registry.read_spec(path).engine_defaults

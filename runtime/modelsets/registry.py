@@ -23,6 +23,9 @@ YAML schema (version 1)::
     mappers:    {"prompt text": FILE, ...}           (optional)
     global_stats: {s_mean_std: FILE, fs3: FILE}      (optional)
     defaults:   {neutral: "a face", ...}             (optional)
+    engine_defaults: {global: {alpha: 3, beta: 0.1}, mapper: {...}, optimize: {...}}
+                (optional; what the compiler fills for a parameter a recipe leaves out, before the
+                engine's own default; checked against the engines' specs, styleclip_dsl/engines/)
 
     FILE = {name: file name in <cache>/models/<set>/}   or  {path: relative to the YAML, or absolute}
            + url: where to download it by hand (optional)
@@ -41,13 +44,15 @@ from typing import Any
 
 import yaml
 
+from styleclip_dsl.engines.registry import validate_engine_defaults
 # the normalised mapper prompt ("Purple hair" and "purple_hair" both give "purple_hair"): one definition,
 # in the torch-free front end that checks prompts, re-exported for the runtime's mapper paths
 from styleclip_dsl.model_names import prompt_key  # noqa: F401
 
 SCHEMA_VERSION = 1
 COMPONENTS = ("generator", "encoder", "clip", "identity", "judge")
-TOP_KEYS = {"schema", "name", "description", "align", *COMPONENTS, "mappers", "global_stats", "defaults"}
+TOP_KEYS = {"schema", "name", "description", "align", *COMPONENTS, "mappers", "global_stats", "defaults",
+            "engine_defaults"}
 ALIGN_METHODS = ("ffhq",)  # `align:` values; absent: photos are centre-cropped and resized (toon)
 FILE_KEYS = {"name", "path", "url", "sha256", "size", "hf_hub"}
 BUILTIN_DIR = Path(__file__).resolve().parent
@@ -102,6 +107,8 @@ class ModelSetSpec:
     mappers: dict[str, FileSpec] = field(default_factory=dict)
     global_stats: dict[str, FileSpec] = field(default_factory=dict)
     defaults: dict[str, Any] = field(default_factory=dict)
+    # {engine: {parameter: value}}, checked and typed by styleclip_dsl.engines.registry.validate_engine_defaults
+    engine_defaults: dict[str, dict[str, Any]] = field(default_factory=dict)
     align: str | None = None  # how `invert` prepares a photo: "ffhq" (runtime/io/photos/align.py) or None
 
     def component(self, name: str) -> ComponentSpec | None:
@@ -206,8 +213,13 @@ def parse_spec(data: Any, source: Path) -> ModelSetSpec:
         raise ModelSetError(f"{where}: 'align' must be one of {list(ALIGN_METHODS)} or absent, got {align!r}")
     mappers = {str(p): _parse_file(f, f"mapper:{p}", where) for p, f in mappers_raw.items()}
     stats = {str(k): _parse_file(f, f"global_stats:{k}", where) for k, f in stats_raw.items()}
+    try:
+        engine_defaults = validate_engine_defaults(data.get("engine_defaults"), where)
+    except ValueError as exc:
+        raise ModelSetError(str(exc)) from exc
     return ModelSetSpec(name=name, description=str(data.get("description", "")), source=source,
-                        mappers=mappers, global_stats=stats, defaults=dict(defaults), align=align, **comps)
+                        mappers=mappers, global_stats=stats, defaults=dict(defaults),
+                        engine_defaults=engine_defaults, align=align, **comps)
 
 
 def read_spec(path: str | Path) -> ModelSetSpec:
@@ -236,15 +248,25 @@ def available(env: dict[str, str] | None = None) -> list[Path]:
     return list(seen.values())
 
 
-def find_spec(name_or_path: str | Path, env: dict[str, str] | None = None) -> ModelSetSpec:
-    """A set by name (see ``search_dirs``) or by the path of its YAML file."""
+def spec_path(name_or_path: str | Path, env: dict[str, str] | None = None) -> Path | None:
+    """The YAML file ``find_spec`` reads for a set's name (see ``search_dirs``) or path; None when
+    no such set is installed."""
     text = str(name_or_path)
     if text.endswith((".yaml", ".yml")) or os.sep in text:
-        return read_spec(text)
+        return Path(text)
     for folder in search_dirs(env):
         path = folder / f"{text}.yaml"
         if path.is_file():
-            return read_spec(path)
+            return path
+    return None
+
+
+def find_spec(name_or_path: str | Path, env: dict[str, str] | None = None) -> ModelSetSpec:
+    """A set by name (see ``search_dirs``) or by the path of its YAML file."""
+    path = spec_path(name_or_path, env)
+    if path is not None:
+        return read_spec(path)
+    text = str(name_or_path)
     names = ", ".join(p.stem for p in available(env)) or "none"
     raise ModelSetError(f"unknown model set {text!r} (available: {names})")
 

@@ -1,0 +1,70 @@
+"""A model set's engine_defaults fill what a recipe leaves out, before the engine's own defaults;
+a set without them compiles as before, and a YAML that has them wrong stops the recipe (exit 2)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from styleclip_dsl.api import compile_recipe
+from styleclip_dsl.cli import app
+from styleclip_dsl.exit_codes import ExitCode
+
+
+def _set(tmp_path: Path, monkeypatch, name: str, engine_defaults: str) -> Path:
+    """A model set with only a name and engine_defaults, found by name in $STYLECLIP_CACHE/modelsets."""
+    monkeypatch.setenv("STYLECLIP_CACHE", str(tmp_path / "cache"))
+    folder = tmp_path / "cache" / "modelsets"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.yaml"
+    path.write_text(f"schema: 1\nname: {name}\nengine_defaults: {engine_defaults}\n")
+    return path
+
+
+def test_model_set_defaults_come_before_the_engines(tmp_path, monkeypatch) -> None:
+    _set(tmp_path, monkeypatch, "mine", "{global: {alpha: 3, keep: 'a,b'}, optimize: {steps: 50}}")
+    plan, diagnostics = compile_recipe(
+        "use mine; generate seed=1; global 'smile'; global 'smile' alpha=5; optimize 'smile'")
+    assert plan is not None, diagnostics
+    edits = [s for s in plan.steps if s.kind == "edit"]
+    assert edits[0].edits[0].params["alpha"] == 3.0 and edits[0].edits[0].params["keep"] == "a, b"
+    assert edits[0].edits[0].params["beta"] == 0.15  # not in the YAML: the engine's default
+    assert edits[1].edits[0].params["alpha"] == 5.0  # the recipe wins
+    assert edits[2].edits[0].params["steps"] == 50
+    # the same recipe on a set without overrides: the engines' defaults, as before
+    toon, _ = compile_recipe("generate seed=1; global 'smile'")
+    assert toon is not None and toon.steps[-1].edits[0].params["alpha"] == 4.1
+
+
+def test_an_override_changes_only_the_parameter_it_names(tmp_path, monkeypatch) -> None:
+    _set(tmp_path, monkeypatch, "plain", "{}")
+    _set(tmp_path, monkeypatch, "tuned", "{mapper: {strength: 2}}")
+    plain, _ = compile_recipe("use plain; generate seed=1; global 'smile'; mapper 'smile'", overrides={})
+    tuned, _ = compile_recipe("use tuned; generate seed=1; global 'smile'; mapper 'smile'")
+    assert plain is not None and tuned is not None
+    assert tuned.steps[-1].edits[0].params["strength"] == 2.0  # type: ignore[attr-defined]
+    assert plain.steps[-1].edits[0].params["strength"] == 1.0  # type: ignore[attr-defined]
+    # the model set name enters every hash, so compare the parameters the plans carry instead
+    assert plain.steps[1].edits[0].params == tuned.steps[1].edits[0].params  # type: ignore[attr-defined]
+
+
+def test_a_yaml_with_wrong_engine_defaults_is_a_recipe_error_naming_it(tmp_path, monkeypatch) -> None:
+    path = _set(tmp_path, monkeypatch, "broken", "{global: {beta: -1}}")
+    plan, diagnostics = compile_recipe("use broken; generate seed=1; global 'smile'")
+    assert plan is None
+    (problem,) = [d for d in diagnostics if d.is_error]
+    assert problem.code == "E-modelset-defaults" and str(path) in problem.message
+    assert "engine_defaults.global.beta" in problem.message and problem.span.line == 1
+    recipe = tmp_path / "r.sc"
+    recipe.write_text("use broken\ngenerate seed=1\nglobal 'smile'\n")
+    result = CliRunner().invoke(app, ["plan", str(recipe)])
+    assert result.exit_code == ExitCode.INVALID, result.output
+    assert "engine_defaults.global.beta" in result.output
+
+
+@pytest.mark.parametrize("name", ["toon", "ffhq"])
+def test_shipped_sets_carry_no_overrides_yet(name: str) -> None:
+    from styleclip_runtime.modelsets import registry
+
+    assert registry.find_spec(name).engine_defaults == {}
