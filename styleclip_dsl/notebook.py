@@ -79,7 +79,8 @@ class Result:
 
             if not self.items:
                 raise ValueError("this result holds no images")
-            self._tensors = render(self._models.generator, self.items, self._models.device).detach().cpu()
+            self._tensors = render(self._models.generator, self.items, self._models.device,  # as `save` renders
+                                   path=getattr(self._models, "synthesis_path", "fast")).detach().cpu()
         return self._tensors
 
     @property
@@ -245,9 +246,10 @@ class Session:
         when the text is invalid or fails, and ``TrainingRequired`` when it would train a mapper for 30 s
         or more (or for a time the set cannot estimate) unless ``train`` is true."""
         self._notices = []
-        if not train:
-            self._refuse_training(text)
-        outcome = self._session.submit(text)
+        # as `styleclip run` and the REPL: a training of 30 s or more, or with no estimate, needs train=True
+        outcome = self._session.submit(text, consent=None if train else (lambda needs: False))
+        if outcome.status == "declined":
+            raise TrainingRequired(f"{outcome.message}; run(..., train=True) starts it", [], "training")
         if not outcome.accepted:
             raise self._error(outcome)
         for warning in (d for d in outcome.diagnostics if not d.is_error):
@@ -274,20 +276,6 @@ class Session:
         if items is None:
             raise KeyError(f"the result of {name!r} is not in memory")
         return Result(name, list(items), _models=executor.models)
-
-    def _refuse_training(self, text: str) -> None:
-        from .training_gate import might_train, needs_consent, training_needs
-
-        if not might_train(text):
-            return
-        try:
-            explanation, _ = self._session.explain(text)
-        except Exception:  # an entry that does not compile says so when it runs
-            return
-        needs = training_needs(explanation)
-        if needs_consent(needs):  # as `styleclip run` and the REPL: 30 s or more, or no estimate
-            message = needs.describe() + "; run(..., train=True) starts it"
-            raise TrainingRequired(message, [], "training")
 
     def _error(self, outcome: Outcome) -> RecipeError:
         lines = [outcome.message] if outcome.message else []

@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..suggest import did_you_mean
+from ..training_gate import TrainingNeeds
 from . import help as help_topics
 from . import preview
 from .session import Outcome, ReplError, ReplSession
@@ -43,6 +44,8 @@ class Commands:
         self.protocol = protocol
         # asks the user a yes/no question (the interactive prompt sets it); None: nobody to ask (piped input)
         self.ask: Callable[[str], bool] | None = None
+        # stops the progress display of the running entry before a question (the shell sets it)
+        self.pause_progress: Callable[[], None] = lambda: None
         self.handlers: dict[str, Callable[[str], bool]] = {
             ":help": self.help, ":plan": self.plan, ":explain": self.explain, ":show": self.show,
             ":undo": self.undo, ":redo": self.redo,
@@ -173,20 +176,10 @@ class Commands:
         except (EOFError, KeyboardInterrupt):
             return False
 
-    def confirm_training(self, entry: str) -> bool:
-        """Before an entry that would train a mapper for long (or for an unknown time): say what and
-        how long, and go on only when the user agrees (piped input cannot agree: it is refused)."""
-        from ..training_gate import might_train, needs_consent, training_needs
-
-        if not might_train(entry):
-            return True
-        try:
-            explanation, _ = self.session.explain(entry)
-            needs = training_needs(explanation)
-        except Exception:  # an entry that does not compile or explain says why when it runs
-            return True
-        if not needs_consent(needs):
-            return True
+    def confirm_training(self, needs: TrainingNeeds) -> bool:
+        """The session's consent callback (``ReplSession.submit``): say what the entry would train and
+        for how long, and go on only when the user agrees (piped input cannot agree: it is refused)."""
+        self.pause_progress()
         self.err.print(f"[yellow]note[/]: {escape(needs.describe())}", highlight=False)
         if self._confirm("start the training?"):
             return True

@@ -12,7 +12,7 @@ def render_outcome(outcome: Outcome, console: Console, err: Console) -> None:
     """Diagnostics (relative to the line typed), then one line on what became of the entry."""
     if outcome.diagnostics:
         render_diagnostics(outcome.diagnostics, outcome.entry, err)
-    if outcome.message:
+    if outcome.message and outcome.status != "declined":  # the consent callback said what and why
         err.print(f"[bold red]error[/]: {escape(outcome.message)}", highlight=False)
     if outcome.status == "invalid":
         err.print("[dim]nothing ran; the session is unchanged[/]")

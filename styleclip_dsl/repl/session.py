@@ -26,10 +26,14 @@ from ..events import Event, EventSink
 from ..executor_api import ExecutorAPI
 from ..formatter import format_recipe
 from ..spans import Span
+from ..training_gate import TrainingNeeds, might_train, needs_consent, trainings_of_run
 from .tracking import SessionFacts, step_for_statement, track
 
 ExecutorFactory = Callable[[str, "str | None", EventSink], ExecutorAPI]
-Status = Literal["ok", "empty", "invalid", "failed", "interrupted"]
+# Asked before an entry that would train a mapper for long or for an unknown time
+# (training_gate.needs_consent), with what it would train; the entry runs only when it says yes.
+Consent = Callable[[TrainingNeeds], bool]
+Status = Literal["ok", "empty", "invalid", "failed", "interrupted", "declined"]
 
 SOURCE_NAME = "<repl>"
 # Steps that write or measure: re-run whenever an entry (re)adds them, so a
@@ -42,7 +46,8 @@ class Outcome:
     """What happened to one submitted entry.
 
     ``diagnostics`` point into ``entry`` (line 1 is the entry's first line);
-    ``message`` holds an error that has no recipe position.
+    ``message`` holds an error that has no recipe position, or, for a ``declined`` entry (a
+    training the consent callback refused: nothing ran), what it would have trained.
     """
 
     status: Status
@@ -210,17 +215,20 @@ class ReplSession:
             self.executor.stop()
 
     # -- entries ------------------------------------------------------------------------
-    def submit(self, entry: str) -> Outcome:
-        """Check the entry against the session and run it; accept it only when it all ran."""
+    def submit(self, entry: str, consent: Consent | None = None) -> Outcome:
+        """Check the entry against the session and run it; accept it only when it all ran. ``consent``:
+        asked, on the plan compiled for the run, before the entry starts a long mapper training (the
+        REPL asks at the prompt, the notebook answers with its ``train=``); an entry it refuses is
+        ``declined`` and nothing runs. None: train without asking."""
         entry = "\n".join(line.rstrip() for line in entry.strip("\n").split("\n"))
         if not entry.strip():
             return Outcome("empty", entry)
-        outcome = self._run_entry(entry)
+        outcome = self._run_entry(entry, consent)
         if outcome.accepted:
             self.redo_stack.clear()
         return outcome
 
-    def _run_entry(self, entry: str) -> Outcome:
+    def _run_entry(self, entry: str, consent: Consent | None = None) -> Outcome:
         offset = self.text.count("\n")
         candidate = self.text + entry + "\n"
         plan, diagnostics = self.compile(candidate)
@@ -228,6 +236,9 @@ class ReplSession:
         relocated = [relocate(d, offset, entry, self.text) for d in fresh]
         if plan is None:
             return Outcome("invalid", entry, relocated)
+        refused = self._training_refused(entry, plan, consent)
+        if refused is not None:
+            return Outcome("declined", entry, relocated, message=refused.describe())
         try:
             report = self._execute(plan, candidate, offset)
         except KeyboardInterrupt:
@@ -239,6 +250,19 @@ class ReplSession:
         self._diagnostics = diagnostics
         self.on_change()
         return Outcome("ok", entry, relocated, report=report)
+
+    def _training_refused(self, entry: str, plan: dict, consent: Consent | None) -> TrainingNeeds | None:
+        """The trainings ``plan`` would start when they need consent and ``consent`` refuses them, else None
+        (only entries that mention an engine that trains are explained: ``training_gate.might_train``)."""
+        if consent is None or not might_train(entry):
+            return None
+        try:
+            needs = trainings_of_run(self.executor_for(plan), plan, self.base_dir)
+        except Exception:  # no estimate never stops an entry; a step that cannot run says why when it runs
+            return None
+        if not needs_consent(needs) or consent(needs):
+            return None
+        return needs
 
     def _failure(self, exc: Exception, entry: str, offset: int, diagnostics: list[Diagnostic]) -> Outcome:
         from styleclip_runtime.execution.errors import Interrupted, StepError
@@ -381,7 +405,8 @@ class ReplSession:
         from styleclip_runtime.execution.state import render
 
         models = self.executor.models
-        pixels = to_uint8(render(models.generator, items, models.device))
+        pixels = to_uint8(render(models.generator, items, models.device,  # the path `save` renders on
+                                 path=getattr(models, "synthesis_path", "fast")))
         if len(items) == 1:
             return pixels[0]
         position = {id(item): i for i, item in enumerate(items)}

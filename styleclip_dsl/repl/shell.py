@@ -73,9 +73,8 @@ class Shell:
             return Handled("quit", True)
         if stripped.startswith(":"):
             return Handled("command", self.commands.run(stripped))
-        if not self.commands.confirm_training(text):  # a long mapper training starts only when agreed to
-            return Handled("entry", False, Outcome("failed", text, message="mapper training not confirmed"))
-        outcome = self.run_action(lambda: self.session.submit(text))
+        # a long mapper training starts only when agreed to (asked on the plan the entry runs)
+        outcome = self.run_action(lambda: self.session.submit(text, consent=self.commands.confirm_training))
         return Handled("entry", outcome.accepted, outcome)
 
     def run_action(self, action: Callable[[], Outcome]) -> Outcome:
@@ -84,11 +83,13 @@ class Shell:
         try:
             with InterruptGuard(self.session.request_stop), printer:
                 self.session.event_sink = printer.handle
+                self.commands.pause_progress = printer.pause
                 outcome = action()
         except KeyboardInterrupt:
             outcome = Outcome("interrupted")
         finally:
             self.session.event_sink = lambda event: None
+            self.commands.pause_progress = lambda: None
         render_outcome(outcome, self.console, self.err)
         return outcome
 
@@ -115,6 +116,12 @@ class _LazyPrinter:
             self.printer = self.make()
             self.printer.__enter__()
         self.printer.handle(event)
+
+    def pause(self) -> None:
+        """End the progress display (before a question at the prompt); the next event starts a new one."""
+        if self.printer is not None:
+            self.printer.__exit__(None, None, None)
+            self.printer = None
 
     def __enter__(self) -> "_LazyPrinter":
         return self

@@ -201,7 +201,7 @@ def piped(shell: Shell, lines: Iterable[str | bytes]) -> int:
         assert outcome is not None
         if outcome.status == "invalid":
             return EXIT_INVALID
-        if outcome.status == "failed":
+        if outcome.status in ("failed", "declined"):  # declined: a long training piped input cannot agree to
             return EXIT_RUNTIME
         if outcome.status == "interrupted":
             return EXIT_INTERRUPTED

@@ -59,3 +59,31 @@ def test_quickstart_notebook_runs_in_a_jupyter_kernel(tmp_path) -> None:
     assert "unknown parameter 'alpah'" in error and "did you mean 'alpha'?" in error
     assert "this would train a mapper for 'smiel'" in training and "train=True" in training
     assert "global 'smile' alpha=0..4 count 5" in str(cells["print(s.recipe)"]["stream"])
+
+
+def test_train_is_the_consent_the_session_asks_on_the_plan_it_runs(tmp_path, monkeypatch) -> None:
+    """`run(..., train=False)` refuses a long training with TrainingRequired and keeps nothing; the check
+    explains the plan the entry runs, compiled once per run() call; `train=True` starts it."""
+    from types import SimpleNamespace
+
+    import styleclip_dsl as sc
+
+    from .repl.fakes import FakeFactory
+
+    s = sc.Session(out_dir=tmp_path, base_dir=tmp_path, echo=None)
+    s._session.executor_factory = FakeFactory()
+    s.run("generate seed=1")
+    need = SimpleNamespace(kind="mapper", what="'smiel' (300 training steps)", status="train", seconds=None)
+    explained: list[dict] = []
+    s._session.executor.explain = lambda plan, base: explained.append(plan) or SimpleNamespace(needs=[need],
+                                                                                                device="cpu")
+    compiled: list[str] = []
+    real = s._session.compile
+    monkeypatch.setattr(s._session, "compile", lambda text: compiled.append(text) or real(text))
+    with pytest.raises(sc.TrainingRequired, match="no time estimate on cpu.*train=True"):
+        s.run("mapper 'smiel'")
+    assert len(compiled) == 1 and len(explained) == 1 and s._session.entries == ["generate seed=1"]
+    compiled.clear()
+    result = s.run("mapper 'smiel'", train=True)  # consent given: not even explained
+    assert len(compiled) == 1 and len(explained) == 1 and s._session.entries[-1] == "mapper 'smiel'"
+    assert result.subject is not None

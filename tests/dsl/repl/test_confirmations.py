@@ -40,13 +40,20 @@ def test_save_asks_before_replacing_a_file(tmp_path) -> None:
     assert shell.handle(":save new.sc").ok  # a new file needs no question
 
 
+def _explains(executor, *needs) -> list[dict]:
+    """Make the fake executor explain every plan as needing ``needs``; returns the plans it was asked about."""
+    asked: list[dict] = []
+    executor.explain = lambda plan, base: asked.append(plan) or SimpleNamespace(needs=list(needs), device="cpu")
+    return asked
+
+
 def test_a_long_training_needs_a_yes(tmp_path) -> None:
     shell, console = make_shell(tmp_path)
     assert shell.handle("generate seed=1").ok
     need = SimpleNamespace(kind="mapper", what="'smiel' (300 training steps)", status="train", seconds=99.0)
-    shell.session.explain = lambda entry=None: (SimpleNamespace(needs=[need], device="cpu"), {})
+    _explains(shell.session.executor, need)
     handled = shell.handle("mapper 'smiel'")
-    assert not handled.ok and shell.session.entries == ["generate seed=1"]
+    assert not handled.ok and handled.outcome.status == "declined" and shell.session.entries == ["generate seed=1"]
     text = console.export_text()
     assert "this would train a mapper for 'smiel' (300 training steps), about 99 s on cpu" in text
     assert "not started" in text
@@ -54,8 +61,27 @@ def test_a_long_training_needs_a_yes(tmp_path) -> None:
     assert shell.handle("mapper 'smiel'").ok and shell.session.entries[-1] == "mapper 'smiel'"
     quick = SimpleNamespace(kind="mapper", what="'x' (3 training steps)", status="train", seconds=0.5)
     shell.commands.ask = None
-    shell.session.explain = lambda entry=None: (SimpleNamespace(needs=[quick], device="cpu"), {})
+    _explains(shell.session.executor, quick)
     assert shell.handle("mapper 'x'").ok  # a short training starts without a question
+
+
+def test_the_training_question_is_asked_on_the_plan_the_entry_runs(tmp_path, monkeypatch) -> None:
+    """One compile per submitted line: the consent check explains the plan the entry then runs,
+    instead of compiling (and explaining) the session text a second time."""
+    shell, _ = make_shell(tmp_path)
+    assert shell.handle("generate seed=1").ok
+    need = SimpleNamespace(kind="mapper", what="'smiel' (300 training steps)", status="train", seconds=99.0)
+    explained = _explains(shell.session.executor, need)
+    compiled: list[str] = []
+    real = shell.session.compile
+    monkeypatch.setattr(shell.session, "compile", lambda text: compiled.append(text) or real(text))
+    shell.commands.ask = lambda question: True
+    assert shell.handle("mapper 'smiel'").ok
+    assert len(compiled) == 1 and len(explained) == 1
+    assert explained[0] == shell.session.plan  # the plan that ran is the one explained
+    compiled.clear()
+    assert shell.handle("global 'smile'").ok  # no engine that trains: nothing explained
+    assert len(compiled) == 1 and len(explained) == 1
 
 
 def test_preview_folder_is_removed_at_exit() -> None:

@@ -65,7 +65,7 @@ def test_a_bug_in_the_session_is_an_internal_error_not_a_crash(tmp_path, monkeyp
     shell, screen = make_shell(tmp_path)
     assert shell.handle("generate seed=1").ok
 
-    def broken(entry: str):
+    def broken(entry: str, consent=None):
         raise ZeroDivisionError("a bug [/]")
 
     monkeypatch.setattr(shell.session, "submit", broken)
