@@ -35,7 +35,7 @@ from .naming import (
     GENERATE_DEFAULT_NAME, ITEM_IDENTITY_LABELS, ITEM_LABELS, is_glob, placeholders,
     subject_name_for_path, unbalanced_brace,
 )
-from .save_paths import path_problem
+from .save_paths import GOLDEN_HINT, golden_path_problem, path_problem
 from .scope import Scope, Subject
 from .spans import Span
 from .suggest import did_you_mean
@@ -531,6 +531,8 @@ class Checker:
             self.sink.error("E-empty-text", f"{metric}(): {arg_name} is empty", arg.span)
         elif arg_name == "family":
             self.family_args.append(arg)
+        elif metric == "golden" and golden_path_problem(arg.value) is not None:  # --update-golden writes it
+            self.sink.error("E-golden-path", golden_path_problem(arg.value), arg.span, GOLDEN_HINT)
 
 
 def missing_output_warning(recipe: ast.Recipe | None, source_name: str) -> Diagnostic | None:

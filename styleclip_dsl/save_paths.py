@@ -7,6 +7,10 @@ One module for the front end and the runtime (torch-free, lark-free), so that
   slug (``'curly hair'`` -> ``curly_hair``) that is never ``.`` or ``..``.
 - ``path_problem`` says why a template (or a filled path) may not be written:
   absolute paths and ``..`` components leave the output folder.
+- ``golden_path_problem`` / ``golden_link_problem`` say why a ``golden('...')``
+  path may not be used: golden images are read, and with ``--update-golden``
+  written, inside the recipe's folder; an absolute path, ``..``, or a
+  symbolic link on the way (once the folder is known) leaves it.
 - ``plan_output_diagnostics`` finds, in a compiled plan, the saves and exports
   that would write one file twice (different steps whose filled paths agree,
   e.g. ``{text}`` values that slug alike), and the saves that write into a
@@ -19,7 +23,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 from .diagnostics import Diagnostic
 from .naming import is_glob
@@ -76,6 +80,40 @@ def path_problem(path: str) -> str | None:
     if ".." in PurePosixPath(text).parts:
         return f"'{path}' climbs out with '..'; outputs are written inside the output folder (--out)"
     return None
+
+
+GOLDEN_HINT = "keep golden images in the recipe's folder, e.g. golden('golden/{name}.png')"
+
+
+def golden_path_problem(path: str) -> str | None:
+    """Why ``golden(path)`` leaves the recipe's folder as written (absolute, or ``..``), or None."""
+    text = path.replace("\\", "/")
+    if text.startswith(("/", "~")) or _WINDOWS_DRIVE.match(text):
+        return f"golden image '{path}' is an absolute path; golden images are read and written in the recipe's folder"
+    if ".." in PurePosixPath(text).parts:
+        return f"golden image '{path}' climbs out of the recipe's folder with '..'"
+    return None
+
+
+def golden_link_problem(path: str, recipe_dir: Path) -> str | None:
+    """Why ``golden(path)`` (or a filled golden path), relative to ``recipe_dir``, resolves outside it
+    through a symbolic link (``--update-golden`` would write there), or None. Placeholders are not
+    known yet: the folders before the first one are resolved (the runtime checks each filled path)."""
+    problem = golden_path_problem(path)
+    if problem is not None:
+        return problem
+    parts = PurePosixPath(path.replace("\\", "/")).parts
+    fixed: list[str] = []
+    for part in parts:
+        if _PLACEHOLDER.search(part) or "\x00" in part:
+            break
+        fixed.append(part)
+    root = Path(recipe_dir).resolve()
+    target = root.joinpath(*fixed).resolve()
+    if target == root or target.is_relative_to(root):
+        return None
+    return (f"golden image '{path}' resolves to {target}, outside the recipe's folder {root} "
+            "(through a symbolic link)")
 
 
 # ---------------------------------------------------------------------------

@@ -19,6 +19,7 @@ import torch
 from styleclip_dsl.events import Event, EventSink
 from styleclip_dsl.executor_api import ExecutorStats
 from styleclip_dsl.naming import ITEM_LABEL_KEYS
+from styleclip_dsl.save_paths import GOLDEN_HINT
 from styleclip_dsl.plan import EditStep, ExpectStep, ExportStep, Plan, SaveStep, SourceStep, Step, as_plan
 
 from . import edits, expect_metrics as metrics, sources
@@ -399,6 +400,11 @@ class Executor:
         labels = [self._labels(it) for it in items]
         if metric == "golden" and update_golden:
             paths = metrics.golden_paths(str(args[0]), labels, base_dir)
+            root = Path(base_dir).resolve()
+            for golden in paths:  # `check` refuses these too; a link made since, or a filled path, stops here
+                if not golden.resolve().is_relative_to(root):
+                    raise StepError(f"golden image {golden} resolves to {golden.resolve()}, outside the recipe's "
+                                    f"folder {root}; nothing was written", step, GOLDEN_HINT)
             metrics.write_golden(paths, u8)
             for golden in paths:
                 self._notify(f"updated golden image {golden}")

@@ -7,14 +7,16 @@ did-you-mean hints.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from ..api import check as check_text
-from ..checker import missing_output_warning
-from ..diagnostics import render_diagnostics, sort_diagnostics
+from ..diagnostics import render_diagnostics
 from ..exit_codes import EXIT_INVALID, EXIT_OK
+from ..file_checks import file_diagnostics
 from ..model_names import ModelNames
 from .recipe_input import RecipeDecodeError, read_recipe_text
 
@@ -41,9 +43,8 @@ def check(
             failed = True
             continue
         recipe, diagnostics = check_text(text, source_name, names)
-        nothing_saved = None if any(d.is_error for d in diagnostics) else missing_output_warning(recipe, source_name)
-        if nothing_saved is not None:  # only for a recipe that would run
-            diagnostics = sort_diagnostics(diagnostics + [nothing_saved])
+        folder = Path.cwd() if file == "-" else Path(file).resolve().parent
+        diagnostics = file_diagnostics(text, source_name, diagnostics, folder, recipe)  # W-no-output, golden links
         render_diagnostics(diagnostics, text, err)
         errors = sum(d.is_error for d in diagnostics)
         warnings = len(diagnostics) - errors

@@ -73,12 +73,9 @@ def execute(text: str, source_name: str, base: Path, *, sets: dict[str, str], ou
     from ..model_names import ModelNames
 
     plan, diags = compile_recipe(text, source_name, sets, names=ModelNames.discover(forced=model_file))
-    if plan is not None:
-        from ..api import parse
-        from ..checker import missing_output_warning
+    from ..file_checks import file_diagnostics
 
-        nothing_saved = missing_output_warning(parse(text, source_name)[0], source_name)
-        diags = diags + ([nothing_saved] if nothing_saved is not None else [])
+    diags = file_diagnostics(text, source_name, diags, base)  # as `check`: W-no-output, golden links
     errors = [d for d in diags if d.severity == "error"]
     if diags:
         render_diagnostics(diags, text, err)

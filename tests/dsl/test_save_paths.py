@@ -50,3 +50,40 @@ def test_a_save_that_may_be_an_input_is_a_warning() -> None:
     assert codes("invert photos/ada.png\nglobal 'x'\nsave photos/{name}.png\n") == [("W-output-is-input", 3)]
     assert codes("invert photos/*.png\nglobal 'x'\nsave photos/{name}_x.png\n") == [("W-output-is-input", 3)]
     assert codes("invert photos/*.png\nglobal 'x'\nsave out/{name}.png\n") == []
+
+
+def test_golden_paths_that_leave_the_recipe_folder_are_errors() -> None:
+    """`test --update-golden` writes golden images: one written as '../x.png' or an absolute path would
+    land outside the recipe's folder, so the checker refuses it where it is written."""
+    _, diagnostics = check("generate seed=1\nexpect golden('../x.png') < 0.1\nexpect golden('/tmp/g.png') < 0.1\n"
+                           "expect golden('golden/{name}.png') < 0.1\n", "t.sc")
+    assert [(d.code, d.span.line, d.span.column) for d in diagnostics] == [
+        ("E-golden-path", 2, 15), ("E-golden-path", 3, 15)]
+    assert "'..'" in diagnostics[0].message and "absolute" in diagnostics[1].message
+
+
+def test_a_golden_path_through_a_symlink_out_of_the_folder_is_refused_before_running(tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from styleclip_dsl.cli import app
+    from styleclip_dsl.file_checks import file_diagnostics
+
+    recipe_dir, elsewhere = tmp_path / "recipes", tmp_path / "elsewhere"
+    recipe_dir.mkdir()
+    elsewhere.mkdir()
+    (recipe_dir / "golden").symlink_to(elsewhere, target_is_directory=True)
+    (recipe_dir / "one.png").symlink_to(elsewhere / "one.png")
+    (recipe_dir / "inside").mkdir()
+    text = ("generate seed=1\nexpect golden('golden/{name}.png') < 0.1\nexpect golden('one.png') < 0.1\n"
+            "expect golden('inside/{name}.png') < 0.1\n")
+    _, language = check(text, "t.sc")
+    assert language == []  # as written, the paths are fine: only the folder's links say otherwise
+    found = file_diagnostics(text, "t.sc", language, recipe_dir)
+    assert [(d.code, d.span.line, d.span.column) for d in found] == [("E-golden-path", 2, 15), ("E-golden-path", 3, 15)]
+    assert str(elsewhere.resolve()) in found[0].message
+    (recipe_dir / "t.sc").write_text(text)
+    result = CliRunner().invoke(app, ["test", str(recipe_dir / "t.sc"), "--update-golden"])
+    assert result.exit_code == 2, result.output  # invalid recipe: nothing ran, nothing written
+    assert list(elsewhere.iterdir()) == []
+    result = CliRunner().invoke(app, ["check", str(recipe_dir / "t.sc")])
+    assert result.exit_code == 2 and "t.sc:2:15" in result.output and "outside the recipe's folder" in result.output
