@@ -23,6 +23,8 @@ from ..api import compile_recipe
 from ..defaults import DEFAULT_MODELSET
 from ..diagnostics import render_diagnostics
 from ..exit_codes import ExitCode
+from ..file_checks import file_diagnostics
+from ..model_names import ModelNames
 from .recipe_input import parse_set_options, read_recipe_or_exit
 
 
@@ -201,14 +203,17 @@ def plan(
     err = Console(stderr=True, highlight=False)
     text, source_name = read_recipe_or_exit(file, err)
     sets = parse_set_options(set_)
-    if models and not (models.endswith((".yaml", ".yml")) or "/" in models):
+    model_file = models if models and (models.endswith((".yaml", ".yml")) or "/" in models) else None
+    if models and model_file is None:
         sets = {**sets, "use": models}
-    compiled, diagnostics = compile_recipe(text, source_name, sets)
+    base = Path.cwd() if file == "-" else Path(file).resolve().parent
+    # the diagnostics `check` and `run` show (model-name hints, W-no-output, golden links), on stderr, once
+    compiled, diagnostics = compile_recipe(text, source_name, sets, names=ModelNames.discover(forced=model_file))
+    diagnostics = file_diagnostics(text, source_name, diagnostics, base)
     render_diagnostics(diagnostics, text, err)
-    if compiled is None:
+    if compiled is None or any(d.is_error for d in diagnostics):
         raise typer.Exit(ExitCode.INVALID)
     if explain_costs:
-        base = Path.cwd() if file == "-" else Path(file).resolve().parent
         plan_dict = compiled.to_dict()
         raise typer.Exit(explain(plan_dict, base, models, device, as_json, err, text, memory))
     if as_json:
