@@ -30,9 +30,10 @@ class ExecutorAPI(Protocol):
     models: Any
 
     def run(self, plan: Plan | dict, recipe_text: str, base_dir: Path, out_dir: Path, *,
-            write_manifest: bool = True, incremental: bool = False, rerun: Collection[str] = ()) -> Any:
+            write_manifest: bool = True, incremental: bool = False, rerun: Collection[str] = (),
+            overwrite: bool = False) -> Any:
         """Run the plan (incrementally: only steps whose hash it has not run, plus ``rerun``);
-        returns the run's report."""
+        returns the run's report. ``overwrite``: replace existing files it did not write (never an input)."""
         ...
 
     def stop(self) -> None:

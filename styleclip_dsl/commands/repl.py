@@ -28,6 +28,9 @@ def repl(
                                 help="Replay the newest autosaved session first (sessions are autosaved "
                                      "to <cache>/repl-sessions/ after every line)."),
     resume_from: Optional[Path] = typer.Option(None, "--resume-from", help="Replay this autosaved session first."),
+    overwrite: bool = typer.Option(False, "--overwrite",
+                                   help="Replace existing files that styleclip did not write, as run --overwrite "
+                                        "does (never an input), and let :save replace a file without asking."),
 ) -> None:
     """Try edits line by line on warm models; :save FILE keeps the session as a recipe.
 
@@ -45,7 +48,8 @@ def repl(
     console = Console(highlight=False)
     err = console if interactive else Console(stderr=True, highlight=False)
     env_protocol = pick_protocol(is_terminal=console.is_terminal)
-    session = ReplSession(models=models, device=device, base_dir=Path.cwd(), out_dir=out.resolve())
+    session = ReplSession(models=models, device=device, base_dir=Path.cwd(), out_dir=out.resolve(),
+                          overwrite=overwrite)
     shell = Shell(session, console, err, protocol=preview or env_protocol)  # type: ignore[arg-type]
     saved = None
     if resume or resume_from is not None:

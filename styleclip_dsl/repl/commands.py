@@ -150,7 +150,7 @@ class Commands:
         if not arg:
             raise ReplError("usage: :save FILE [--overwrite]")
         parts = shlex.split(arg)
-        overwrite = "--overwrite" in parts
+        overwrite = "--overwrite" in parts or self.session.overwrite  # `styleclip repl --overwrite`
         parts = [p for p in parts if p != "--overwrite"]
         if not parts or not parts[0].strip():
             raise ReplError("usage: :save FILE [--overwrite]")

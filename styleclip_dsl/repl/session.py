@@ -113,8 +113,10 @@ class ReplSession:
 
     def __init__(self, executor_factory: ExecutorFactory = default_executor_factory, *, models: str | None = None,
                  device: str | None = None, base_dir: Path | None = None, out_dir: Path | None = None,
-                 preview_dir: Path | None = None) -> None:
+                 preview_dir: Path | None = None, overwrite: bool = False) -> None:
         self.executor_factory = executor_factory
+        # replace existing files styleclip did not write (`styleclip repl --overwrite`, as `run --overwrite`)
+        self.overwrite = overwrite
         self.models = models
         self.device = device
         self.base_dir = Path(base_dir or Path.cwd())
@@ -283,7 +285,7 @@ class ReplSession:
         rerun = {step["hash"] for step in plan["steps"]
                  if step["kind"] in _EFFECT_KINDS and step["span"]["line"] > offset}
         return executor.run(plan, text, self.base_dir, self.out_dir, write_manifest=False, incremental=True,
-                            rerun=rerun)
+                            rerun=rerun, overwrite=self.overwrite)
 
     def undo(self) -> str:
         """Drop the last accepted entry (its results stay in memory, so redo is free)."""
@@ -356,7 +358,7 @@ class ReplSession:
         sink, self.event_sink = self.event_sink, (lambda event: None)
         try:
             report = executor.run(writes, text, self.base_dir, self.out_dir, write_manifest=False,
-                                  incremental=False)
+                                  incremental=False, overwrite=self.overwrite)
         finally:
             self.event_sink = sink
         return list(report.outputs)

@@ -94,6 +94,7 @@ class FakeExecutor:
         self._done: set[str] = set()
         self.stops = 0              # calls of stop(), for tests
         self.runs: list[dict] = []  # what each run ran, for tests
+        self.written: set[Path] = set()  # files its saves wrote: others are replaced only with overwrite
 
     def stop(self) -> None:
         self.stops += 1
@@ -108,10 +109,10 @@ class FakeExecutor:
         raise NotImplementedError("the fake has no model set to explain with: tests replace Session.explain")
 
     def run(self, plan: dict, recipe_text: str, base_dir: Path, out_dir: Path, update_golden: bool = False,
-            write_manifest: bool = True, incremental: bool = False, rerun=()) -> FakeReport:
+            write_manifest: bool = True, incremental: bool = False, rerun=(), overwrite: bool = False) -> FakeReport:
         report = FakeReport()
         ran: list[str] = []
-        self.runs.append({"ran": ran, "text": recipe_text, "incremental": incremental})
+        self.runs.append({"ran": ran, "text": recipe_text, "incremental": incremental, "overwrite": overwrite})
         by_id = {s["id"]: s for s in plan["steps"]}
         for step in plan["steps"]:
             if incremental and step["hash"] in self._done and step["hash"] not in rerun:
@@ -135,6 +136,9 @@ class FakeExecutor:
                 self._memo[step["hash"]] = [it.derive(wplus=it.wplus + alpha / 10.0) for it in inputs]
             elif kind == "save":
                 path = out_dir / step["path"]
+                if path.exists() and path not in self.written and not overwrite:  # as outputs.OutputGuard
+                    raise StepError(f"{path} exists and styleclip did not write it", step, hint="--overwrite")
+                self.written.add(path)
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text(recipe_text)
                 report.outputs.append(path)
