@@ -15,6 +15,7 @@ from rich.console import Console
 
 from ..defaults import DEFAULT_MODELSET
 from ..exit_codes import EXIT_EXPECT, EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, EXIT_RUNTIME
+from .ray_option import RAY_HELP, RayCommand
 from .recipe_input import parse_set_options, read_recipe_or_exit
 
 
@@ -179,10 +180,9 @@ def run(
                                         "or the recipe)."),
     train: bool = typer.Option(False, "--train", help="Start a mapper training that the run needs (without it, "
                                                        "a run that would train for long says so and stops)."),
-    ray: Optional[str] = typer.Option(None, "--ray", metavar="ADDRESS",
-                                      help="Run the subjects in batches on Ray actors (pip extra \\[cluster]): "
-                                           "'local', a Ray started for this run; 'auto', a running cluster; or "
-                                           "ray://HOST:PORT. Outputs are the same bytes (docs/cluster.md)."),
+    ray: Optional[str] = typer.Option(None, "--ray", metavar="[ADDRESS]",
+                                      help="Run the subjects in batches on Ray actors (pip extra \\[cluster]). "
+                                           + RAY_HELP + ". Outputs are the same bytes (docs/cluster.md)."),
 ) -> None:
     """Run a recipe: invert/generate subjects, apply the edits, write images and run.json.
 
@@ -203,4 +203,4 @@ def run(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("run")(run)
+    app.command("run", cls=RayCommand)(run)  # a bare --ray is --ray local

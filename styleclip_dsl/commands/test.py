@@ -25,6 +25,7 @@ from rich.markup import escape
 from .ci_reports import STATUS_STYLE, failure_text, summary_line, summary_table, write_json, write_junit
 from .ci_results import (ERROR, EXIT_NOTHING_FOUND, INVALID, STATUS_FOR_EXIT, RecipeResult, discover, display_path,
                          expectations_from_report, overall_exit)
+from .ray_option import RAY_HELP, RayCommand
 from .recipe_input import RecipeDecodeError, decode_recipe, parse_set_options
 from .run import EXIT_INTERRUPTED, EXIT_RUNTIME, execute
 
@@ -96,9 +97,9 @@ def test(
     no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the result cache."),
     train: bool = typer.Option(False, "--train", help="Start mapper trainings the recipes need (without it, "
                                                        "a recipe that would train for long is an error)."),
-    ray: Optional[str] = typer.Option(None, "--ray", metavar="ADDRESS",
-                                      help="Run the recipes in parallel as Ray tasks (pip extra \\[cluster]): "
-                                           "'local', 'auto' or ray://HOST:PORT; one report (docs/cluster.md)."),
+    ray: Optional[str] = typer.Option(None, "--ray", metavar="[ADDRESS]",
+                                      help="Run the recipes in parallel as Ray tasks (pip extra \\[cluster]), "
+                                           "one report (docs/cluster.md). " + RAY_HELP + "."),
 ) -> None:
     """Run recipes as tests: evaluate every `expect`, print a summary, write JUnit/JSON reports.
 
@@ -187,4 +188,4 @@ def _write_reports(results: list[RecipeResult], junit: Path | None, json_file: P
 
 
 def register(app: typer.Typer) -> None:
-    app.command("test")(test)
+    app.command("test", cls=RayCommand)(test)  # a bare --ray is --ray local
