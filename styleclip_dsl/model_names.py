@@ -3,7 +3,8 @@
 ``use toonz`` and ``mapper 'smiel'`` are typos the checker can catch before
 anything runs, if it knows the names: the model sets ``styleclip models
 list`` shows, and each set's mapper prompts (shipped in its YAML, or
-trained with ``styleclip train mapper`` into ``<cache>/models/<set>/mappers/``).
+trained with ``styleclip train mapper`` into ``<cache>/models/<set>/mappers/``, or trained
+on first use by a run and kept in the set's results cache, as recorded there).
 The judge's attribute families come from the set too (its judge config).
 This reads only YAML/JSON files and folder listings (the runtime's torch-free
 registry); the checker gets a ``ModelNames`` from the commands and works
@@ -69,19 +70,24 @@ class ModelNames:
         """Shipped prompts, then those trained by `styleclip train mapper` (as file stems) for the
         set's generator: the runtime looks only in ``mappers/<generator sha256, 16 hex>/``
         (``ModelSet.user_mapper_path``), so when the YAML pins the generator's digest only that
-        folder counts (a mapper trained for an old generator is not used); unpinned, any folder."""
+        folder counts (a mapper trained for an old generator is not used); unpinned, any folder.
+        Then those a run trained on first use, for that generator, still in the results cache."""
         spec = self._spec(modelset)
         if spec is None:
             return None
         prompts = list(spec.mappers)
+        known = {prompt_key(p) for p in prompts}
         trained = Path(spec.cache_dir) / "mappers"
+        generator = spec.generator.file.sha256 if spec.generator is not None else None
         if trained.is_dir():
-            shipped = {prompt_key(p) for p in prompts}
-            generator = spec.generator.file.sha256 if spec.generator is not None else None
             for path in sorted(trained.glob(f"{generator[:16] if generator else '*'}/*.pt")):
-                if prompt_key(path.stem) not in shipped:
+                if prompt_key(path.stem) not in known:
                     prompts.append(path.stem.replace("_", " "))
-                    shipped.add(prompt_key(path.stem))
+                    known.add(prompt_key(path.stem))
+        for prompt in _trained_on_first_use(spec, generator):
+            if prompt_key(prompt) not in known:
+                prompts.append(prompt)
+                known.add(prompt_key(prompt))
         return prompts
 
     def attribute_families(self, modelset: str) -> tuple[str, ...] | None:
@@ -116,6 +122,19 @@ class ModelNames:
         """Whether a run trains a missing mapper itself (``defaults.auto_train_mappers``)."""
         spec = self._spec(modelset)
         return bool(spec is not None and spec.defaults.get("auto_train_mappers", False))
+
+
+def _trained_on_first_use(spec: Any, generator: str | None) -> list[str]:
+    """Prompts of the mappers a run trained on first use (``auto_train_mappers``) for the set's generator
+    (any, when the YAML pins no digest) that are still in its results cache: their records, never the
+    checkpoints (``styleclip_runtime.cache.trained_mappers``)."""
+    try:
+        from styleclip_runtime.cache.trained_mappers import trained_prompts
+        from styleclip_runtime.execution.build_executor import results_cache_dir
+
+        return trained_prompts(results_cache_dir(spec), generator)
+    except Exception:  # the runtime is not installed, or the cache cannot be read: no hint from it
+        return []
 
 
 @functools.lru_cache(maxsize=16)

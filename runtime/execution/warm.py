@@ -16,6 +16,7 @@ import torch
 from .batching import AdaptiveBatch
 from ..cache.result_cache import Cache
 from ..cache.keys import STATS_SEED, direction_key, mapper_key, stats_identity, stats_key
+from ..cache.trained_mappers import record_trained_mapper
 from ..engines import global_directions as gd
 from ..engines import keep as keep_engine
 from ..engines import mapper as mapper_engine
@@ -252,6 +253,8 @@ class WarmModels:
             if should_stop and should_stop():
                 from .errors import Interrupted
                 raise Interrupted()
+            # its prompt, readable without torch: `styleclip check` knows the mapper (cache/trained_mappers.py)
+            record_trained_mapper(self.cache, key, text, fps.get("generator"))
             with tempfile.TemporaryDirectory() as tmp:
                 path = Path(tmp) / "mapper.pt"
                 save_mapper_checkpoint(mapper, path, cfg.as_opts(text))

@@ -72,3 +72,33 @@ def test_models_file_decides_the_set_the_hints_use() -> None:
     assert d.code == "W-new-mapper" and "model set 'ffhq'" in d.message
     # `run --models toon.yaml` runs on toon whatever `use` says: toon has a smile mapper
     assert check(recipe, "r.sc", ModelNames.discover(forced=str(BUILTIN_DIR / "toon.yaml")))[1] == []
+
+
+def test_a_mapper_a_run_trained_on_first_use_is_known_and_offered(tmp_path, monkeypatch) -> None:
+    """A mapper trained by a run (auto_train_mappers) lives in the set's results cache under a hashed key;
+    its record there (cache/trained_mappers.py) names the prompt, so `check` neither warns about it nor
+    fails to offer it, for the set's generator only and while the checkpoint is cached. The fake
+    checkpoint below is never read: only the record is."""
+    from styleclip_runtime.cache.result_cache import Cache
+    from styleclip_runtime.cache.trained_mappers import record_trained_mapper
+    from styleclip_runtime.execution.build_executor import results_cache_dir
+    from styleclip_runtime.modelsets.registry import find_spec
+
+    monkeypatch.setenv("STYLECLIP_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("STYLECLIP_RESULTS_CACHE", raising=False)
+    spec = find_spec("toon")
+    cache = Cache(results_cache_dir(spec))
+    mine, other = "ab" * 32, "cd" * 32
+    record_trained_mapper(cache, mine, "a red nose", spec.generator.file.sha256)
+    cache.put_bytes("mapper", mine, b"not a checkpoint")
+    record_trained_mapper(cache, other, "a blue hat", "0" * 64)  # trained for another generator
+    cache.put_bytes("mapper", other, b"not a checkpoint")
+    names = ModelNames.discover()
+    assert check("generate seed=1\nmapper 'a red nose'\n", "r.sc", names)[1] == []
+    _, [close] = check("generate seed=1\nmapper 'a red nsoe'\n", "r.sc", names)
+    assert close.hint.startswith("did you mean 'a red nose'?")
+    _, [new] = check("generate seed=1\nmapper 'a blue hat'\n", "r.sc", names)
+    assert new.code == "W-new-mapper"
+    (cache.root / Cache._entry_name("mapper", mine)).unlink()  # evicted: a run would train it again
+    _, [evicted] = check("generate seed=1\nmapper 'a red nose'\n", "r.sc", ModelNames.discover())
+    assert evicted.code == "W-new-mapper"

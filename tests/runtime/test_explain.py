@@ -215,6 +215,9 @@ def test_a_run_that_must_train_says_so_first_and_not_once_it_is_cached(env, tmp_
     assert start["estimated_seconds"] == pytest.approx(3 * 20.0 + 2 * 0.1)  # 3 training steps, 2 inversions
     notices = [e["message"] for e in first if e["event"] == "notice"]
     assert notices[0].startswith("this run may take a while (about 60 s on cpu): train mapper 'smile'")
+    from styleclip_runtime.cache.trained_mappers import trained_prompts
+
+    assert trained_prompts(results_cache_dir(ModelSet.load(str(slow)))) == ["smile"]  # what `check` knows
     again = run_events()
     assert next(e for e in again if e["event"] == "run_start")["estimated_seconds"] is None  # all cached
     assert not [e for e in again if e["event"] == "notice"]
