@@ -40,7 +40,7 @@ from .scope import Scope, Subject
 from .spans import Span
 from .suggest import did_you_mean
 from .sweeps import SweepError, expand
-from .values import OUT_OF_RANGE, describe, is_sweep
+from .values import OUT_OF_RANGE, describe, is_sweep, magnitude_problem
 
 LATENT_EXTENSIONS: tuple[str, ...] = (".pt", ".npz")
 LOAD_EXTENSIONS: tuple[str, ...] = (".pt", ".npz", ".npy")
@@ -371,6 +371,10 @@ class Checker:
                     node.span,
                 )
                 return
+            absurd = magnitude_problem(key, value, constraint, spec.default)  # values.py: |x| <= 1e6
+            if absurd is not None:
+                self.sink.error("E-out-of-range", absurd[0] + " (the sweep reaches it)", node.span, absurd[1])
+                return
 
     def _check_scalar(self, key: str, node: ast.Scalar, spec: ParamSpec) -> None:
         if spec.type in NUMERIC_TYPES:
@@ -398,6 +402,10 @@ class Checker:
             self.sink.error(
                 "E-range", f"{key} must be {constraint.describe()}, got {node.value!r}", node.span, hint
             )
+        elif spec.type in NUMERIC_TYPES:  # finite but absurd (alpha=1e300): values.py's generic bound
+            absurd = magnitude_problem(key, node.value, constraint, spec.default)  # type: ignore[arg-type]
+            if absurd is not None:
+                self.sink.error("E-out-of-range", absurd[0], node.span, absurd[1])
 
     # ------------------------------------------------------------ outputs
     def _subject(self, verb: str, span: Span) -> Subject | None:
