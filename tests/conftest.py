@@ -9,9 +9,12 @@ import pytest
 
 @pytest.fixture(autouse=True, scope="session")
 def _private_cache(tmp_path_factory):
-    old = {k: os.environ.get(k) for k in ("STYLECLIP_CACHE", "HF_HUB_OFFLINE")}
+    old = {k: os.environ.get(k) for k in ("STYLECLIP_CACHE", "HF_HUB_OFFLINE", "STYLECLIP_SYNTHESIS_PATH")}
     os.environ["STYLECLIP_CACHE"] = str(tmp_path_factory.mktemp("styleclip-cache"))
     os.environ["HF_HUB_OFFLINE"] = "1"
+    # results render on the reference fast path (byte-stable across machines) unless a test is about
+    # the path choice (runtime/execution/render_path.py; tests/runtime/test_render_path.py)
+    os.environ["STYLECLIP_SYNTHESIS_PATH"] = "fast"
     yield
     for k, v in old.items():
         if v is None:

@@ -77,3 +77,10 @@ def outputs_key(plan: Mapping[str, Any], recipe_text: str, fps: Fingerprints, sp
     mapper files (``mapper_files``) and the package versions (the rendering code's)."""
     return make_key(OUTPUTS_VERSION, dict(plan), recipe_text, dict(fps), spec_sha256, dict(inputs),
                     list(mapper_files), dict(versions))
+
+
+def with_synthesis_path(outputs: str, synthesis_path: str) -> str:
+    """The key of a run's outputs (``outputs_key``) rendered on ``synthesis_path``
+    (``execution/render_path.py``): the fused paths make other bytes, so each has its own entry;
+    ``fast``, the path every run took before the choice existed, keeps the key unchanged."""
+    return outputs if synthesis_path == "fast" else make_key(OUTPUTS_VERSION, outputs, synthesis_path)

@@ -26,12 +26,14 @@ from styleclip_dsl.events import EventSink
 from styleclip_dsl.plan import as_plan
 
 from .result_cache import Cache, atomic_write_bytes
-from .keys import outputs_key
+from .keys import outputs_key, with_synthesis_path
 from ..execution.errors import StepError
 from ..io.image_input import expand_paths
 from ..execution.manifest import installed_versions
 from ..modelsets import registry, verified
 from ..execution.report import ExpectResult, RunReport, describe
+from ..execution import render_path
+from ..execution.render_path import RenderPath
 
 KIND = "outputs"
 STEP_KINDS = frozenset({"source", "edit", "save", "export", "expect"})
@@ -185,6 +187,7 @@ class _Models:
     cache: Cache
     device: str = "none"
 
+    render_path: RenderPath | None = None  # the synthesis path the served outputs were rendered on
     def fingerprints(self) -> dict[str, str]:
         return self.fps
 
@@ -220,9 +223,14 @@ def replay(plan: dict, recipe_text: str, base_dir: Path, out_dir: Path, modelset
     fps = spec_fingerprints(spec, env)
     inputs = source_inputs(plan, Path(base_dir)) if replayable(plan) else None
     key = run_key(plan, recipe_text, base_dir, spec, fps, env, inputs) if inputs is not None else None
-    missed = Replay(None, key)
+    missed = Replay(None, key)  # the computed run adds its own synthesis path to the key
+    try:  # the path the computed run would render on; None: it measures first, so nothing to serve
+        synthesis = render_path.resolve(registry.cache_root(env), fps.get("generator", ""), env)
+    except ValueError:  # a bad $STYLECLIP_SYNTHESIS_PATH: the computed run says so
+        synthesis = None
+    lookup = with_synthesis_path(key, synthesis.path) if key is not None and synthesis is not None else None
     # The one read path (Cache.get): a record that does not decode is dropped, and the run computes.
-    decoded = cache.get(KIND, key, _decode_record, count_miss=False) if key is not None else None
+    decoded = cache.get(KIND, lookup, _decode_record, count_miss=False) if lookup is not None else None
     if decoded is None:
         return missed
     record, expectations = decoded
@@ -264,8 +272,9 @@ def replay(plan: dict, recipe_text: str, base_dir: Path, out_dir: Path, modelset
         report.timings.append(timing)
         events({"event": "step_end", **timing})
     report.seconds = time.perf_counter() - start
-    report.manifest = write_manifest(plan, recipe_text, _Models(spec.name, fps, cache), report, out_dir, base_dir,
-                                     device={"name": "none", "served_from": f"{KIND} cache entry {key}"})
+    report.manifest = write_manifest(plan, recipe_text, _Models(spec.name, fps, cache, render_path=synthesis), report,
+                                     out_dir, base_dir,
+                                     device={"name": "none", "served_from": f"{KIND} cache entry {lookup}"})
     events({"event": "run_end", "seconds": round(report.seconds, 3), "outputs": [str(p) for p in report.outputs],
             "expectations_failed": len(report.failed_expectations), "expectations": len(report.expectations),
             "replayed": True})

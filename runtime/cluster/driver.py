@@ -24,6 +24,7 @@ from styleclip_dsl.plan import EditStep, SourceStep
 
 from ..execution import sources
 from ..execution.errors import StepError
+from ..execution.render_path import ENV as SYNTHESIS_ENV
 from ..execution.executor import EventSink, Executor
 from ..execution.report import RunReport
 from .batches import DEFAULT_BATCH, Batch, split_plan
@@ -116,7 +117,7 @@ class ClusterRun:
         started = connect(self.options)
         try:
             batches = split_plan(plan, base_dir, self.options.batch_size)
-            self._start_actors(len(batches), modelset, device, no_cache)
+            self._start_actors(len(batches), modelset, device, no_cache, executor.models.synthesis_path)
             results = self._run_batches(batches, plan, recipe_text, base_dir, events)
         finally:
             for actor in self.actors.values():
@@ -132,7 +133,8 @@ class ClusterRun:
                 setattr(stats, what, getattr(stats, what) + n)
         return driver.run(plan, recipe_text, base_dir, out_dir, **run_args)
 
-    def _start_actors(self, batches: int, modelset: str, device: str | None, no_cache: bool) -> None:
+    def _start_actors(self, batches: int, modelset: str, device: str | None, no_cache: bool,
+                      synthesis_path: str = "fast") -> None:
         import ray
 
         gpus = self.options.num_gpus
@@ -141,6 +143,7 @@ class ClusterRun:
         count = self.options.workers or _default_workers(gpus, self.options.num_cpus)
         count = max(1, min(count, batches))
         env = {k: os.environ[k] for k in FORWARDED_ENV if k in os.environ}
+        env[SYNTHESIS_ENV] = synthesis_path  # the workers render on the driver's path: the same bytes
         remote = ray.remote(BatchWorker).options(num_cpus=self.options.num_cpus, num_gpus=gpus,
                                                  max_restarts=self.options.retries,
                                                  max_task_retries=self.options.retries)

@@ -106,7 +106,8 @@ class BatchWorker:
         result.items = {sid: _portable(executor.memo[h]) for sid, h in hash_of.items()}
         for sid in batch.rendered:
             if sid in result.items:
-                result.images[sid] = render(self.models.generator, executor.memo[hash_of[sid]], self.models.device)
+                result.images[sid] = render(self.models.generator, executor.memo[hash_of[sid]], self.models.device,
+                                             path=self.models.synthesis_path)  # the driver's (pinned in env)
         result.infos = {t["id"]: {k: v for k, v in t.items() if k not in ("id", "kind", "line", "seconds")}
                         for t in report.timings}
         after = dataclasses.asdict(self.models.cache.stats)

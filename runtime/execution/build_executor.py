@@ -39,6 +39,9 @@ def results_cache_dir(modelset) -> Path:
 
 def open_executor(modelset_name: str = DEFAULT_MODELSET, device: str | None = None, events: "EventSink" = lambda e: None,
                   no_cache: bool = False, notify: Callable[[str], None] | None = None) -> "Executor":
+    """The executor of ``modelset_name`` on ``device``. Its results render on the synthesis path
+    ``$STYLECLIP_SYNTHESIS_PATH`` names (default ``measure``: this machine's fastest for the generator,
+    measured once and stored; ``render_path.py``); a value that is not a path is a ValueError."""
     import torch
 
     from ..cache.result_cache import Cache
@@ -46,6 +49,9 @@ def open_executor(modelset_name: str = DEFAULT_MODELSET, device: str | None = No
     from ..models.modelset import ModelSet
     from .warm import WarmModels
 
+    from .render_path import setting
+
+    synthesis = setting()  # $STYLECLIP_SYNTHESIS_PATH, checked before anything loads
     dev = pick_device(device)
     torch.use_deterministic_algorithms(True, warn_only=True)
     ms = ModelSet.load(modelset_name)
@@ -54,5 +60,5 @@ def open_executor(modelset_name: str = DEFAULT_MODELSET, device: str | None = No
     sink = notify or (lambda m: events({"event": "notice", "message": m}))
     root = results_cache_dir(ms)
     cache = Cache(root, enabled=not no_cache, warn=lambda m: events({"event": "warning", "message": m}))
-    models = WarmModels(ms, cache, dev, notify=sink)
+    models = WarmModels(ms, cache, dev, notify=sink, synthesis_setting=synthesis)
     return Executor(models, events)

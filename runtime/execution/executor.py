@@ -169,9 +169,10 @@ class Executor:
             else:
                 report.manifest = _write(data, recipe_text, self.models, report, out_dir, base_dir)
         if outputs_key is not None:
+            from ..cache.keys import with_synthesis_path
             from ..cache.output_cache import record_run
 
-            record_run(self.models.cache, outputs_key, out_dir, report)
+            record_run(self.models.cache, with_synthesis_path(outputs_key, self._path()), out_dir, report)
         self.events({"event": "run_end", "seconds": round(report.seconds, 3),
                      "outputs": [str(p) for p in report.outputs],
                      "expectations_failed": len(report.failed_expectations),
@@ -286,8 +287,13 @@ class Executor:
 
     def _images(self, items: list[Item], key: str) -> torch.Tensor:
         if key not in self.images:
-            self.images[key] = render(self.models.generator, items, self.models.device)
+            self.images[key] = render(self.models.generator, items, self.models.device, path=self._path())
         return self.images[key]
+
+    def _path(self) -> str:
+        """The synthesis path of the results' renders (``WarmModels.synthesis_path``; ``fast`` for
+        models without one)."""
+        return getattr(self.models, "synthesis_path", "fast")
 
     def _sources_of(self, items: list[Item]) -> list[Item]:
         return [it.root for it in items]
@@ -314,7 +320,7 @@ class Executor:
         groups = group_by_source(items)
         if mode == "grid":
             src_items = [g[0].root for g in groups]
-            src_px = to_uint8(render(self.models.generator, src_items, self.models.device))
+            src_px = to_uint8(render(self.models.generator, src_items, self.models.device, path=self._path()))
             rows, row_labels = [], []
             pos = {id(it): i for i, it in enumerate(items)}
             photos = [photo_cell(g[0].root.photo, spx) for g, spx in zip(groups, src_px)]  # inverted: the input
@@ -393,7 +399,8 @@ class Executor:
     def _expect(self, step: ExpectStep, items: list[Item], base_dir: Path, update_golden: bool,
                 render_key: str) -> ExpectResult:
         images = self._images(items, render_key)
-        sources_img = render(self.models.generator, self._sources_of(items), self.models.device)
+        sources_img = render(self.models.generator, self._sources_of(items), self.models.device,
+                             path=self._path())
         line = step.span.line
         metric, args, kwargs = step.metric, list(step.args), dict(step.kwargs)
         u8 = list(to_uint8(images))

@@ -68,6 +68,13 @@ def device_record(device) -> dict:
             "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}
 
 
+def synthesis_record(models) -> dict | None:
+    """The synthesis path the run's images were rendered on and how it was chosen
+    (``render_path.RenderPath.record``); None for models without one."""
+    path = getattr(models, "render_path", None)
+    return path.record() if path is not None else None
+
+
 def manifest_dir(outputs: list[Path], out_dir: Path) -> Path:
     if not outputs:
         return out_dir
@@ -90,6 +97,7 @@ def build_manifest(plan: dict, recipe_text: str, models, report, base_dir: Path 
         "models": models.fingerprints(),
         "versions": package_versions(),
         "device": device if device is not None else device_record(models.device),
+        "synthesis": synthesis_record(models),
         "seed": int(plan.get("seed") or 0),
         "steps": report.timings,
         "cache": {"root": str(models.cache.root), "hits": models.cache.stats.hits,

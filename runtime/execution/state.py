@@ -77,9 +77,10 @@ def add_offsets(a: list[torch.Tensor] | None, b: list[torch.Tensor]) -> list[tor
 
 @torch.no_grad()
 def render(generator, items: Sequence[Item], device: torch.device | str,
-           batch: "AdaptiveBatch | None" = None) -> torch.Tensor:
+           batch: "AdaptiveBatch | None" = None, path: str = "fast") -> torch.Tensor:
     """Images (N, 3, H, W), raw generator output, for the items' edit states,
-    in chunks that shrink if the device runs out of memory."""
+    in chunks that shrink if the device runs out of memory, on the synthesis
+    ``path`` (``WarmModels.synthesis_path`` for a run's results: render_path.py)."""
     from .batching import AdaptiveBatch
 
     def chunk(a: int, b: int) -> torch.Tensor:
@@ -88,6 +89,6 @@ def render(generator, items: Sequence[Item], device: torch.device | str,
         offsets = stack_offsets(part, generator.layout, device)
         if offsets is not None:
             styles = [s + o.to(s) for s, o in zip(styles, offsets)]
-        return generator.synthesize(styles).float().cpu()
+        return generator.synthesize(styles, path=path).float().cpu()
 
     return torch.cat((batch or AdaptiveBatch(16)).run(len(items), chunk))

@@ -21,12 +21,18 @@ from ..engines import global_directions as gd
 from ..engines import keep as keep_engine
 from ..engines import mapper as mapper_engine
 from .errors import StepError
+from . import render_path
+from .render_path import MEASURE, SETTINGS, RenderPath
 from .memory_estimate import backward_estimate, format_bytes
 
 
 class WarmModels:
     def __init__(self, modelset, cache: Cache, device: str | torch.device = "cpu",
-                 notify: Callable[[str], None] = lambda m: None) -> None:
+                 notify: Callable[[str], None] = lambda m: None, synthesis_setting: str = "fast") -> None:
+        """``synthesis_setting``: how the results' renders choose their synthesis path (a path, or
+        ``measure``: ``render_path.py``; ``open_executor`` passes ``$STYLECLIP_SYNTHESIS_PATH``)."""
+        if synthesis_setting not in SETTINGS:
+            raise ValueError(f"synthesis_setting must be one of {SETTINGS}, got {synthesis_setting!r}")
         self.modelset = modelset
         self.cache = cache
         self.device = torch.device(device)
@@ -43,6 +49,8 @@ class WarmModels:
         self.optimize_batch = AdaptiveBatch(modelset.optimize_batch_size(), notify)
         self.free_device_memory: Callable[[], int | None] = self._free_cuda_memory
         self._batch_fitted = False
+        self._synthesis_setting = synthesis_setting
+        self._render_path: RenderPath | None = None
 
     # -- device memory ---------------------------------------------------------------
     def _free_cuda_memory(self) -> int | None:
@@ -97,6 +105,42 @@ class WarmModels:
     @property
     def judge(self):
         return self.modelset.judge
+
+    # -- the synthesis path of the results' renders (render_path.py) ---------------------
+    @property
+    def render_path(self) -> RenderPath:
+        """Chosen on first use, once per process: pinned, read back for this machine and generator,
+        or measured now (on a CPU; another device takes ``fast``) and stored for the next process."""
+        if self._render_path is None:
+            self._render_path = self._choose_render_path()
+        return self._render_path
+
+    @property
+    def synthesis_path(self) -> str:
+        """The path ``state.render`` takes for results (saves, grids, animations, expectations)."""
+        return self.render_path.path
+
+    def _choose_render_path(self) -> RenderPath:
+        if self._synthesis_setting != MEASURE:
+            chosen = "default" if self._synthesis_setting == "fast" else "pinned"
+            return RenderPath(self._synthesis_setting, chosen)
+        from ..modelsets.registry import cache_root
+
+        folder = cache_root(getattr(self.modelset, "_env", None))
+        digest = self.fingerprints().get("generator", "")
+        key = render_path.choice_key(digest)
+        stored = render_path.stored_path(folder, key)
+        if stored is not None:
+            return RenderPath(stored, "stored", key)
+        if self.device.type != "cpu":  # the fused paths are measured for CPUs (bench/gpu_check.sh: GPUs)
+            render_path.store(folder, key, {"path": "fast", "reason": f"device {self.device.type}: not measured"})
+            return RenderPath("fast", "device", key)
+        from ..models.synthesis_path import choose_path
+
+        self.notify("choosing the fastest synthesis path for this machine and generator (once; "
+                    f"{render_path.ENV} pins one)")
+        choose_path(generator=self.generator, cache_dir=folder, key=key)
+        return RenderPath(render_path.stored_path(folder, key) or "fast", "measured", key)
 
     def fingerprints(self) -> dict[str, str]:
         if self._fps is None:

@@ -29,11 +29,10 @@ import torch
 
 from ..cache.result_cache import atomic_write_bytes
 from ..execution.expect_metrics import psnr
+from ..execution.render_path import CACHE_FILE, CPU_FLAGS, cpu_flags_and_model  # noqa: F401 (re-exported)
 from .stylegan2 import SYNTHESIS_PATHS as PATHS
 
-CACHE_FILE = "synthesis_path.json"
 MIN_PSNR_DB = 35.0
-CPU_FLAGS = ("amx_bf16", "amx_tile", "avx512_bf16", "avx512f", "avx2", "fma")
 MEASURE_SIZE = 256
 MEASURE_ROUNDS = 3
 
@@ -52,17 +51,8 @@ class PathChoice:
 
 def cpu_description() -> dict[str, object]:
     """CPU model, the flags that decide the path, torch version and threads."""
-    model, flags = platform.processor() or platform.machine(), set()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            name, _, value = line.partition(":")
-            if name.strip() == "model name" and model in ("", platform.machine(), platform.processor()):
-                model = value.strip()
-            elif name.strip() == "flags" and not flags:
-                flags = set(value.split())
-    except OSError:
-        pass
-    return {"cpu": model, "machine": platform.machine(), "flags": [f for f in CPU_FLAGS if f in flags],
+    model, flags = cpu_flags_and_model()
+    return {"cpu": model, "machine": platform.machine(), "flags": flags,
             "torch": torch.__version__, "threads": torch.get_num_threads()}
 
 
@@ -124,11 +114,13 @@ def _read(file: Path) -> dict:
 
 
 def choose_path(allow_bf16: bool = True, cache_dir: Path | None = None, size: int = MEASURE_SIZE,
-                rounds: int = MEASURE_ROUNDS, generator: torch.nn.Module | None = None) -> PathChoice:
+                rounds: int = MEASURE_ROUNDS, generator: torch.nn.Module | None = None,
+                key: str | None = None) -> PathChoice:
     """The fastest path on this machine for ``generator``'s shapes (or the FFHQ
     shapes at ``size``), from the cache or measured once and cached (which path
     wins depends on the size: at 256 px ``fast`` fp32 can beat ``fused-fp32``).
-    ``allow_bf16=False`` keeps to the float32 paths (a separate cache entry)."""
+    ``allow_bf16=False`` keeps to the float32 paths (a separate cache entry). ``key``: store the
+    choice under this key instead (the runtime's torch-free ``render_path.choice_key``)."""
     file = Path(cache_dir if cache_dir is not None else default_cache_dir()) / CACHE_FILE
     if generator is not None:
         size = generator.config.size
@@ -136,7 +128,7 @@ def choose_path(allow_bf16: bool = True, cache_dir: Path | None = None, size: in
     else:
         shapes = json.dumps({"size": size, "ffhq": True})
     shape_key = hashlib.sha256(shapes.encode()).hexdigest()[:8]
-    key = f"{machine_key()}-{size}px-{shape_key}-{'bf16' if allow_bf16 else 'fp32'}"
+    key = key or f"{machine_key()}-{size}px-{shape_key}-{'bf16' if allow_bf16 else 'fp32'}"
     stored = _read(file).get(key)
     if isinstance(stored, dict) and stored.get("path") in PATHS:
         try:
