@@ -15,16 +15,25 @@ def grammar_text() -> str:
     return resources.files(GRAMMAR_PACKAGE).joinpath(GRAMMAR_FILE).read_text(encoding="utf-8")
 
 
-def make_parser(transformer: object | None = None) -> Lark:
-    """A fresh LALR parser; with ``transformer`` the AST is built while parsing."""
-    return Lark(
-        grammar_text(),
-        parser="lalr",
-        lexer="contextual",
-        keep_all_tokens=True,
-        maybe_placeholders=False,
-        transformer=transformer,
-    )
+OPTIONS = {"parser": "lalr", "lexer": "contextual", "keep_all_tokens": True, "maybe_placeholders": False}
+
+
+def make_parser(transformer: object | None = None, cached: bool = True) -> Lark:
+    """A fresh LALR parser; with ``transformer`` the AST is built while parsing. ``cached``: load its
+    tables from the user cache when they were built before for this grammar and lark
+    (``parser_table``: JSON, never a pickle), else build them and store them there."""
+    text = grammar_text()
+    if not cached:
+        return Lark(text, transformer=transformer, **OPTIONS)
+    from . import parser_table
+
+    key = parser_table.table_key(text, OPTIONS)
+    path = parser_table.table_path(key)
+    parser = parser_table.load(path, key, transformer)
+    if parser is None:
+        parser = Lark(text, transformer=transformer, **OPTIONS)
+        parser_table.store(path, parser, key)
+    return parser
 
 
 def word_terminals(parser: Lark) -> dict[str, str]:

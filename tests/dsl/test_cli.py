@@ -123,3 +123,26 @@ def test_fmt_write_keeps_numbers_beyond_a_float_parseable(tmp_path):
     result = runner.invoke(app, ["check", str(path)])
     assert result.exit_code == 2
     assert f"{path}:2:18: error: alpha: number out of range" in result.stderr
+
+
+def test_the_script_imports_only_the_command_it_runs(tmp_path):
+    """`styleclip check` does not import the other commands (the runtime's CLI, the REPL...): #21's
+    start-up budget. The full app (``cli.app``, --help, a mistyped command) still has them all."""
+    from styleclip_dsl import cli
+
+    path = write(tmp_path, "good.sc", GOOD)
+    code = (
+        "import sys\n"
+        f"sys.argv = ['styleclip', 'check', {path!r}]\n"
+        "from styleclip_dsl.cli import main\n"
+        "try:\n    main()\nexcept SystemExit as exc:\n    code = exc.code\n"
+        "print(code, sorted(m for m in sys.modules if m.startswith('styleclip_dsl.commands.')))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    last = result.stdout.strip().splitlines()[-1]
+    assert last == "0 ['styleclip_dsl.commands.check', 'styleclip_dsl.commands.recipe_input']", result.stderr
+    assert cli.command_of(["--version"]) is None and cli.command_of(["chek", "x"]) is None
+    assert cli.command_of(["plan", "--explain", "r.sc"]) == "plan"
+    import typer.main
+
+    assert set(typer.main.get_command(cli.app).commands) == set(cli.COMMANDS)
