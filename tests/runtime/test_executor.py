@@ -532,3 +532,25 @@ def test_optimize_keep_aims_clip_away_from_the_kept_texts_and_masks_with_the_con
     ex.run(again, "# recipe text\n", tmp_path, tmp_path / "again")
     manifest = json.loads((tmp_path / "again" / "run.json").read_text())
     assert manifest["steps"][1]["optimization_cache_hits"] == 1
+
+
+# `--update-golden` never writes outside the recipe's folder: a filled golden path that resolves outside
+# it (a symbolic link made after `check`) is refused before anything is written.
+def golden_plan(path: str) -> dict:
+    return make_plan([
+        {"kind": "source", "op": "generate", "subject": "samples", "params": {"seeds": [1], "truncation": 0.7}},
+        {"kind": "expect", "input": "s1", "metric": "golden", "args": [path], "kwargs": {}, "op": "<", "value": 0.5},
+    ])
+
+
+def test_update_golden_through_a_link_out_of_the_folder_is_refused(env, tmp_path) -> None:
+    recipe_dir, elsewhere = tmp_path / "recipes", tmp_path / "elsewhere"
+    recipe_dir.mkdir()
+    elsewhere.mkdir()
+    (recipe_dir / "g").symlink_to(elsewhere, target_is_directory=True)
+    ex = open_executor(str(env), "cpu")
+    with pytest.raises(StepError, match="outside the recipe's folder") as refused:
+        ex.run(golden_plan("g/{name}.png"), "# r\n", recipe_dir, tmp_path / "out", update_golden=True)
+    assert refused.value.step.id == "s2" and list(elsewhere.iterdir()) == []
+    report = ex.run(golden_plan("inside/{name}.png"), "# r\n", recipe_dir, tmp_path / "out", update_golden=True)
+    assert (recipe_dir / "inside" / "seed1.png").is_file() and report.expectations[0].passed
