@@ -31,9 +31,9 @@ from ..execution.errors import StepError
 from ..io.image_input import expand_paths
 from ..execution.manifest import installed_versions
 from ..modelsets import registry, verified
-from ..execution.report import ExpectResult, RunReport, describe
 from ..execution import render_path
 from ..execution.render_path import RenderPath
+from ..execution.report import ExpectResult, RunReport, describe
 
 KIND = "outputs"
 STEP_KINDS = frozenset({"source", "edit", "save", "export", "expect"})
@@ -186,8 +186,8 @@ class _Models:
     fps: dict[str, str]
     cache: Cache
     device: str = "none"
-
     render_path: RenderPath | None = None  # the synthesis path the served outputs were rendered on
+
     def fingerprints(self) -> dict[str, str]:
         return self.fps
 

@@ -222,11 +222,15 @@ def parse_spec(data: Any, source: Path) -> ModelSetSpec:
                         engine_defaults=engine_defaults, align=align, **comps)
 
 
+# libyaml's safe loader when PyYAML has it (the same data, 8x faster: `styleclip check` reads the sets' YAML)
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def read_spec(path: str | Path) -> ModelSetSpec:
     """Parse one YAML file."""
     path = Path(path).expanduser().resolve()
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
     except OSError as exc:
         raise ModelSetError(f"cannot read model set {path}: {exc}") from exc
     except yaml.YAMLError as exc:
