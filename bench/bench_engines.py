@@ -6,6 +6,7 @@ so the figures say how much each engine adds on top of rendering.
 
     python bench/bench_engines.py [--full] [--device cpu|cuda] [--batch 4] [--opt-steps 5]
     python bench/bench_engines.py --throughput [--models toon 256 1024] [--batches 1 8 32]
+        [--path fast|fused-fp32|fused-bf16] [--engines global mapper] [--warm-once]
 
 Full size: StyleGAN2 1024 (config-f widths), CLIP ViT-B/32 (open_clip, random
 weights, no download), 18-layer LevelsMapper, a random fs3 table of 6048 rows.
@@ -27,8 +28,9 @@ import time
 import torch
 
 
-def timed(fn, repeat: int = 3) -> float:
-    fn()  # warm-up
+def timed(fn, repeat: int = 3, warmup: bool = True) -> float:
+    if warmup:
+        fn()
     if torch.cuda.is_available():
         torch.cuda.synchronize()
     best = float("inf")
@@ -102,7 +104,11 @@ def bench(name: str, g, clip, device: str, batch: int, opt_steps: int) -> None:
         print(f"{label:45s} {secs:10.4f} {secs / batch:10.4f} {secs / base:9.2f}")
 
 
-def throughput(name: str, g, device: str, batches: list[int], repeat: int) -> None:
+def throughput(name: str, g, device: str, batches: list[int], repeat: int, path: str = "fast",
+               engines: tuple[str, ...] = ("global", "mapper"), warm_once: bool = False) -> None:
+    """``path``: the synthesis path ``state.render`` takes (a run's is ``WarmModels.synthesis_path``);
+    ``warm_once``: only the first batch size gets a warm-up run (the later ones reuse its warm
+    weights and kernels; at 1024 px batch 32 a warm-up costs as much as the measurement)."""
     from styleclip_runtime.engines import global_directions as gd
     from styleclip_runtime.engines.mapper import apply_strength
     from styleclip_runtime.models.mapper import LevelsMapper
@@ -116,12 +122,13 @@ def throughput(name: str, g, device: str, batches: list[int], repeat: int) -> No
                                             0.1)
     mapper = LevelsMapper(style_dim=g.config.style_dim, n_latent=g.n_latent).to(device).eval()
     print(f"\n{name}: images/s through state.render on {device} ({torch.get_num_threads()} threads), "
-          f"best of {repeat} after a warm-up")
+          f"synthesis path {path}, best of {repeat} after a warm-up"
+          + (" (the first batch size only)" if warm_once else ""))
     print(f"| {'engine':8s} | {'batch':>5s} | {'images/s':>9s} | {'x batch 1':>9s} |")
     print(f"| {'-' * 8} | {'-' * 5} | {'-' * 9} | {'-' * 9} |", flush=True)
-    for engine in ("global", "mapper"):
+    for engine in engines:
         base = None
-        for batch in batches:
+        for k, batch in enumerate(batches):
             w = gd.sample_wplus(g, batch, seed=1, truncation=0.7)
             with torch.no_grad():
                 if engine == "global":  # the edit: one StyleSpace offset per item, added in render
@@ -129,13 +136,14 @@ def throughput(name: str, g, device: str, batches: list[int], repeat: int) -> No
 
                     def run():
                         items = [Item(f"s{i}", "bench", i, w[i], [o[i] for o in offsets]) for i in range(batch)]
-                        return render(g, items, device)
+                        return render(g, items, device, path=path)
                 else:  # the edit: the mapper's W+ step, then render
                     def run():
                         moved = apply_strength(mapper, w.to(device), 1.0).cpu()
-                        return render(g, [Item(f"s{i}", "bench", i, moved[i]) for i in range(batch)], device)
+                        return render(g, [Item(f"s{i}", "bench", i, moved[i]) for i in range(batch)], device,
+                                      path=path)
 
-                per_s = batch / timed(run, repeat)  # inside no_grad, as a run renders
+                per_s = batch / timed(run, repeat, warmup=k == 0 or not warm_once)  # no_grad, as a run renders
             base = base or per_s
             print(f"| {engine:8s} | {batch:5d} | {per_s:9.2f} | {per_s / base:9.2f} |", flush=True)
 
@@ -156,6 +164,10 @@ def main() -> None:
     ap.add_argument("--models", nargs="+", default=["toon", "256", "1024"], help="with --throughput")
     ap.add_argument("--batches", type=int, nargs="+", default=[1, 8, 32], help="with --throughput")
     ap.add_argument("--repeat", type=int, default=2, help="with --throughput")
+    ap.add_argument("--path", default="fast", choices=("fast", "fused-fp32", "fused-bf16"),
+                    help="with --throughput: the synthesis path of the renders")
+    ap.add_argument("--engines", nargs="+", default=["global", "mapper"], help="with --throughput")
+    ap.add_argument("--warm-once", action="store_true", help="with --throughput: warm up the first batch size only")
     ap.add_argument("--full", action="store_true", help="also the full-size models (slow on a CPU)")
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     ap.add_argument("--batch", type=int, default=4)
@@ -165,7 +177,8 @@ def main() -> None:
         for name in args.models:
             g = toon(args.device)[0] if name == "toon" else ffhq_shaped(int(name), args.device)
             label = "toon" if name == "toon" else f"{name} px, FFHQ shapes (random weights)"
-            throughput(label, g, args.device, args.batches, args.repeat)
+            throughput(label, g, args.device, args.batches, args.repeat, args.path, tuple(args.engines),
+                       args.warm_once)
         return
     g, clip = toon(args.device)
     bench("toon", g, clip, args.device, args.batch, args.opt_steps)

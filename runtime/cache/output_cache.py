@@ -5,9 +5,10 @@ rendering the images needs the generator. So, after a run, the executor files th
 file it wrote (PNGs, grids, animations, latent files) and its expectations' results under one key,
 ``cache_keys.outputs_key``, of everything they depend on: the plan, the recipe text, the model
 files and the model set's YAML, the bytes of every input file, the user-trained mappers and the
-package versions. ``replay`` works that key out without torch (hashlib, the model-set registry, the
-input paths' expansion); on a hit it writes the same bytes to the same places and a
-``run.json`` that says the run was served from the cache.
+package versions, plus the synthesis path the images were rendered on (``keys.with_synthesis_path``,
+``execution/render_path.py``). ``replay`` works that key out without torch (hashlib, the model-set
+registry, the input paths' expansion, the stored path choice); on a hit it writes the same bytes to
+the same places and a ``run.json`` that says the run was served from the cache.
 
 What is not replayed (the run computes as before): a plan with an ``expect golden(...)`` (it reads
 a golden file), a plan with a step kind or source this module does not know, outputs outside

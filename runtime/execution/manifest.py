@@ -1,8 +1,9 @@
 """``run.json``: what a run did and with what, written beside its outputs.
 
 It records the recipe text and its sha256, the plan, the model files'
-sha256s, package versions, device, seed and determinism settings, and per
-step the time taken and the cache hits, plus every output and expectation.
+sha256s, package versions, device, the synthesis path the images were rendered
+on (``synthesis``), seed and determinism settings, and per step the time taken
+and the cache hits, plus every output and expectation.
 """
 from __future__ import annotations
 
