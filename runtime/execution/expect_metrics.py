@@ -9,7 +9,7 @@ number (or string) per item.
 | distance() | mean absolute pixel difference to the source, in [-1, 1] units (0..2) |
 | psnr() | PSNR to the source in dB (images in [0, 1]) |
 | golden(path, tol=T) | mean absolute difference to a golden image, in [0, 1] units (0..1), over every channel value of the saved 8-bit result; each difference of at most ``tol`` (default 0) counts as zero, so rounding noise can be ignored (1/255 ~ 0.004 is one 8-bit step) |
-| attribute(family) | the toon judge's most likely value for that family (a string) |
+| attribute(family) | the judge's most likely value for that family (a string); where the set has two judges (toon), each reads the image and the expectation passes only if it holds for both: the value then shows both readings where they differ, e.g. `smile (judge) / neutral (judge2)` |
 
 Golden paths may hold the save-path placeholders (``{name}``, ``{subject}``,
 ``{index}``, a swept parameter such as ``{alpha}``): each item is compared
@@ -115,6 +115,28 @@ def write_golden(paths: list[Path], images_u8: list[np.ndarray]) -> None:
         save_png(path, px)
 
 
+class JudgedValue(str):
+    """The readings of one image by several judges: the text shows the common value, or each judge's
+    where they differ (``smile (judge) / neutral (judge2)``); ``compare`` holds it to every reading."""
+
+    readings: tuple[tuple[str, str], ...]
+
+    def __new__(cls, readings: list[tuple[str, str]]) -> "JudgedValue":
+        values = [v for _, v in readings]
+        text = values[0] if len(set(values)) == 1 else " / ".join(f"{v} ({name})" for name, v in readings)
+        obj = super().__new__(cls, text)
+        obj.readings = tuple(readings)
+        return obj
+
+
+def judged_values(judges: list[tuple[str, object]], images: torch.Tensor, family: str) -> list[str]:
+    """Per image, every judge's most likely value of ``family`` (one ``JudgedValue`` when there are several)."""
+    per_judge = [(name, attribute_values(judge, images, family)) for name, judge in judges]
+    if len(per_judge) == 1:
+        return per_judge[0][1]
+    return [JudgedValue([(name, values[i]) for name, values in per_judge]) for i in range(len(images))]
+
+
 def attribute_values(judge, images: torch.Tensor, family: str) -> list[str]:
     """The judge's most likely value of ``family`` per image (``Judge.predict`` gives ``Verdict``s)."""
     with torch.no_grad():
@@ -154,10 +176,12 @@ def evaluate(models, metric: str, args: list, kwargs: dict, results: torch.Tenso
                                   "`styleclip test --update-golden`)")
         return [golden_distance(img, path, tol) for img, path in zip(result_u8, paths)]
     if metric == "attribute":
-        judge = models.judge
-        if judge is None:
+        judges = getattr(models, "judges", None)
+        if judges is None:  # a models object that knows one judge only
+            judges = [("judge", models.judge)] if models.judge is not None else []
+        if not judges:
             raise MetricError(f"model set '{models.name}' has no attribute judge (attribute() is a toon metric)")
-        return attribute_values(judge, results, str(args[0]))
+        return judged_values(judges, results, str(args[0]))
     raise MetricError(f"unknown metric {metric!r}")
 
 
@@ -165,5 +189,7 @@ def compare(value: float | str, op: str, target: float | str) -> bool:
     if isinstance(target, str) or isinstance(value, str):
         if op not in ("==", "!="):
             raise MetricError(f"cannot compare text with {op}")
+        if isinstance(value, JudgedValue):  # several judges: it holds only if it holds for each
+            return all(OPS[op](v, str(target)) for _, v in value.readings)
         return OPS[op](str(value), str(target))
     return bool(OPS[op](float(value), float(target)))

@@ -106,6 +106,11 @@ class WarmModels:
     def judge(self):
         return self.modelset.judge
 
+    @property
+    def judges(self) -> list[tuple[str, object]]:
+        """(role, judge) of every attribute judge of the set (``ModelSet.judges``)."""
+        return self.modelset.judges
+
     # -- the synthesis path of the results' renders (render_path.py) ---------------------
     @property
     def render_path(self) -> RenderPath:

@@ -175,6 +175,30 @@ class ModelSet:
 
         return self._once("judge", build)
 
+    @property
+    def judges(self) -> list[tuple[str, Any]]:
+        """Every attribute judge of the set, by role (``judge``, then ``judge2`` when the set has a second):
+        ``expect attribute`` passes only where they all agree. Their families must be the same."""
+        out = [("judge", self.judge)] if self.judge is not None else []
+        if self.spec.judge2 is not None:
+            def build() -> Any:
+                import json
+
+                from .judge import JudgeConfig, load_judge
+
+                raw = dict(self.spec.judge2.config)
+                config = JudgeConfig.from_json(json.dumps(raw)) if raw else None
+                judge = load_judge(self.path(self.spec.judge2.file), config)
+                return judge.to(self.device) if hasattr(judge, "to") else judge
+
+            second = self._once("judge2", build)
+            first = out[0][1].config.families if out else None
+            if first is not None and dict(second.config.families) != dict(first):
+                raise ValueError(f"model set '{self.name}': judge2 reads other attribute families than judge "
+                                 f"({', '.join(second.config.families)} against {', '.join(first)})")
+            out.append(("judge2", second))
+        return out
+
     # -- other files ----------------------------------------------------------------------------
     def mapper_path(self, prompt: str) -> Path | None:
         """The mapper file for ``prompt`` (case and spacing/underscores ignored); None if the set has none."""

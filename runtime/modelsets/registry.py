@@ -20,6 +20,8 @@ YAML schema (version 1)::
     clip:       {file: FILE, arch: open_clip name}  or  {file: FILE, config: open_clip model config}
     identity:   {file: FILE}                         (optional)
     judge:      {file: FILE, config: {...}}          (optional; toon)
+    judge2:     {file: FILE, config: {...}}          (optional; a second, differently built judge that
+                                                      `expect attribute` must agree with: toon)
     mappers:    {"prompt text": FILE, ...}           (optional)
     global_stats: {s_mean_std: FILE, fs3: FILE}      (optional)
     defaults:   {neutral: "a face", ...}             (optional)
@@ -50,7 +52,7 @@ from styleclip_dsl.engines.registry import validate_engine_defaults
 from styleclip_dsl.model_names import prompt_key  # noqa: F401
 
 SCHEMA_VERSION = 1
-COMPONENTS = ("generator", "encoder", "clip", "identity", "judge")
+COMPONENTS = ("generator", "encoder", "clip", "identity", "judge", "judge2")
 TOP_KEYS = {"schema", "name", "description", "align", *COMPONENTS, "mappers", "global_stats", "defaults",
             "engine_defaults"}
 ALIGN_METHODS = ("ffhq",)  # `align:` values; absent: photos are centre-cropped and resized (toon)
@@ -104,6 +106,7 @@ class ModelSetSpec:
     clip: ComponentSpec | None = None
     identity: ComponentSpec | None = None
     judge: ComponentSpec | None = None
+    judge2: ComponentSpec | None = None
     mappers: dict[str, FileSpec] = field(default_factory=dict)
     global_stats: dict[str, FileSpec] = field(default_factory=dict)
     defaults: dict[str, Any] = field(default_factory=dict)

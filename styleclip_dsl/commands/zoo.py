@@ -25,11 +25,11 @@ def build(
     out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: the shipped "
                                        "runtime/modelsets/toon/, whose toon.yaml is then updated)."),
     steps: Optional[str] = typer.Option(None, "--steps", help="Comma-separated steps to run (default: all, in "
-                                        "order: judge,clip,generator,encoder,global_stats,mappers)."),
+                                        "order: judge,judge2,clip,generator,encoder,global_stats,mappers)."),
     redo: bool = typer.Option(False, "--redo", help="Train the chosen steps again even where an earlier run "
                               "with this seed finished them."),
 ) -> None:
-    """Train the judge, CLIP, generator and encoder, the global-direction statistics and the mappers,
+    """Train the two judges, CLIP, generator and encoder, the global-direction statistics and the mappers,
     then write the model-set YAML (DIR/toon.yaml with --out). An interrupted build resumes from
     DIR/work: finished steps are kept (unless --redo), a step cut short continues from its checkpoint."""
     if name not in BUILDABLE:

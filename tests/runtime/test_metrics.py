@@ -121,3 +121,31 @@ def test_compare(value, op, target, expected):
 def test_text_cannot_be_ordered():
     with pytest.raises(metrics.MetricError, match="cannot compare text"):
         metrics.compare("smile", ">", "sad")
+
+
+class _FixedJudge:
+    """Reads every image as the given expressions, one per image."""
+
+    def __init__(self, *expressions: str) -> None:
+        self.expressions = expressions
+
+    def predict(self, images: torch.Tensor) -> list[SimpleNamespace]:
+        return [SimpleNamespace(attributes={"expression": (e, 0.9)}) for e in self.expressions[:len(images)]]
+
+
+def test_attribute_with_two_judges_passes_only_where_both_agree():
+    """toon ships two judges: ``expect attribute(expression) == 'smile'`` holds for an image only if
+    both read a smile, and ``!= 'smile'`` only if neither does; the value says who saw what."""
+    models = SimpleNamespace(judges=[("judge", _FixedJudge("smile", "smile", "neutral")),
+                                     ("judge2", _FixedJudge("smile", "neutral", "neutral"))], name="toon")
+    images = torch.zeros(3, 3, 64, 64)
+    values = metrics.evaluate(models, "attribute", ["expression"], {}, images, images)
+    assert [str(v) for v in values] == ["smile", "smile (judge) / neutral (judge2)", "neutral"]
+    assert [metrics.compare(v, "==", "smile") for v in values] == [True, False, False]
+    assert [metrics.compare(v, "!=", "smile") for v in values] == [False, False, True]
+    with pytest.raises(metrics.MetricError, match="cannot compare text"):
+        metrics.compare(values[1], ">", "smile")
+    # one judge alone: a plain string, compared as before
+    alone = SimpleNamespace(judges=[("judge", _FixedJudge("smile", "neutral"))], name="toon")
+    assert metrics.evaluate(alone, "attribute", ["expression"], {}, images[:2], images[:2]) == ["smile", "neutral"]
+

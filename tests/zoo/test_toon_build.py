@@ -19,10 +19,13 @@ def test_smoke_build_writes_a_loadable_model_set(tmp_path):
     messages: list[str] = []
     report = build_toon(tmp_path / "toon", seed=0, log=messages.append, settings=BuildSettings.smoke())
     out = tmp_path / "toon"
-    assert set(report.seconds) == {"judge", "clip", "generator", "encoder", "global_stats", "mappers"}
+    assert set(report.seconds) == {"judge", "judge2", "clip", "generator", "encoder", "global_stats", "mappers"}
     judge = load_judge(out / "judge.safetensors")
     verdicts = judge.predict(torch.zeros(2, 3, 64, 64))
     assert len(verdicts) == 2
+    second = load_judge(out / "judge2.safetensors")  # its own config beside it: the pooled arch
+    assert second.config.arch == "pooled" and judge.config.arch == "strided"
+    assert len(second.predict(torch.zeros(2, 3, 64, 64))) == 2
     assert json.loads((out / "clip_config.json").read_text()) == json.loads(json.dumps(CLIP_CONFIG))
     clip = load_toon_clip(out)
     assert clip.encode_text(["smile"]).shape == (1, CLIP_CONFIG["embed_dim"])

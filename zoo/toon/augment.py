@@ -7,6 +7,7 @@ The strengths are mild on purpose: they must not change what a face shows
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -77,5 +78,92 @@ def augment(x: torch.Tensor, generator: torch.Generator, cfg: AugmentConfig = Au
     gain = 1 + cfg.channel_gain * (2 * u(b, 3, 1, 1) - 1)
     x = ((x - mean) * contrast + mean + bright) * gain
 
+    noise = torch.randn(x.shape, generator=g) * (cfg.noise_std * u(b, 1, 1, 1))
+    return (x + noise).clamp(0, 1)
+
+
+@dataclass(frozen=True)
+class GeneratorLookConfig:
+    """Stronger perturbations, after toon-G's samples: blurred features (sigma up to 2), faint blotchy
+    texture, washed-out colours, JPEG-like 8x8 blockiness, noise and small shifts (the second judge's)."""
+
+    shift_px: float = 2.0
+    scale: float = 0.05
+    blur_max: float = 2.0       # per-image Gaussian sigma, uniform on [0, blur_max] with probability blur_p
+    blur_p: float = 0.85
+    texture: float = 0.06       # amplitude of a smooth random field (8x8, upsampled) added to every channel
+    desaturate: float = 0.3     # at most this share of each image's colour blended toward its grey
+    block_p: float = 0.3        # probability of 8x8 DCT quantisation
+    block_step: float = 0.12    # the largest quantisation step of the DCT coefficients (image units)
+    noise_std: float = 0.025
+    brightness: float = 0.06
+    contrast: float = 0.12
+    channel_gain: float = 0.04
+
+
+@lru_cache(maxsize=1)
+def dct8() -> torch.Tensor:
+    """The orthonormal 8-point DCT-II matrix (rows: frequencies)."""
+    n = torch.arange(8, dtype=torch.float32)
+    m = torch.cos(math.pi * (2 * n[None, :] + 1) * n[:, None] / 16) * math.sqrt(2 / 8)
+    m[0] /= math.sqrt(2)
+    return m
+
+
+def blockiness(x: torch.Tensor, step: torch.Tensor) -> torch.Tensor:
+    """JPEG-like artefacts: each 8x8 block's DCT coefficients rounded to multiples of ``step`` (per
+    image, (B,)), higher frequencies more coarsely."""
+    b, c, h, w = x.shape
+    d = dct8().to(x)
+    blocks = x.reshape(b, c, h // 8, 8, w // 8, 8).permute(0, 1, 2, 4, 3, 5)
+    coef = d @ blocks @ d.T
+    freq = torch.arange(8, dtype=x.dtype)
+    weight = 1 + (freq[:, None] + freq[None, :]) / 4  # coarser at higher frequencies, as JPEG's tables
+    q = step.view(b, 1, 1, 1, 1, 1) * weight
+    coef = torch.round(coef / q) * q
+    blocks = d.T @ coef @ d
+    return blocks.permute(0, 1, 2, 4, 3, 5).reshape(b, c, h, w)
+
+
+def augment_generator_look(x: torch.Tensor, generator: torch.Generator,
+                           cfg: GeneratorLookConfig = GeneratorLookConfig()) -> torch.Tensor:
+    """Make a batch of clean renders in [0, 1] look like toon-G samples; returns a new batch in [0, 1]."""
+    b, _, h, w = x.shape
+    g = generator
+
+    def u(*shape: int) -> torch.Tensor:
+        return torch.rand(*shape, generator=g)
+
+    zoom = 1 + cfg.scale * (2 * u(b) - 1)
+    theta = torch.zeros(b, 2, 3)
+    theta[:, 0, 0] = theta[:, 1, 1] = 1 / zoom
+    theta[:, :, 2] = cfg.shift_px * 2 / h * (2 * u(b, 2) - 1)
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    x = F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
+
+    # per-image sigma, in steps of 0.25 so that each step's images blur together
+    sigma = torch.round(u(b) * cfg.blur_max * 4) / 4 * (u(b) < cfg.blur_p)
+    out = x.clone()
+    for s in sorted(set(sigma.tolist()) - {0.0}):
+        rows = (sigma == s).nonzero().flatten()
+        out[rows] = gaussian_blur(x[rows], s)
+    x = out
+
+    field = F.interpolate(torch.randn(b, 1, 8, 8, generator=g), size=(h, w), mode="bilinear", align_corners=False)
+    x = x + field * cfg.texture * u(b, 1, 1, 1)
+    grey = x.mean(1, keepdim=True)
+    x = torch.lerp(x, grey.expand_as(x), cfg.desaturate * u(b, 1, 1, 1))
+
+    mean = x.mean(dim=(1, 2, 3), keepdim=True)
+    contrast = 1 + cfg.contrast * (2 * u(b, 1, 1, 1) - 1)
+    bright = cfg.brightness * (2 * u(b, 1, 1, 1) - 1)
+    gain = 1 + cfg.channel_gain * (2 * u(b, 3, 1, 1) - 1)
+    x = ((x - mean) * contrast + mean + bright) * gain
+
+    if h % 8 == 0 and w % 8 == 0:
+        blocky = u(b) < cfg.block_p
+        if blocky.any():
+            rows = blocky.nonzero().flatten()
+            x[rows] = blockiness(x[rows], 0.02 + (cfg.block_step - 0.02) * u(len(rows)))
     noise = torch.randn(x.shape, generator=g) * (cfg.noise_std * u(b, 1, 1, 1))
     return (x + noise).clamp(0, 1)

@@ -2,7 +2,8 @@
 
 Order (each step reads what the previous ones wrote into ``out_dir``):
 
-1. the judge (``train_judge``), 2. toon-CLIP (``train_clip``),
+1. the judge (``train_judge``), 1b. the second judge, differently built
+   (``train_judge2``), 2. toon-CLIP (``train_clip``),
 3. toon-G (``train_generator``: phase A autoencoding, phase B mapping,
    phase C sample fine-tuning with toon-CLIP as a teacher) ->
    ``generator.safetensors`` (fp16),
@@ -65,6 +66,7 @@ class BuildSettings:
     """
 
     judge: dict = field(default_factory=dict)
+    judge2: dict = field(default_factory=dict)  # keyword arguments of ``train_judge2``
     clip: dict = field(default_factory=dict)
     generator: "GeneratorTraining | None" = None  # None: GeneratorTraining(seed=seed)
     encoder: "EncoderTraining | None" = None  # None: EncoderTraining(seed=seed)
@@ -78,6 +80,7 @@ class BuildSettings:
 
         return BuildSettings(
             judge={"steps": 3, "batch": 8, "pool_size": 32, "eval_count": 16, "threads": 1},
+            judge2={"steps": 3, "batch": 8, "pool_size": 32, "eval_count": 16, "threads": 1},
             clip={"steps": 3, "batch": 8, "pool_size": 32, "eval_every": 3, "eval_count": 16, "threads": 1,
                   "final_eval_count": 16},
             generator=GeneratorTraining(batch=4, batch_64=2, pool_size=16,
@@ -100,12 +103,13 @@ class BuildReport:
     metrics: dict[str, object] = field(default_factory=dict)
 
 
-BUILD_STEPS: tuple[str, ...] = ("judge", "clip", "generator", "encoder", "global_stats", "mappers")
+BUILD_STEPS: tuple[str, ...] = ("judge", "judge2", "clip", "generator", "encoder", "global_stats", "mappers")
 
 # What each step leaves in out_dir; a finished step is skipped only while these are all there.
 # (The mappers step needs no marker: it keeps every prompt whose file exists.)
 STEP_OUTPUTS: dict[str, tuple[str, ...]] = {
     "judge": ("judge.safetensors", "judge_config.json"),
+    "judge2": ("judge2.safetensors", "judge2_config.json"),
     "clip": ("clip.safetensors", "clip_config.json"),
     "generator": ("generator.safetensors",),
     "encoder": ("encoder.safetensors",),
@@ -159,6 +163,7 @@ def build_toon(out_dir: Path, seed: int = 0, work_dir: Path | None = None,
     from .train_encoder import EncoderTraining, save_shipped_encoder, train_encoder
     from .train_generator import GeneratorTraining, save_shipped_generator, train_generator
     from .train_judge import train_judge
+    from .train_judge2 import train_judge2
 
     out_dir = Path(out_dir)
     work = Path(work_dir) if work_dir is not None else out_dir / "work"
@@ -185,6 +190,9 @@ def build_toon(out_dir: Path, seed: int = 0, work_dir: Path | None = None,
     if "judge" in steps:
         report.metrics["judge"] = timed("judge", lambda: train_judge(out_dir=out_dir, seed=seed, work_dir=work / "judge",
                                                                       **settings.judge))
+    if "judge2" in steps:
+        report.metrics["judge2"] = timed("judge2", lambda: train_judge2(
+            out_dir=out_dir, seed=seed + 7, work_dir=work / "judge2", **settings.judge2))
     if "clip" in steps:
         report.metrics["clip"] = timed("clip", lambda: train_clip(out_dir=out_dir, seed=seed, work_dir=work / "clip",
                                                                    **settings.clip))

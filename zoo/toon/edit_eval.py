@@ -1,30 +1,37 @@
-"""Scoring edits in the toon world with the independent judge.
+"""Scoring edits in the toon world with the attribute judges, under the evaluation protocol.
 
 For a prompt that names an attribute value (``captions.PROMPTS``), an edit
-*succeeds* on a subject where the judge did not see that value before and
-sees it after, and *keeps the rest* where every other family's verdict is
-unchanged. Background hue is continuous and skin tone is the judge's weakest
-family; both are reported but not counted as "the rest". Eyes behind
-sunglasses (before or after the edit) cannot be seen, so they are not
-compared on those subjects.
+*succeeds* on a subject where no judge saw that value before and every judge
+sees it after, and *keeps the rest* where every judge's verdict on every other
+family is unchanged. Every family counts, skin and hair colour (for ``bald``
+too) included; the one exception is the eyes behind sunglasses (before or
+after the edit), which cannot be seen and are not compared on those subjects.
+Given one judge, the rule is that judge's; given several (toon ships two), an
+edit counts only where they all agree.
 
-Used by the engine tests (a sample) and by ``python -m
-styleclip_zoo.toon.edit_eval`` (the full figures of docs/toon-log.md).
+Subjects come from the protocol's sets (``eval_protocol``): the engine tests
+and tuning work use ``TUNING`` or ``VALIDATION``; ``python -m
+styleclip_zoo.toon.edit_eval --report`` scores the ``REPORT`` set at the
+documented settings and at plain defaults (``edit_settings``), with Wilson 95 %
+intervals: the table of docs/toon.md.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
-from pathlib import Path
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import torch
 
 from .captions import PROMPTS
+from .eval_protocol import KEPT_BAR, REPORT, REPORT_MIN_SUBJECTS, SETS, SUCCESS_BAR, TUNING, SubjectSet, wilson
 
-KEPT_FAMILIES_EXCLUDED = ("skin",)
 ENGINE_PROMPTS = ("smile", "curly hair", "purple hair", "glasses", "bald", "closed eyes", "beard", "surprised")
+ENGINES = ("global", "mapper", "optimize")
 
 
 def has_value(verdict, family: str, value: str) -> bool:
@@ -40,74 +47,189 @@ class EditScore:
     engine: str
     subjects: int
     absent_before: int
-    success: float          # share of absent-before subjects where the judge sees the target after
-    kept: float             # share of (subject, other family) verdicts unchanged
+    success: float          # share of absent-before subjects where every judge sees the target after
+    kept: float             # share of (subject, other family) verdicts unchanged, mean over the families
     kept_all: float         # share of subjects with every other family unchanged
     worst_family: str
     worst_family_kept: float
     seconds: float = 0.0
+    hits: int = 0
+    success_low: float = 0.0   # Wilson 95 % interval of success (hits of absent_before)
+    success_high: float = 1.0
+    kept_low: float = 0.0      # Wilson 95 % interval of kept, counting each subject once (its families are
+    kept_high: float = 1.0     # not independent draws, so n = subjects, not subject-family pairs)
+    judges: str = "judge"
+    setting: str = ""
+
+    @property
+    def passes(self) -> bool:
+        return self.success >= SUCCESS_BAR and self.kept >= KEPT_BAR
 
 
-def score(judge, before: torch.Tensor, after: torch.Tensor, prompt: str, engine: str) -> EditScore:
+def _as_list(judges) -> list:
+    return list(judges) if isinstance(judges, (list, tuple)) else [judges]
+
+
+def score(judges, before: torch.Tensor, after: torch.Tensor, prompt: str, engine: str,
+          names: Sequence[str] | None = None) -> EditScore:
+    """Score one edit of a batch: ``judges`` is one judge or several (an edit counts where all agree)."""
     family, value = PROMPTS[prompt]
-    vb, va = judge.predict(before), judge.predict(after)
-    absent = [i for i, v in enumerate(vb) if not has_value(v, family, value)]
-    hits = sum(1 for i in absent if has_value(va[i], family, value))
-    others = [f for f in vb[0].attributes if f != family and f not in KEPT_FAMILIES_EXCLUDED]
-    if family == "hair_style" and value == "bald":
-        others = [f for f in others if f != "hair_color"]  # a bald head has no hair colour to keep
+    judges = _as_list(judges)
+    vb = [j.predict(before) for j in judges]
+    va = [j.predict(after) for j in judges]
+    n = len(vb[0])
+    absent = [i for i in range(n) if not any(has_value(v[i], family, value) for v in vb)]
+    hits = sum(1 for i in absent if all(has_value(v[i], family, value) for v in va))
+    others = [f for f in vb[0][0].attributes if f != family]
+
     def defined(i: int, f: str) -> bool:  # eyes behind sunglasses, before or after, cannot be compared
-        return f != "eyes" or "sunglasses" not in (vb[i].value("glasses"), va[i].value("glasses"))
+        return f != "eyes" or not any("sunglasses" in (b[i].value("glasses"), a[i].value("glasses"))
+                                      for b, a in zip(vb, va))
 
     def same(i: int, f: str) -> bool:
-        return not defined(i, f) or vb[i].value(f) == va[i].value(f)
+        return not defined(i, f) or all(b[i].value(f) == a[i].value(f) for b, a in zip(vb, va))
 
     per_family = {}
     for f in others:
-        rows = [i for i in range(len(vb)) if defined(i, f)]
+        rows = [i for i in range(n) if defined(i, f)]
         per_family[f] = sum(same(i, f) for i in rows) / len(rows) if rows else 1.0
     kept = sum(per_family.values()) / max(1, len(per_family))
-    kept_all = sum(all(same(i, f) for f in others) for i in range(len(vb))) / len(vb)
+    kept_all = sum(all(same(i, f) for f in others) for i in range(n)) / n
     worst = min(per_family, key=per_family.get)
-    return EditScore(prompt, engine, len(vb), len(absent), hits / max(1, len(absent)), kept, kept_all,
-                     worst, per_family[worst])
+    s_ci, k_ci = wilson(hits, len(absent)), _wilson_share(kept, n)
+    return EditScore(prompt, engine, n, len(absent), hits / max(1, len(absent)), kept, kept_all,
+                     worst, per_family[worst], hits=hits, success_low=s_ci.low, success_high=s_ci.high,
+                     kept_low=k_ci[0], kept_high=k_ci[1],
+                     judges="+".join(names or [f"judge{k + 1}" if k else "judge" for k in range(len(judges))]))
 
 
-def sample_subjects(generator, n: int, seed: int = 1234, truncation: float = 0.7) -> torch.Tensor:
-    """W+ codes of ``n`` generator samples (seeded)."""
+def _wilson_share(share: float, n: int) -> tuple[float, float]:
+    """Wilson bounds of a share measured on ``n`` subjects (a fractional count of hits)."""
+    import math
+
+    from .eval_protocol import Z95
+
+    if n <= 0:
+        return 0.0, 1.0
+    z = Z95
+    centre = (share + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(share * (1 - share) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def sample_subjects(generator, n: int, subjects: SubjectSet = TUNING) -> torch.Tensor:
+    """W+ codes of the first ``n`` samples of a protocol set."""
     from styleclip_runtime.engines.global_directions import sample_wplus
 
-    return sample_wplus(generator, n, seed=seed, truncation=truncation)
+    return sample_wplus(generator, n, seed=subjects.seed, truncation=subjects.truncation)
 
 
 @torch.no_grad()
-def subjects_without(generator, judge, prompt: str, n: int, pool: int = 512, seed: int = 1234,
-                     truncation: float = 0.7) -> torch.Tensor:
-    """The first ``n`` of ``pool`` seeded samples on which the judge does not see
-    ``prompt``'s attribute: every subject can show success (fewer if the pool
-    holds fewer)."""
+def subjects_without(generator, judges, prompt: str, n: int, subjects: SubjectSet = TUNING,
+                     pool: int | None = None) -> torch.Tensor:
+    """The first ``n`` of the set's pool (or of its first ``pool``) on which no judge sees ``prompt``'s
+    attribute: every subject can show success (fewer if the pool holds fewer)."""
     from styleclip_runtime.execution.state import Item, render
 
     family, value = PROMPTS[prompt]
-    w = sample_subjects(generator, pool, seed, truncation)
-    verdicts = judge.predict(render(generator, [Item(f"s{i}", "eval", i, w[i]) for i in range(len(w))], "cpu"))
-    keep = [i for i, v in enumerate(verdicts) if not has_value(v, family, value)][:n]
+    w = sample_subjects(generator, pool or subjects.pool, subjects)
+    images = render(generator, [Item(f"s{i}", "eval", i, w[i]) for i in range(len(w))], "cpu")
+    seen = [j.predict(images) for j in _as_list(judges)]
+    keep = [i for i in range(len(w)) if not any(has_value(v[i], family, value) for v in seen)][:n]
     return w[keep]
 
 
-def main() -> None:  # pragma: no cover - a measurement script
-    from styleclip_runtime.cache.result_cache import Cache
-    from styleclip_runtime.engines import layer_choice as layers
-    from .build import load_toon_clip
-    from styleclip_runtime.engines import optimization as opt
-    from styleclip_runtime.engines.mapper import apply_strength
-    from styleclip_runtime.models.modelset import ModelSet
-    from styleclip_runtime.execution.build_executor import results_cache_dir
+def report_scores(models, judges: list, names: list[str], engines: Sequence[str], prompts: Sequence[str],
+                  subjects: int = REPORT_MIN_SUBJECTS, opt_subjects: int | None = None, kinds=("documented", "defaults"),
+                  subject_set: SubjectSet = REPORT, notify=print) -> list[dict]:
+    """Every (engine, prompt, setting) of the report: scores by each judge alone and by all in agreement."""
     from styleclip_runtime.execution.state import Item, render
-    from styleclip_runtime.execution.warm import WarmModels
 
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--subjects", type=int, default=32)
+    from .edit_settings import apply, settings
+
+    g = models.generator
+    set_defaults = getattr(models.modelset.spec, "engine_defaults", None) or {}
+    rows = []
+    for prompt in prompts:
+        w_all = subjects_without(g, judges, prompt, subjects, subject_set)
+        before_all = render(g, [Item(f"s{i}", "eval", i, w_all[i]) for i in range(len(w_all))], "cpu")
+        for engine in engines:
+            n = min(len(w_all), opt_subjects or len(w_all)) if engine == "optimize" else len(w_all)
+            w, before = w_all[:n], before_all[:n]
+            for setting in settings(engine, prompt, set_defaults):
+                if setting.kind not in kinds:
+                    continue
+                t0 = time.perf_counter()
+                after = render(g, apply(models, setting, w), "cpu")
+                seconds = time.perf_counter() - t0
+                row = {"engine": engine, "prompt": prompt, "kind": setting.kind, "setting": setting.text(),
+                       "subject_set": subject_set.name, "seconds": round(seconds, 1)}
+                for key, js, ns in [(nm, [j], [nm]) for j, nm in zip(judges, names)] + [("agreed", judges, names)]:
+                    sc = score(js, before, after, prompt, engine, ns)
+                    sc.seconds, sc.setting = seconds, setting.text()
+                    row[key] = asdict(sc) | {"passes": sc.passes}
+                notify(json.dumps(row))
+                rows.append(row)
+    return rows
+
+
+def _cell(score: dict) -> str:
+    mark = "**" if score["passes"] else ""
+    return (f"{mark}{score['success']:.2f}{mark} ({score['success_low']:.2f}-{score['success_high']:.2f}) / "
+            f"{mark}{score['kept']:.2f}{mark} ({score['kept_low']:.2f}-{score['kept_high']:.2f})")
+
+
+def markdown_table(rows: list[dict], kind: str, names: Sequence[str]) -> str:
+    """One markdown table (prompts x engines) of the rows of one kind: success / kept in agreement with
+    their intervals, bold where both bars are met, and each judge's own success."""
+    engines = [e for e in ENGINES if any(r["engine"] == e and r["kind"] == kind for r in rows)]
+    prompts = [p for p in ENGINE_PROMPTS if any(r["prompt"] == p for r in rows)]
+    lines = ["| prompt | " + " | ".join(engines) + " |", "| --- |" + " --- |" * len(engines)]
+    for prompt in prompts:
+        cells = []
+        for engine in engines:
+            r = next((r for r in rows if (r["engine"], r["prompt"], r["kind"]) == (engine, prompt, kind)), None)
+            if r is None:
+                cells.append("-")
+                continue
+            alone = ", ".join(f"{r[nm]['success']:.2f}" for nm in names)
+            cells.append(f"{_cell(r['agreed'])}; alone {alone}; n {r['agreed']['absent_before']}")
+        lines.append(f"| {prompt} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def passing(rows: list[dict], kind: str) -> dict[str, int]:
+    """Per engine, how many prompts meet both bars with the judges in agreement."""
+    out: dict[str, int] = {}
+    for r in rows:
+        if r["kind"] == kind:
+            out[r["engine"]] = out.get(r["engine"], 0) + int(r["agreed"]["passes"])
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:  # pragma: no cover - a measurement script
+    from styleclip_runtime.cache.result_cache import Cache
+    from styleclip_runtime.execution.build_executor import results_cache_dir
+    from styleclip_runtime.execution.state import render
+    from styleclip_runtime.execution.warm import WarmModels
+    from styleclip_runtime.models.modelset import ModelSet
+
+    from .edit_settings import Setting, apply, defaults
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--report", action="store_true",
+                    help="score the report set at the documented settings and at plain defaults (the card's table)")
+    ap.add_argument("--set", choices=("tuning", "validation"), default="tuning",
+                    help="the protocol's subject set for settings given on the command line (never the report set)")
+    ap.add_argument("--subjects", type=int, default=None,
+                    help=f"subjects per prompt (default 32; --report: {REPORT_MIN_SUBJECTS}, the protocol's minimum)")
+    ap.add_argument("--opt-subjects", type=int, default=None,
+                    help="--report: score optimize on only the first N of each prompt's subjects (it is the costly engine)")
+    ap.add_argument("--kinds", default="documented,defaults", help="--report: which settings to score")
+    ap.add_argument("--json", type=Path, default=None, help="--report: also write the rows here")
+    ap.add_argument("--table", type=Path, nargs="+", default=None,
+                    help="print the markdown tables of --json files written by --report (e.g. one run of global and "
+                         "mapper, one of optimize), and exit")
     ap.add_argument("--engines", default="global,mapper,optimize")
     ap.add_argument("--prompts", default=",".join(ENGINE_PROMPTS))
     ap.add_argument("--opt-steps", type=int, default=100)
@@ -120,65 +242,77 @@ def main() -> None:  # pragma: no cover - a measurement script
     ap.add_argument("--opt-smooth", type=float, default=0.0, help="optimize's smooth= (StyleSpace noise, in stds)")
     ap.add_argument("--alpha", type=float, default=4.1)
     ap.add_argument("--beta", type=float, default=0.15)
+    ap.add_argument("--keep", default="", help="global and optimize: keep= texts")
     ap.add_argument("--strength", type=float, default=1.0, help="mapper strength")
-    ap.add_argument("--layers", default="all", choices=layers.CHOICES, help="the W+ levels every edit may change")
-    ap.add_argument("--opt-clip", type=Path, default=None,
-                    help="a toon-CLIP folder (clip_config.json + clip.safetensors, e.g. a `zoo build --out DIR`) to "
-                         "guide the optimization instead of the set's own")
+    ap.add_argument("--layers", default="all", help="the W+ levels every edit may change")
     ap.add_argument("--models", default="toon",
                     help="the model set: a name or a YAML path (e.g. the toon.yaml a `zoo build --out DIR` wrote)")
     ap.add_argument("--without-target", action="store_true",
-                    help="per prompt, the first --subjects samples (of 512) that lack its attribute")
-    args = ap.parse_args()
+                    help="per prompt, the first --subjects samples of the set that lack its attribute")
+    args = ap.parse_args(argv)
+    engines, prompts = args.engines.split(","), args.prompts.split(",")
+    if args.table is not None:
+        docs = [json.loads(path.read_text()) for path in args.table]
+        rows = [row for doc in docs for row in doc["rows"]]
+        names = docs[0]["judges"]
+        for kind in ("documented", "defaults"):
+            if any(r["kind"] == kind for r in rows):
+                print(f"\n{kind}: prompts passing {passing(rows, kind)}\n\n{markdown_table(rows, kind, names)}")
+        return
+    if args.report:
+        tuned = {a: getattr(args, a) for a in ("opt_steps", "opt_lr", "opt_l2", "opt_space", "opt_beta", "opt_views",
+                                               "opt_smooth", "alpha", "beta", "keep", "strength", "layers")
+                 if getattr(args, a) != ap.get_default(a)}
+        if tuned or args.set != "tuning" or args.without_target:
+            sys.exit(f"edit_eval --report scores only the documented settings and the defaults (edit_settings.py), "
+                     f"on the report set; it takes no {', '.join(tuned) or '--set/--without-target'}")
+        if (args.subjects or REPORT_MIN_SUBJECTS) < REPORT_MIN_SUBJECTS:
+            sys.exit(f"the report set is scored on at least {REPORT_MIN_SUBJECTS} subjects per prompt")
     ms = ModelSet.load(args.models)
     models = WarmModels(ms, Cache(results_cache_dir(ms)), "cpu", notify=print)
-    g, judge = models.generator, models.judge
-    w = sample_subjects(g, args.subjects)
-    items = [Item(f"s{i}", "eval", i, w[i]) for i in range(len(w))]
-    before = render(g, items, "cpu")
-    results = []
-    for engine in args.engines.split(","):
-        for prompt in args.prompts.split(","):
+    named = ms.judges
+    names, judges = [n for n, _ in named], [j for _, j in named]
+    if args.report:
+        t0 = time.perf_counter()
+        rows = report_scores(models, judges, names, engines, prompts, args.subjects or REPORT_MIN_SUBJECTS,
+                             args.opt_subjects, tuple(args.kinds.split(",")))
+        for kind in ("documented", "defaults"):
+            if any(r["kind"] == kind for r in rows):
+                print(f"\n{kind}: prompts passing {passing(rows, kind)}\n\n{markdown_table(rows, kind, names)}")
+        if args.json is not None:
+            doc = {"judges": names, "subject_set": asdict(REPORT), "opt_subjects": args.opt_subjects,
+                   "files": {f.role: f.sha256 for f in ms.spec.files()}, "seconds": round(time.perf_counter() - t0),
+                   "rows": rows}
+            tmp = args.json.with_suffix(".tmp")
+            tmp.write_text(json.dumps(doc, indent=1))
+            tmp.replace(args.json)
+        return
+    subject_set = SETS[args.set]
+    n = args.subjects or 32
+    g = models.generator
+    from styleclip_runtime.execution.state import Item
+
+    w = sample_subjects(g, n, subject_set)
+    for engine in engines:
+        for prompt in prompts:
             if args.without_target:
-                w = subjects_without(g, judge, prompt, args.subjects)
-                items = [Item(f"s{i}", "eval", i, w[i]) for i in range(len(w))]
-                before = render(g, items, "cpu")
-            t0 = time.perf_counter()
+                w = subjects_without(g, judges, prompt, n, subject_set)
+            before = render(g, [Item(f"s{i}", "eval", i, w[i]) for i in range(len(w))], "cpu")
+            params = defaults(engine, getattr(ms.spec, "engine_defaults", None)) | {"layers": args.layers}
             if engine == "global":
-                d, _ = models.direction(prompt, "a face", args.beta)
-                offset = layers.mask_offsets(args.layers, g.layout, [args.alpha * x for x in d.delta])
-                edited = [Item(it.name, "eval", it.index, it.wplus, offset) for it in items]
+                params |= {"alpha": args.alpha, "beta": args.beta, "keep": args.keep}
             elif engine == "mapper":
-                m = models.mapper(prompt, None, print)
-                with torch.no_grad():
-                    ww = apply_strength(m, w, args.strength, layers.wplus_mask(args.layers, g.n_latent))
-                edited = [Item(it.name, "eval", it.index, ww[i]) for i, it in enumerate(items)]
+                params |= {"strength": args.strength}
             else:
-                mask = None
-                if args.opt_beta > 0:
-                    mask = models.direction(prompt, "a face", args.opt_beta)[0].channel_mask()
-                if args.opt_space == "s":
-                    mask = layers.s_channel_mask(args.layers, g.layout, mask)
-                w_mask = layers.wplus_mask(args.layers, g.n_latent) if args.opt_space == "wplus" else None
-                guide = load_toon_clip(args.opt_clip) if args.opt_clip else models.clip
-                text = guide.encode_text([prompt])[0].float().detach()
-                res = opt.optimize(g, guide, w, text, steps=args.opt_steps,
-                                   lr=args.opt_lr, l2=args.opt_l2, space=args.opt_space, s_mask=mask, w_mask=w_mask,
-                                   views=args.opt_views, smooth=args.opt_smooth,
-                                   style_std=models.style_std() if args.opt_smooth else None,
-                                   seeds=list(range(len(w))))
-                edited = [Item(it.name, "eval", it.index, res.wplus[i],
-                               [o[i] for o in res.s_offset] if res.s_offset is not None else None)
-                          for i, it in enumerate(items)]
-            after = render(g, edited, "cpu")
-            s = score(judge, before, after, prompt, engine)
-            s.seconds = time.perf_counter() - t0
-            results.append(s)
-            with torch.no_grad():  # toon-CLIP's own view of the edit, beside the judge's
-                text = models.text_embedding(prompt)
-                clip_loss = {f"clip_loss_{k}": round(float((1 - models.clip.encode_images(x) @ text).mean()), 4)
-                             for k, x in (("before", before), ("after", after))}
-            print(json.dumps(asdict(s) | clip_loss), flush=True)
+                params |= {"steps": args.opt_steps, "lr": args.opt_lr, "l2": args.opt_l2, "space": args.opt_space,
+                           "beta": args.opt_beta, "views": args.opt_views, "smooth": args.opt_smooth,
+                           "keep": args.keep}
+            setting = Setting(engine, prompt, "command line", params)
+            t0 = time.perf_counter()
+            after = render(g, apply(models, setting, w), "cpu")
+            s = score(judges, before, after, prompt, engine, names)
+            s.seconds, s.setting = time.perf_counter() - t0, setting.text()
+            print(json.dumps(asdict(s) | {"passes": s.passes, "subject_set": subject_set.name}), flush=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -15,6 +15,8 @@ training). Figures:
 """
 from __future__ import annotations
 
+from styleclip_runtime.modelsets.registry import BUILTIN_DIR  # the shipped sets: runtime/modelsets/
+
 import argparse
 import json
 from pathlib import Path
@@ -23,13 +25,14 @@ import numpy as np
 import torch
 
 from .attributes import FAMILIES, Attributes, labels
-from .augment import augment
+from .augment import augment, augment_generator_look, gaussian_blur
 from .captions import zero_shot_prompts
 from .clip import encode_images, encode_texts, load_clip
 from styleclip_runtime.models.judge import load_judge
 from .pool import held_out
 
-DEFAULT_DIR = Path(__file__).resolve().parents[2] / "modelsets" / "toon"
+DEFAULT_DIR = BUILTIN_DIR / "toon"
+BLUR_SIGMA = 1.5  # issue #25: expression must hold on renders blurred this much
 
 
 def _masks(attrs: list[Attributes]) -> dict[str, np.ndarray]:
@@ -53,13 +56,17 @@ def accuracy_table(pred: dict[str, np.ndarray], attrs: list[Attributes]) -> dict
 
 
 @torch.no_grad()
-def evaluate_judge(directory: Path = DEFAULT_DIR, count: int = 1000, batch: int = 250) -> dict[str, float]:
-    """Judge accuracy per family on ``count`` held-out renders, clean and augmented."""
-    judge = load_judge(Path(directory) / "judge.safetensors")
+def evaluate_judge(directory: Path = DEFAULT_DIR, count: int = 1000, batch: int = 250,
+                   name: str = "judge") -> dict[str, float]:
+    """Judge accuracy per family on ``count`` held-out renders: clean, augmented (the first judge's
+    augmentation), blurred at sigma ``BLUR_SIGMA`` and in toon-G's look (the second judge's)."""
+    judge = load_judge(Path(directory) / f"{name}.safetensors")
     images, attrs = held_out(count)
     gen = torch.Generator().manual_seed(12345)
     result: dict[str, float] = {}
-    for name, imgs in (("clean", images), ("augmented", augment(images, gen))):
+    versions = (("clean", images), ("augmented", augment(images, gen)), ("blur1.5", gaussian_blur(images, BLUR_SIGMA)),
+                ("g_look", augment_generator_look(images, torch.Generator().manual_seed(12346))))
+    for version, imgs in versions:
         preds: dict[str, list[np.ndarray]] = {f: [] for f in FAMILIES}
         hues = []
         for i in range(0, count, batch):
@@ -70,7 +77,7 @@ def evaluate_judge(directory: Path = DEFAULT_DIR, count: int = 1000, batch: int 
         table = accuracy_table({f: np.concatenate(v) for f, v in preds.items()}, attrs)
         err = np.abs(np.concatenate(hues) - labels(attrs)["background"])
         table["hue_mae"] = float(np.minimum(err, 1 - err).mean())
-        result.update({f"judge/{name}/{k}": v for k, v in table.items()})
+        result.update({f"{name}/{version}/{k}": v for k, v in table.items()})
     return result
 
 

@@ -24,6 +24,8 @@ Definitions (all images float32 in [-1, 1], networks in float32):
 """
 from __future__ import annotations
 
+from styleclip_runtime.modelsets.registry import BUILTIN_DIR  # the shipped sets: runtime/modelsets/
+
 import argparse
 import json
 from pathlib import Path
@@ -37,7 +39,7 @@ from styleclip_runtime.models.judge import Judge, load_judge
 from .pool import held_out
 
 CONFIDENT = 0.5
-DEFAULT_DIR = Path(__file__).resolve().parents[2] / "modelsets" / "toon"
+DEFAULT_DIR = BUILTIN_DIR / "toon"
 
 
 def save_grid(images: torch.Tensor, path: Path, nrow: int = 8) -> None:

@@ -14,9 +14,9 @@ import re
 from pathlib import Path
 
 from styleclip_runtime.cache.result_cache import atomic_write_bytes
-from styleclip_runtime.modelsets.registry import sha256_file
+from styleclip_runtime.modelsets.registry import BUILTIN_DIR, sha256_file  # BUILTIN_DIR: runtime/modelsets/
 
-SHIPPED_YAML = Path(__file__).resolve().parents[2] / "modelsets" / "toon.yaml"
+SHIPPED_YAML = BUILTIN_DIR / "toon.yaml"
 SHIPPED_DIR = SHIPPED_YAML.parent / "toon"
 
 _ENTRY = re.compile(r"\{path: ([^,}]+), sha256: [0-9a-f]{64}, size: \d+\}")

@@ -22,6 +22,8 @@ curves to ``work_dir/clip_curves.csv``.
 """
 from __future__ import annotations
 
+from styleclip_runtime.modelsets.registry import BUILTIN_DIR  # the shipped sets: runtime/modelsets/
+
 import argparse
 import json
 import math
@@ -40,7 +42,7 @@ from .pool import RenderPool
 from .training import (CurveLog, attribute_cross_entropy, export_fp16, load_checkpoint, save_checkpoint,
                        warmup_cosine)
 
-DEFAULT_OUT = Path(__file__).resolve().parents[2] / "modelsets" / "toon"
+DEFAULT_OUT = BUILTIN_DIR / "toon"
 
 
 def fit_matrix(attrs: list[Attributes], caps: list[Caption]) -> torch.Tensor:

@@ -41,6 +41,8 @@ Run as ``python -m styleclip_zoo.toon.train_generator --work DIR``.
 """
 from __future__ import annotations
 
+from styleclip_runtime.modelsets.registry import BUILTIN_DIR  # the shipped sets: runtime/modelsets/
+
 import argparse
 import csv
 import math
@@ -727,7 +729,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--steps-b", type=int, default=GeneratorTraining.steps_b)
     p.add_argument("--out", type=Path, default=None, help="write the fp16 generator.safetensors here")
-    p.add_argument("--clip", type=Path, default=Path(__file__).resolve().parents[2] / "modelsets" / "toon",
+    p.add_argument("--clip", type=Path, default=BUILTIN_DIR / "toon",
                    help="folder of the toon-CLIP that teaches phase C (default: the shipped one)")
     args = p.parse_args(argv)
     cfg = GeneratorTraining(seed=args.seed, steps_b=args.steps_b)

@@ -11,11 +11,14 @@ steps to ``out_dir/judge_ckpt.pt`` and resumes from it; curves go to
 """
 from __future__ import annotations
 
+from styleclip_runtime.modelsets.registry import BUILTIN_DIR  # the shipped sets: runtime/modelsets/
+
 import argparse
 import json
 import math
 import time
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -23,14 +26,14 @@ import torch.nn.functional as F
 
 from .attributes import FAMILIES, labels
 from .augment import augment
-from styleclip_runtime.models.judge import Judge, JudgeConfig, load_judge
+from styleclip_runtime.models.judge import JudgeConfig, build_judge, load_judge
 from .pool import RenderPool
 from .training import CurveLog, export_fp16, load_checkpoint, save_checkpoint, warmup_cosine
 
-DEFAULT_OUT = Path(__file__).resolve().parents[2] / "modelsets" / "toon"
+DEFAULT_OUT = BUILTIN_DIR / "toon"
 
 
-def judge_loss(judge: Judge, x: torch.Tensor, lab: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]]:
+def judge_loss(judge: torch.nn.Module, x: torch.Tensor, lab: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]]:
     """Summed cross-entropies (+0.2 x hue MSE); ``x`` in [-1, 1]."""
     logits, hue = judge(x)
     total, parts = 0.0, {}
@@ -61,12 +64,18 @@ def train_judge(
     bf16: bool = False,
     work_dir: Path | None = None,
     init: Path | None = None,
+    config: JudgeConfig | None = None,
+    augmenter: Callable[[torch.Tensor, torch.Generator], torch.Tensor] = augment,
+    name: str = "judge",
+    weight_decay: float = 1e-4,
 ) -> dict[str, float]:
     """Train, export ``judge.safetensors`` + ``judge_config.json`` to ``out_dir``; returns metrics.
 
     ``work_dir`` (default ``out_dir``) holds the checkpoint and the CSV curves.
     ``init``: start from these judge weights (fine-tuning a shipped judge)
-    instead of a random initialisation.
+    instead of a random initialisation. ``config`` (default: the strided arch on every family),
+    ``augmenter`` and ``name`` (the files' stem: ``<name>.safetensors``, ``<name>_config.json``,
+    ``<name>_ckpt.pt``) let the second judge (``train_judge2``) share this loop.
     """
     from .evaluate import evaluate_judge
 
@@ -75,15 +84,15 @@ def train_judge(
     out_dir.mkdir(parents=True, exist_ok=True)
     work_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(seed)
-    config = JudgeConfig(families=dict(FAMILIES))
-    judge = load_judge(init, config).train() if init is not None else Judge(config)
-    opt = torch.optim.AdamW(judge.parameters(), lr=lr, weight_decay=1e-4)
-    ckpt = work_dir / "judge_ckpt.pt"
+    config = config or JudgeConfig(families=dict(FAMILIES))
+    judge = load_judge(init, config).train() if init is not None else build_judge(config)
+    opt = torch.optim.AdamW(judge.parameters(), lr=lr, weight_decay=weight_decay)
+    ckpt = work_dir / f"{name}_ckpt.pt"
     start = load_checkpoint(ckpt, judge, opt) if ckpt.exists() else 0
     rng = np.random.default_rng([seed, start])
     gen = torch.Generator().manual_seed(seed * 1_000_003 + start)
     pool = RenderPool(pool_size, rng)
-    log = CurveLog(work_dir / "judge_curves.csv", ["step", "loss", "lr", "seconds"] + list(FAMILIES) + ["hue"],
+    log = CurveLog(work_dir / f"{name}_curves.csv", ["step", "loss", "lr", "seconds"] + list(FAMILIES) + ["hue"],
                    resume=start > 0)
     t0 = time.time()
     judge.train()
@@ -93,7 +102,7 @@ def train_judge(
         if step > start and step % refresh_every == 0:
             pool.refresh(refresh_count)
         x, attrs = pool.sample(batch)
-        x = augment(x, gen) * 2 - 1
+        x = augmenter(x, gen) * 2 - 1
         lab = {k: torch.from_numpy(v) for k, v in labels(attrs).items()}
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
             loss, parts = judge_loss(judge, x, lab)
@@ -107,12 +116,12 @@ def train_judge(
             save_checkpoint(ckpt, judge, opt, step + 1)
     train_seconds = time.time() - t0
     judge.eval()
-    export_fp16(judge, out_dir / "judge.safetensors")
-    (out_dir / "judge_config.json").write_text(config.to_json() + "\n")
-    metrics = evaluate_judge(out_dir, count=eval_count)
+    export_fp16(judge, out_dir / f"{name}.safetensors")
+    (out_dir / f"{name}_config.json").write_text(config.to_json() + "\n")
+    metrics = evaluate_judge(out_dir, count=eval_count, name=name)
     metrics["train_seconds_this_run"] = train_seconds
     metrics["steps"] = steps
-    (work_dir / "judge_metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
+    (work_dir / f"{name}_metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
     if ckpt.exists():
         ckpt.unlink()
     return metrics

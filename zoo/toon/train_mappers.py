@@ -13,6 +13,8 @@ three. ``PROMPT_SETTINGS`` lists the prompts trained with settings of their own.
 """
 from __future__ import annotations
 
+from styleclip_runtime.modelsets.registry import BUILTIN_DIR  # the shipped sets: runtime/modelsets/
+
 import argparse
 import json
 import time
@@ -24,7 +26,7 @@ from safetensors.torch import save_file
 
 from .edit_eval import ENGINE_PROMPTS
 
-SHIPPED_DIR = Path(__file__).resolve().parents[2] / "modelsets" / "toon" / "mappers"
+SHIPPED_DIR = BUILTIN_DIR / "toon" / "mappers"
 SHIPPED_PROMPTS = (*ENGINE_PROMPTS, "sad")
 
 

@@ -11,7 +11,7 @@ from styleclip_zoo.toon import FAMILIES, render_batch, sample_attributes
 from styleclip_zoo.toon.captions import canonical_phrase
 from styleclip_zoo.toon.clip import CLIP_CONFIG, encode_images, encode_texts, load_clip, preprocess
 
-MODELSET = Path(__file__).resolve().parents[4] / "runtime" / "modelsets" / "toon"
+MODELSET = Path(__file__).resolve().parents[3] / "runtime" / "modelsets" / "toon"
 
 
 @pytest.fixture(scope="module")

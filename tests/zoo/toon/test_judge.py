@@ -9,7 +9,7 @@ from styleclip_zoo.toon import FAMILIES, render_batch, sample_attributes
 from styleclip_zoo.toon.augment import augment
 from styleclip_runtime.models.judge import Judge, JudgeConfig, Verdict, load_judge
 
-MODELSET = Path(__file__).resolve().parents[4] / "runtime" / "modelsets" / "toon"
+MODELSET = Path(__file__).resolve().parents[3] / "runtime" / "modelsets" / "toon"
 
 
 @pytest.fixture(scope="module")

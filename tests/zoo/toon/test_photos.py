@@ -11,7 +11,7 @@ from styleclip_runtime.models.judge import load_judge
 from styleclip_zoo.toon.photos import PHOTOS
 from styleclip_zoo.toon.renderer import render
 
-ROOT = Path(__file__).resolve().parents[4]
+ROOT = Path(__file__).resolve().parents[3]
 PHOTO_DIR = ROOT / "recipes" / "photos"
 
 
