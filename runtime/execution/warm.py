@@ -28,10 +28,11 @@ from .memory_estimate import backward_estimate, format_bytes
 
 class WarmModels:
     def __init__(self, modelset, cache: Cache, device: str | torch.device = "cpu",
-                 notify: Callable[[str], None] = lambda m: None, synthesis_setting: str = "fast") -> None:
+                 notify: Callable[[str], None] = lambda m: None, synthesis_setting: str | None = None) -> None:
         """``synthesis_setting``: how the results' renders choose their synthesis path (a path, or
-        ``measure``: ``render_path.py``; ``open_executor`` passes ``$STYLECLIP_SYNTHESIS_PATH``)."""
-        if synthesis_setting not in SETTINGS:
+        ``measure``: ``render_path.py``; ``open_executor`` passes ``$STYLECLIP_SYNTHESIS_PATH``);
+        None (models built by hand: evaluations, tests) renders on ``fast``."""
+        if synthesis_setting is not None and synthesis_setting not in SETTINGS:
             raise ValueError(f"synthesis_setting must be one of {SETTINGS}, got {synthesis_setting!r}")
         self.modelset = modelset
         self.cache = cache
@@ -126,20 +127,22 @@ class WarmModels:
         return self.render_path.path
 
     def _choose_render_path(self) -> RenderPath:
+        if self._synthesis_setting is None:
+            return RenderPath("fast", "default")
         if self._synthesis_setting != MEASURE:
-            chosen = "default" if self._synthesis_setting == "fast" else "pinned"
-            return RenderPath(self._synthesis_setting, chosen)
+            return RenderPath(self._synthesis_setting, "pinned")
         from ..modelsets.registry import cache_root
 
         folder = cache_root(getattr(self.modelset, "_env", None))
         digest = self.fingerprints().get("generator", "")
         key = render_path.choice_key(digest)
         stored = render_path.stored_path(folder, key)
-        if stored is not None:
-            return RenderPath(stored, "stored", key)
         if self.device.type != "cpu":  # the fused paths are measured for CPUs (bench/gpu_check.sh: GPUs)
-            render_path.store(folder, key, {"path": "fast", "reason": f"device {self.device.type}: not measured"})
+            if stored is None:  # what a replay on this machine then looks up
+                render_path.store(folder, key, {"path": "fast", "reason": f"device {self.device.type}: not measured"})
             return RenderPath("fast", "device", key)
+        if stored is not None and not render_path.stored_choices(folder)[key].get("reason"):
+            return RenderPath(stored, "stored", key)
         from ..models.synthesis_path import choose_path
 
         self.notify("choosing the fastest synthesis path for this machine and generator (once; "

@@ -65,8 +65,8 @@ def test_a_bf16_run_records_its_path_stays_close_and_never_shares_outputs_with_f
                                                                                      monkeypatch) -> None:
     monkeypatch.setenv("STYLECLIP_CACHE", str(tmp_path / "cache"))
     fast_dir, bf16_dir = tmp_path / "fast", tmp_path / "bf16"
-    _, fast = _run(tiny, fast_dir)
-    assert json.loads(fast.manifest.read_text())["synthesis"]["path"] == "fast"
+    _, fast = _run(tiny, fast_dir)  # tests/conftest.py pins fast
+    assert json.loads(fast.manifest.read_text())["synthesis"] == {"path": "fast", "chosen": "pinned", "key": None}
 
     monkeypatch.setenv(render_path.ENV, "fused-bf16")
     # fast's outputs are cached, but a bf16 run must not be served them
@@ -122,9 +122,16 @@ def test_measure_chooses_once_per_machine_and_generator_and_replay_knows_it(tiny
     monkeypatch.setenv(render_path.ENV, "measure")
     digest = output_cache.spec_fingerprints(output_cache.registry.read_spec(tiny))["generator"]
     assert render_path.resolve(cache, digest) is None  # nothing stored: a replay cannot know the path
+    from styleclip_runtime.cache.result_cache import Cache
+    from styleclip_runtime.execution.warm import WarmModels
+    from styleclip_runtime.models.modelset import ModelSet
+
+    on_gpu = WarmModels(ModelSet.load(str(tiny)), Cache(tmp_path / "r"), "meta", synthesis_setting="measure")
+    assert on_gpu.render_path == render_path.RenderPath("fast", "device", render_path.choice_key(digest))
+    assert render_path.resolve(cache, digest).path == "fast"  # what a replay on this machine looks up
     notices: list[str] = []
     executor, report = _run(tiny, tmp_path / "a", lambda e: notices.append(e.get("message", "")))
-    chosen = executor.models.render_path
+    chosen = executor.models.render_path  # a CPU measures even so: "fast" was not measured
     assert chosen.chosen == "measured" and chosen.path in render_path.PATHS
     assert any("fastest synthesis path" in n for n in notices)
     stored = json.loads((cache / render_path.CACHE_FILE).read_text())[chosen.key]
