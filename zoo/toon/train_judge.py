@@ -33,8 +33,10 @@ from .training import CurveLog, export_fp16, load_checkpoint, save_checkpoint, w
 DEFAULT_OUT = BUILTIN_DIR / "toon"
 
 
-def judge_loss(judge: torch.nn.Module, x: torch.Tensor, lab: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]]:
-    """Summed cross-entropies (+0.2 x hue MSE); ``x`` in [-1, 1]."""
+def judge_loss(judge: torch.nn.Module, x: torch.Tensor, lab: dict[str, torch.Tensor],
+               family_weights: dict[str, float] | None = None) -> tuple[torch.Tensor, dict[str, float]]:
+    """Summed cross-entropies, each times its ``family_weights`` entry (default 1), + 0.2 x hue MSE;
+    ``x`` in [-1, 1]."""
     logits, hue = judge(x)
     total, parts = 0.0, {}
     for f, z in logits.items():
@@ -42,7 +44,7 @@ def judge_loss(judge: torch.nn.Module, x: torch.Tensor, lab: dict[str, torch.Ten
         if f == "eyes":
             ce = ce * (lab["glasses"] != FAMILIES["glasses"].index("sunglasses")).float()
         parts[f] = float(ce.mean().detach())
-        total = total + ce.mean()
+        total = total + (family_weights or {}).get(f, 1.0) * ce.mean()
     angle = 2 * math.pi * lab["background"]
     hue_loss = F.mse_loss(hue.float(), torch.stack([angle.cos(), angle.sin()], 1))
     parts["hue"] = float(hue_loss.detach())
@@ -68,6 +70,7 @@ def train_judge(
     augmenter: Callable[[torch.Tensor, torch.Generator], torch.Tensor] = augment,
     name: str = "judge",
     weight_decay: float = 1e-4,
+    family_weights: dict[str, float] | None = None,
 ) -> dict[str, float]:
     """Train, export ``judge.safetensors`` + ``judge_config.json`` to ``out_dir``; returns metrics.
 
@@ -105,7 +108,7 @@ def train_judge(
         x = augmenter(x, gen) * 2 - 1
         lab = {k: torch.from_numpy(v) for k, v in labels(attrs).items()}
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-            loss, parts = judge_loss(judge, x, lab)
+            loss, parts = judge_loss(judge, x, lab, family_weights)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(judge.parameters(), 1.0)

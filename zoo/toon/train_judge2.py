@@ -23,6 +23,8 @@ from .augment import augment_generator_look
 from .train_judge import DEFAULT_OUT, train_judge
 
 NAME = "judge2"
+# the two-pixel mouth and the eyes are what blurred toon-G faces hide: they weigh three times the rest
+FAMILY_WEIGHTS = {"expression": 3.0, "eyes": 3.0}
 
 
 def judge2_config() -> JudgeConfig:
@@ -33,11 +35,13 @@ def judge2_config() -> JudgeConfig:
 
 def train_judge2(out_dir: Path = DEFAULT_OUT, seed: int = 7, steps: int = 2000, batch: int = 64, lr: float = 2e-3,
                  work_dir: Path | None = None, threads: int = 2, eval_count: int = 1000,
-                 pool_size: int = 16000) -> dict[str, float]:
+                 pool_size: int = 16000, family_weights: dict[str, float] | None = None,
+                 init: Path | None = None) -> dict[str, float]:
     """Train and export the second judge; returns its held-out figures (``evaluate.evaluate_judge``)."""
     return train_judge(out_dir, seed=seed, steps=steps, batch=batch, lr=lr, work_dir=work_dir, threads=threads,
-                       eval_count=eval_count, pool_size=pool_size, config=judge2_config(),
-                       augmenter=augment_generator_look, name=NAME, weight_decay=5e-4)
+                       eval_count=eval_count, pool_size=pool_size, config=judge2_config(), init=init,
+                       augmenter=augment_generator_look, name=NAME, weight_decay=5e-4,
+                       family_weights=FAMILY_WEIGHTS if family_weights is None else family_weights)
 
 
 def main() -> None:
@@ -49,8 +53,9 @@ def main() -> None:
     p.add_argument("--out", type=Path, default=DEFAULT_OUT)
     p.add_argument("--work", type=Path, default=None, help="checkpoint + curves folder (default: --out)")
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--init", type=Path, default=None, help="continue from these judge2 weights (a new schedule)")
     a = p.parse_args()
-    metrics = train_judge2(a.out, a.seed, a.steps, a.batch, a.lr, work_dir=a.work, threads=a.threads)
+    metrics = train_judge2(a.out, a.seed, a.steps, a.batch, a.lr, work_dir=a.work, threads=a.threads, init=a.init)
     print(json.dumps(metrics, indent=2, sort_keys=True))
 
 

@@ -24,10 +24,11 @@ pytestmark = pytest.mark.slow
 # prompt: (alpha, success floor, kept floor), floors a little under the figures measured on these
 # subjects with the shipped (100-image) relevance table (docs/toon-log.md): closed eyes 1.00 / 0.84, beard
 # 1.00 / 0.96, surprised 1.00 / 0.95, glasses 1.00 / 0.95, smile 0.76 / 0.98, purple hair 0.78 / 0.74,
-# curly hair 0.93 / 0.92, bald 1.00 / 0.88. 'glasses' is scored on the 8 of the 32 subjects without them.
+# curly hair 0.93 / 0.92, bald 1.00 / 0.88 (0.80 since the protocol counts hair colour for bald too: the
+# direction recolours eyebrows and beard). 'glasses' is scored on the 8 of the 32 subjects without them.
 GLOBAL_EDITS = {"closed eyes": (1.5, 0.9, 0.8), "beard": (2.0, 0.9, 0.9), "surprised": (2.0, 0.9, 0.9),
                 "glasses": (2.0, 0.85, 0.9), "smile": (1.5, 0.7, 0.9), "purple hair": (4.1, 0.7, 0.65),
-                "curly hair": (4.1, 0.85, 0.85), "bald": (4.1, 0.9, 0.8)}
+                "curly hair": (4.1, 0.85, 0.85), "bald": (4.1, 0.9, 0.75)}
 ALPHA, BETA = 2.0, 0.15
 
 
@@ -155,9 +156,10 @@ def test_keep_lets_purple_hair_through_with_a_colours_few_channels(toon) -> None
 # prompt: (strength, success floor, kept floor). 'glasses' is scored on the 8 subjects
 # without them. 'purple hair' is the W-space mapper trained toward the text less the hair
 # styles' directions (L2 8, `train_mappers --space w --keep ...`): 0.85 / 0.90 here at
-# strength 1.25 (23 of the 27 subjects without purple hair).
+# strength 1.25 (23 of the 27 subjects without purple hair). 'bald' keeps 0.84 here with hair colour counted
+# (the protocol's rule; 0.93 without it): the mapper recolours eyebrows and beard.
 MAPPER_EDITS = {"closed eyes": (3.0, 0.9, 0.9), "surprised": (2.0, 0.9, 0.9), "curly hair": (4.0, 0.75, 0.85),
-                "glasses": (3.0, 0.75, 0.9), "bald": (5.0, 0.75, 0.85), "beard": (2.0, 0.9, 0.9),
+                "glasses": (3.0, 0.75, 0.9), "bald": (5.0, 0.75, 0.8), "beard": (2.0, 0.9, 0.9),
                 "smile": (3.0, 0.9, 0.9), "purple hair": (1.25, 0.8, 0.85)}
 
 
