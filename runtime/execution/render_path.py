@@ -1,7 +1,8 @@
 """Which synthesis path the renders of a run's results take (#21), without torch.
 
 ``$STYLECLIP_SYNTHESIS_PATH`` says it: ``fast``, ``fused-fp32`` or ``fused-bf16`` pin a path;
-``measure`` (the default) takes the path measured fastest on this machine for this generator,
+``measure`` (the default) takes the path measured fastest on this machine for this generator
+(from ``MIN_MEASURED_SIZE`` px up; a smaller one, toon's, renders on ``fast`` unmeasured),
 stored in ``<cache>/synthesis_path.json`` under ``choice_key`` (the CPU, its flags, the torch
 version, the thread setting and the generator file's sha256). Measuring happens once, in the
 process that first renders with no stored choice (``WarmModels.render_path``,
@@ -32,6 +33,9 @@ MEASURE = "measure"
 SETTINGS = PATHS + (MEASURE,)
 DEFAULT = MEASURE
 CACHE_FILE = "synthesis_path.json"
+# a smaller generator (toon's 64 px) renders in milliseconds on every path: measuring would cost more
+# than it could save, and its results stay on the reference path (goldens stay byte-stable)
+MIN_MEASURED_SIZE = 256
 CPU_FLAGS = ("amx_bf16", "amx_tile", "avx512_bf16", "avx512f", "avx2", "fma")
 
 
@@ -41,7 +45,8 @@ class RenderPath:
 
     path: str
     chosen: str  # "pinned" ($STYLECLIP_SYNTHESIS_PATH), "measured" (by this process), "stored" (measured
-    #             before, read back), "device" (not a CPU: fast, not measured), "default" (WarmModels built by hand)
+    #             before, read back), "device" (not a CPU: fast, not measured), "small" (below
+    #             MIN_MEASURED_SIZE: fast, not measured), "default" (WarmModels built by hand)
     key: str | None = None  # where the choice is stored in <cache>/synthesis_path.json
 
     def record(self) -> dict[str, str | None]:

@@ -143,6 +143,12 @@ class WarmModels:
             return RenderPath("fast", "device", key)
         if stored is not None and not render_path.stored_choices(folder)[key].get("reason"):
             return RenderPath(stored, "stored", key)
+        size = self.generator.config.size
+        if size < render_path.MIN_MEASURED_SIZE:
+            if stored is None:  # what a replay on this machine then looks up
+                render_path.store(folder, key, {"path": "fast", "reason": f"{size} px: below "
+                                                f"{render_path.MIN_MEASURED_SIZE} px, not measured"})
+            return RenderPath("fast", "small", key)
         from ..models.synthesis_path import choose_path
 
         self.notify("choosing the fastest synthesis path for this machine and generator (once; "

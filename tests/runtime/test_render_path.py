@@ -120,6 +120,7 @@ def test_measure_chooses_once_per_machine_and_generator_and_replay_knows_it(tiny
     cache = tmp_path / "cache"
     monkeypatch.setenv("STYLECLIP_CACHE", str(cache))
     monkeypatch.setenv(render_path.ENV, "measure")
+    monkeypatch.setattr(render_path, "MIN_MEASURED_SIZE", 0)  # the tiny generator stands in for a large one
     digest = output_cache.spec_fingerprints(output_cache.registry.read_spec(tiny))["generator"]
     assert render_path.resolve(cache, digest) is None  # nothing stored: a replay cannot know the path
     from styleclip_runtime.cache.result_cache import Cache
@@ -144,6 +145,21 @@ def test_measure_chooses_once_per_machine_and_generator_and_replay_knows_it(tiny
     assert render_path.resolve(cache, digest) == again.models.render_path
     served = output_cache.replay(_plan(), RECIPE, tmp_path / "c", tmp_path / "c", str(tiny)).report
     assert served is not None and json.loads(served.manifest.read_text())["synthesis"]["path"] == chosen.path
+
+
+def test_a_small_generator_renders_on_fast_without_measuring_and_replay_knows_it(tiny, tmp_path,
+                                                                                  monkeypatch) -> None:
+    """Below MIN_MEASURED_SIZE (toon's 64 px) measuring would cost more than any path saves."""
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("STYLECLIP_CACHE", str(cache))
+    monkeypatch.setenv(render_path.ENV, "measure")
+    monkeypatch.setattr(synthesis_path, "measure_paths", lambda *a, **k: pytest.fail("a small generator measured"))
+    digest = output_cache.spec_fingerprints(output_cache.registry.read_spec(tiny))["generator"]
+    executor, report = _run(tiny, tmp_path / "a")
+    assert executor.models.generator.config.size < render_path.MIN_MEASURED_SIZE
+    assert executor.models.render_path == render_path.RenderPath("fast", "small", render_path.choice_key(digest))
+    assert json.loads(report.manifest.read_text())["synthesis"]["chosen"] == "small"
+    assert render_path.resolve(cache, digest).path == "fast"  # a replay on this machine finds the entry
 
 
 def test_a_ray_worker_renders_on_the_path_the_driver_pins(tiny, tmp_path, monkeypatch) -> None:
