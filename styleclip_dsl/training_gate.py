@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .engines.registry import ENGINES
+from .engines.registry import ENGINES, trains_models
 from .executor_api import ExecutorAPI
 
 
@@ -72,6 +72,6 @@ def might_train(text: str) -> bool:
 def trainings_of_run(executor: ExecutorAPI, plan: dict, base: Any) -> TrainingNeeds:
     """What running ``plan`` on ``executor`` would train (``explain.explain_plan`` on its warm models;
     a plan without an edit of an engine that trains, a mapper, trains nothing and is not explained)."""
-    if not any(s["kind"] == "edit" and ENGINES[s["engine"]].trains for s in plan["steps"]):
+    if not any(s["kind"] == "edit" and trains_models(s["engine"]) for s in plan["steps"]):
         return TrainingNeeds((), "")
     return training_needs(executor.explain(plan, base))

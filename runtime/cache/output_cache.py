@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from styleclip_dsl.engines.registry import trains_models
 from styleclip_dsl.events import EventSink
 from styleclip_dsl.plan import as_plan
 
@@ -116,7 +117,7 @@ def _mapper_files(plan: dict, spec: registry.ModelSetSpec, env: dict[str, str] |
     """(path, size, mtime) of every user-trained mapper of the set (``styleclip train mapper`` writes
     them under ``<cache>/models/<set>/mappers/``) when the plan has a mapper edit: a retrained mapper
     is a new run."""
-    if not any(s["kind"] == "edit" and s.get("engine") == "mapper" for s in plan["steps"]):
+    if not any(s["kind"] == "edit" and trains_models(s.get("engine")) for s in plan["steps"]):
         return []
     root = registry.models_dir(spec.name, env) / "mappers"
     if not root.is_dir():

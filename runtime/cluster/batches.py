@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from styleclip_dsl.engines.registry import ENGINES
+
 # Subjects per batch: the executor's own chunk (render, inversion: AdaptiveBatch(16)), so a batch
 # computes exactly the chunks a local run computes and the results are the same bytes.
 DEFAULT_BATCH = 16
@@ -82,5 +84,6 @@ def split_plan(plan: dict, base: Path, batch_size: int = DEFAULT_BATCH) -> list[
 
 
 def shared_edits(plan: dict) -> list[dict]:
-    """The edit steps whose directions and mappers every batch needs (computed once, then hits)."""
-    return [s for s in plan["steps"] if s["kind"] == "edit" and s.get("engine") in ("global", "mapper", "optimize")]
+    """The edit steps whose directions and mappers every batch needs (computed once by each engine's
+    ``prepare``, then hits): every edit of a known engine (``styleclip_dsl.engines.registry``)."""
+    return [s for s in plan["steps"] if s["kind"] == "edit" and s.get("engine") in ENGINES]

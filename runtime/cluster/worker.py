@@ -66,20 +66,16 @@ class BatchWorker:
         for the batch's step to report with its recipe line."""
         from styleclip_dsl.plan import step_from_dict
 
-        from ..execution.edits import variants
-        from ..engines.keep import keep_texts
+        from ..engines.protocol import variants
+        from ..engines.registry import engine_for
 
         self._events.clear()
-        for step in shared_edits(plan):
-            for params_list, _ in variants(step_from_dict(step)):
+        for data in shared_edits(plan):
+            step = step_from_dict(data)
+            engine = engine_for(step.engine)
+            for params_list, _ in variants(step):
                 try:
-                    if step["engine"] == "mapper":
-                        self.models.mapper(step["edits"][0]["text"], step, lambda m: None)
-                        continue
-                    for entry, params in zip(step["edits"], params_list):
-                        if step["engine"] == "global" or float(params.get("beta", 0.0)) > 0:
-                            self.models.direction(entry["text"], params["neutral"], float(params["beta"]),
-                                                  keep_texts(str(params.get("keep", ""))))
+                    engine.prepare(self.models, step, params_list)
                 except Exception:  # the batch that needs it says why, pointing at the line
                     break
         return _forwarded(self._events)

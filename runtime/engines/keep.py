@@ -22,15 +22,9 @@ from typing import Sequence
 
 import torch
 
-
-def keep_texts(keep: str) -> tuple[str, ...]:
-    """The texts of a ``keep=`` parameter: comma-separated, trimmed, empty parts and repeats dropped."""
-    out: list[str] = []
-    for part in keep.split(","):
-        text = part.strip()
-        if text and text not in out:
-            out.append(text)
-    return tuple(out)
+# the texts of a keep= value as a person writes it (`styleclip train mapper --keep`); a plan's keep is
+# already canonical and its engine reads it with styleclip_dsl.engines.keep.kept
+from styleclip_dsl.engines.keep import keep_texts  # noqa: F401
 
 
 def orthogonal_part(vector: torch.Tensor, kept: Sequence[torch.Tensor]) -> torch.Tensor:
@@ -67,7 +61,7 @@ def conditional_target(clip, target: torch.Tensor, keep: Sequence[str], neutral:
     if not keep:
         return target
     if direction is None:
-        from .global_directions import text_direction  # it imports this module
+        from .global_directions.directions import text_direction  # it imports this module
 
         def direction(k: str, n: str) -> torch.Tensor:
             return text_direction(clip, k, n)

@@ -20,17 +20,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from styleclip_dsl.plan import EditStep, Plan, SourceStep, as_plan
 
 from ..cache.result_cache import Cache
 from ..cache.keys import direction_key, inversion_key, mapper_key, stats_identity, stats_key
-from ..engines.keep import keep_texts
+from ..engines.protocol import Need, Status, variants
+from ..engines.registry import IMPLEMENTATIONS, engine_for
 from ..io.image_input import ImageDigests
 from .memory_estimate import MemoryEstimate, backward_estimate
-
-Status = Literal["shipped", "cached", "compute", "train", "on-input", "missing"]
 
 #: what each status means, for the legend under the table
 STATUS_MEANING: dict[str, str] = {
@@ -52,22 +51,6 @@ def format_duration(seconds: float) -> str:
     if seconds < 7200:
         return f"{seconds / 60:.0f} min"
     return f"{seconds / 3600:.1f} h"
-
-
-@dataclass(frozen=True)
-class Need:
-    """One expensive result a step needs."""
-
-    kind: str  # inversion | global-stats | direction | mapper | optimization
-    what: str
-    status: Status
-    seconds: float | None = None  # estimated cost when it must be computed; None: no estimate or nothing to do
-    key: str | None = None
-    memory: MemoryEstimate | None = None  # device memory, for what back-propagates through the generator
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "what": self.what, "status": self.status, "seconds": self.seconds,
-                "key": self.key, "memory": self.memory.to_dict() if self.memory else None}
 
 
 @dataclass(frozen=True)
@@ -169,6 +152,16 @@ class _Context:
             self.one_image, self.one_image_known = backward_estimate(self.modelset, 1), True
         return replace(self.one_image, batch=max(1, batch)) if self.one_image is not None else None
 
+    # -- what an engine's ``needs`` asks for (engines/protocol.py: ExplainContext) --
+    def direction_needs(self, text: str, neutral: str, beta: float, keep: tuple[str, ...]) -> list[Need]:
+        return _direction(self, text, neutral, beta, keep)
+
+    def mapper_need(self, text: str, problems: list[str]) -> Need:
+        return _mapper(self, text, problems)
+
+    def optimize_batch_size(self) -> int:
+        return int(self.modelset.optimize_batch_size())
+
 
 def estimates_for(defaults: dict[str, Any], device: str) -> tuple[dict[str, float], str | None]:
     """(seconds per unit, where they come from) from a set's ``defaults.estimates``."""
@@ -229,18 +222,10 @@ def _missing_files(modelset, plan: Plan) -> tuple[str, ...]:
 
 
 def _needs_stats(plan: Plan) -> bool:
-    """Whether a plan reads the global-direction statistics: a global edit, or a masked or smoothed
-    optimization."""
-    for step in plan.steps:
-        if not isinstance(step, EditStep):
-            continue
-        if step.engine == "global":
-            return True
-        values = [float(e.params.get(k, 0) or 0) for e in step.edits for k in ("beta", "smooth")]
-        swept = step.sweep.param if step.sweep else None
-        if step.engine == "optimize" and (any(values) or swept in ("beta", "smooth")):
-            return True
-    return False
+    """Whether a plan reads the global-direction statistics (its engines say: a global edit, or a
+    masked or smoothed optimization)."""
+    return any(isinstance(s, EditStep) and s.engine in IMPLEMENTATIONS and engine_for(s.engine).reads_global_stats(s)
+               for s in plan.steps)
 
 
 def missing_stats_files(modelset) -> list[str]:
@@ -331,49 +316,14 @@ def _invert(ctx: _Context, step: SourceStep, line: int) -> StepCost:
 # -- edits ---------------------------------------------------------------------------------------
 
 def _edit(ctx: _Context, step: EditStep, line: int, n_inputs: int) -> StepCost:
-    from .edits import variants
-
-    engine = step.engine
     runs = variants(step)
-    items = n_inputs * len(runs)
-    needs: list[Need] = []
     problems: list[str] = []
-    if engine == "global":
-        for params_list, _ in runs:
-            for entry, params in zip(step.edits, params_list):
-                keep = keep_texts(str(params.get("keep", "")))
-                needs.extend(_direction(ctx, entry.text, params["neutral"], float(params["beta"]), keep))
-    elif engine == "mapper":
-        needs.append(_mapper(ctx, step.edits[0].text, problems))
-    elif engine == "optimize":
-        text = step.edits[0].text
-        for params, labels in runs:
-            p = params[0]
-            if p.get("space") == "s" and float(p.get("beta", 0)) > 0:
-                needs.extend(_direction(ctx, text, p["neutral"], float(p["beta"]), keep_texts(str(p.get("keep", "")))))
-            seconds, unestimated = _optimize_seconds(ctx, p, n_inputs)
-            what = f"{text!r}, {int(p['steps'])} steps x {n_inputs} subject(s)" + "".join(
-                f", {k}={v:g}" for k, v in labels.items()) + unestimated  # one per sweep value
-            chunk = min(ctx.modelset.optimize_batch_size(), max(1, n_inputs))
-            needs.append(Need("optimization", what, "on-input", seconds, memory=ctx.memory(chunk)))
-    return StepCost(step.id, line, items, tuple(_unique(needs)), tuple(problems))
-
-
-def _optimize_seconds(ctx: _Context, params: dict, n_inputs: int) -> tuple[float | None, str]:
-    """(estimated seconds, a note on what the estimate leaves out) for one optimization.
-
-    ``views=K`` runs CLIP on K augmented copies instead of the image alone, so
-    each copy beyond the first adds ``optimize_view_per_image`` to a step; a
-    set that does not give that figure gets the plain estimate and a note."""
-    per_step = ctx.estimates.get("optimize_step_per_image")
-    if per_step is None:
-        return None, ""
-    extra_views = max(0, int(params.get("views", 0)) - 1)
-    per_view = ctx.estimates.get("optimize_view_per_image")
-    note = ""
-    if extra_views and per_view is None:
-        note, per_view = " (views not in the estimate)", 0.0
-    return (per_step + extra_views * (per_view or 0.0)) * int(params["steps"]) * n_inputs, note
+    try:
+        engine = engine_for(step.engine)
+    except KeyError:  # a plan the compiler did not write: the run would stop here too
+        return StepCost(step.id, line, 0, (), (f"unknown engine {step.engine!r}",))
+    needs = engine.needs(step, runs, n_inputs, ctx, problems)
+    return StepCost(step.id, line, n_inputs * len(runs), tuple(_unique(needs)), tuple(problems))
 
 
 def _unique(needs: list[Need]) -> list[Need]:
@@ -413,7 +363,7 @@ def _direction(ctx: _Context, text: str, neutral: str, beta: float, keep: tuple[
 
 
 def _mapper(ctx: _Context, text: str, problems: list[str]) -> Need:
-    from ..engines.mapper import MapperTraining
+    from ..engines.mapper.latent_mapper import MapperTraining
     from ..modelsets.registry import MissingModelFile
     from ..modelsets.verified import ModelFileMismatch
 

@@ -21,6 +21,12 @@ def engine_spec(name: str) -> EngineSpec:
     return ENGINES[name]
 
 
+def trains_models(engine: object) -> bool:
+    """Whether edits of ``engine`` may train (and so read trained) models: the mapper's prompts."""
+    spec = ENGINES.get(str(engine))
+    return spec is not None and spec.trains
+
+
 def validate_engine_defaults(raw: Any, where: str) -> EngineDefaults:
     """A model set's ``engine_defaults:`` mapping, checked against the specs: ``{engine: {param:
     value}}`` with each value in its parameter's type (numbers as floats) and normalised as the

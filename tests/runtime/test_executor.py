@@ -17,14 +17,20 @@ from styleclip_runtime.execution.errors import StepError
 from styleclip_runtime.io.outputs import read_png_metadata
 from styleclip_runtime.execution.build_executor import open_executor
 
+from styleclip_dsl.engines.registry import ENGINES
+
 from .tiny_modelset import write_tiny_modelset
 
 
 def make_plan(steps: list[dict], seed: int = 0, modelset: str = "tiny") -> dict:
+    """A plan of hand-written steps; an edit's parameters left out get the engine's defaults and
+    keep= its canonical form, as the compiler writes them (the runtime reads plans the compiler wrote)."""
     out = []
     hashes: dict[str, str] = {}
     for i, step in enumerate(steps, 1):
         step = {"id": f"s{i}", "span": {"line": i, "column": 1, "end_line": i, "end_column": 10}, **step}
+        if step["kind"] == "edit":
+            step["edits"] = [{**e, "params": complete(step["engine"], e["params"])} for e in step["edits"]]
         content = {k: v for k, v in step.items() if k not in ("span", "id")}
         if "input" in content:
             content["input"] = hashes[content["input"]]
@@ -36,6 +42,13 @@ def make_plan(steps: list[dict], seed: int = 0, modelset: str = "tiny") -> dict:
 
 
 GLOBAL = {"alpha": 4.0, "beta": 0.0, "neutral": "a face"}
+
+
+def complete(engine: str, params: dict) -> dict:
+    """An edit's parameters as the compiler writes them: the engine's defaults for what is left out,
+    keep= in its canonical form."""
+    spec = ENGINES[engine]
+    return spec.normalise({**spec.defaults(), **params})
 
 
 def run(yaml_path: Path, plan: dict, out: Path, base: Path | None = None, events=None):
@@ -364,7 +377,7 @@ def test_optimize_runs_in_chunks_that_shrink_when_memory_runs_out(env, tmp_path,
             raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
         return plain(generator, clip, wplus_src, *args, **kwargs)
 
-    monkeypatch.setattr(optimization, "optimize", small_memory)
+    monkeypatch.setattr(optimization.latent_optimization, "optimize", small_memory)
     monkeypatch.setenv("STYLECLIP_CACHE", str(tmp_path / "fresh-cache"))
     notices: list[str] = []
     ex = open_executor(str(env), "cpu", lambda e: notices.append(str(e)))
@@ -429,7 +442,7 @@ def test_optimization_starts_at_the_chunk_the_free_device_memory_holds(env, tmp_
         sizes.append(wplus_src.shape[0])
         return plain(generator, clip, wplus_src, *args, **kwargs)
 
-    monkeypatch.setattr(optimization, "optimize", recording)
+    monkeypatch.setattr(optimization.latent_optimization, "optimize", recording)
     per_image = backward_estimate(ModelSet.load(str(env)), 1).per_image
     notices: list[str] = []
     ex = open_executor(str(env), "cpu", lambda e: notices.append(str(e)))
@@ -503,7 +516,7 @@ def test_optimize_keep_aims_clip_away_from_the_kept_texts_and_masks_with_the_con
         targets.append(text_emb.detach().clone())
         return plain_optimize(generator, clip, wplus_src, text_emb, **kwargs)
 
-    monkeypatch.setattr(optimization, "optimize", recording)
+    monkeypatch.setattr(optimization.latent_optimization, "optimize", recording)
     ex, _ = run(env, plan, tmp_path)
     models = ex.models
     with torch.no_grad():
@@ -527,9 +540,10 @@ def test_optimize_keep_aims_clip_away_from_the_kept_texts_and_masks_with_the_con
     assert by_id["s3"]["optimized_channels"] == conditional.n_channels
     assert [by_id[s]["optimization_cache_hits"] for s in ("s2", "s3")] == [0, 0]
 
-    # keep='' is the plain optimization, with the plain optimization's key: served from the cache
+    # keep='' is the plain optimization, filed under the plain optimization's key (an empty keep enters
+    # no key: EngineSpec.key_params): another executor finds it in the result cache
     again = make_plan(steps[:1] + [{**steps[1], "edits": [{"text": "curly hair", "params": {**base, "keep": ""}}]}])
-    ex.run(again, "# recipe text\n", tmp_path, tmp_path / "again")
+    run(env, again, tmp_path / "again", tmp_path)
     manifest = json.loads((tmp_path / "again" / "run.json").read_text())
     assert manifest["steps"][1]["optimization_cache_hits"] == 1
 

@@ -26,7 +26,7 @@ from typer.testing import CliRunner
 from styleclip_dsl.api import compile_recipe
 from styleclip_dsl.cli import app
 
-from .test_executor import GLOBAL, make_plan
+from .test_executor import GLOBAL, complete, make_plan
 
 
 @pytest.fixture(autouse=True)
@@ -90,7 +90,7 @@ def test_what_is_explained_as_cached_is_what_the_run_reuses(env, tmp_path) -> No
     assert statuses(changed, "direction") == ["cached", "compute"]
 
     # a direction that keeps texts is another direction: explained as to compute, though the plain one is cached
-    plan["steps"][1]["edits"][0]["params"] = {**GLOBAL, "keep": "glasses"}
+    plan["steps"][1]["edits"][0]["params"] = complete("global", {**GLOBAL, "keep": "glasses"})
     plan["steps"][1]["sweep"]["values"] = [0.0, 0.05]
     kept = explain(env, plan, tmp_path)
     assert statuses(kept, "direction") == ["compute", "compute"]
@@ -133,9 +133,9 @@ def variant_with_optimization(env: Path, name: str, defaults: dict, steps: int) 
     plan = chain_plan()
     plan["modelset"] = name
     plan["steps"].insert(3, {**plan["steps"][2], "id": "s9", "engine": "optimize",
-                             "edits": [{"text": "smile", "params": {"steps": steps, "lr": 0.1, "l2": 0.0, "id": 0.0,
-                                                                     "space": "wplus", "beta": 0.0,
-                                                                     "neutral": "a face"}}]})
+                             "edits": [{"text": "smile", "params": complete("optimize", {
+                                 "steps": steps, "lr": 0.1, "l2": 0.0, "id": 0.0, "space": "wplus", "beta": 0.0,
+                                 "neutral": "a face"})}]})
     return spec, path, plan
 
 

@@ -26,8 +26,8 @@ import torch
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
-from ..cache.keys import GLOBAL_VERSION, STATS_SEED
-from .keep import orthogonal_part
+from ...cache.keys import GLOBAL_VERSION, STATS_SEED
+from ..keep import orthogonal_part
 
 ENGINE_VERSION = GLOBAL_VERSION  # the cache keys carry it: runtime/cache/keys.py
 
@@ -68,7 +68,7 @@ class GlobalStats:
                    [tensors[f"std_{i:02d}"] for i in range(n)], tensors["fs3"], _st_meta(data))
 
     def save(self, path: Path) -> None:
-        from ..cache.result_cache import atomic_write_bytes
+        from ...cache.result_cache import atomic_write_bytes
 
         atomic_write_bytes(Path(path), self.to_bytes())
 
@@ -197,7 +197,7 @@ def clip_dim(clip) -> int:
 def load_official_s_mean_std(path: Path, layout) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
     """StyleCLIP's ``S_mean_std``: a pickle of [means(26), stds(26)] float32
     arrays, read with an allow-list unpickler (no arbitrary objects)."""
-    from ..io.safe_pickle import load_restricted
+    from ...io.safe_pickle import load_restricted
 
     obj = load_restricted(Path(path).read_bytes())
     if not (isinstance(obj, (list, tuple)) and len(obj) == 2):

@@ -26,8 +26,8 @@ from typing import Callable, Sequence
 
 import torch
 
-from ..cache.keys import MAPPER_VERSION
-from .robust_clip import StyleNoise, augmented_embedding
+from ...cache.keys import MAPPER_VERSION
+from ..robust_clip import StyleNoise, augmented_embedding
 
 ENGINE_VERSION = MAPPER_VERSION  # the cache keys carry it: runtime/cache/keys.py
 
@@ -103,7 +103,7 @@ def read_training_state(path: Path, text: str, config: "MapperTraining") -> dict
     """The saved state of an interrupted training of ``text`` with ``config`` (weights_only: tensors and
     plain containers only). ``TrainingStateError`` naming the file when it is unreadable, truncated, not
     a training state, or another run's."""
-    from ..io.safe_pickle import first_line
+    from ...io.safe_pickle import first_line
 
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
@@ -123,7 +123,7 @@ def _save_training_state(path: Path, mapper, opt, gen: torch.Generator, step: in
                          config: MapperTraining, aug: torch.Generator | None = None) -> None:
     import io
 
-    from ..cache.result_cache import atomic_write_bytes
+    from ...cache.result_cache import atomic_write_bytes
 
     buf = io.BytesIO()
     state = {"mapper": mapper.state_dict(), "optimizer": opt.state_dict(), "rng": gen.get_state(),
@@ -138,7 +138,7 @@ def _save_training_state(path: Path, mapper, opt, gen: torch.Generator, step: in
 def training_target(clip, text: str, config: MapperTraining) -> torch.Tensor:
     """CLIP's target for training a mapper toward ``text``: its embedding, made orthogonal to
     the kept texts' directions (from ``config.neutral``) when ``config.keep`` names any."""
-    from .keep import conditional_target
+    from ..keep import conditional_target
 
     return conditional_target(clip, clip.encode_text([text])[0].detach().float(), config.keep, config.neutral)
 
@@ -160,7 +160,7 @@ def train_mapper(generator, clip, text: str, config: MapperTraining = MapperTrai
     resumes from it when the file exists: an interrupted training continues
     where it stopped and ends with the same weights as an uninterrupted one.
     """
-    from ..models.mapper import LevelsMapper
+    from ...models.mapper import LevelsMapper
 
     # a saved state that cannot be resumed stops the training before any work (TrainingStateError)
     state = read_training_state(Path(checkpoint), text, config) \

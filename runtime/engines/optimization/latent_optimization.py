@@ -35,8 +35,8 @@ from typing import Callable, Sequence
 
 import torch
 
-from ..cache.keys import OPTIMIZE_VERSION
-from .robust_clip import StyleNoise, augmented_embedding
+from ...cache.keys import OPTIMIZE_VERSION
+from ..robust_clip import StyleNoise, augmented_embedding
 
 ENGINE_VERSION = OPTIMIZE_VERSION  # the cache keys carry it: runtime/cache/keys.py
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from styleclip_dsl.api import compile_recipe
@@ -33,8 +32,9 @@ def test_model_set_defaults_come_before_the_engines(tmp_path, monkeypatch) -> No
     assert edits[1].edits[0].params["alpha"] == 5.0  # the recipe wins
     assert edits[2].edits[0].params["steps"] == 50
     # the same recipe on a set without overrides: the engines' defaults, as before
-    toon, _ = compile_recipe("generate seed=1; global 'smile'")
-    assert toon is not None and toon.steps[-1].edits[0].params["alpha"] == 4.1
+    _set(tmp_path, monkeypatch, "plain", "{}")
+    plain, _ = compile_recipe("use plain; generate seed=1; global 'smile'")
+    assert plain is not None and plain.steps[-1].edits[0].params["alpha"] == 4.1  # type: ignore[attr-defined]
 
 
 def test_an_override_changes_only_the_parameter_it_names(tmp_path, monkeypatch) -> None:
@@ -63,8 +63,11 @@ def test_a_yaml_with_wrong_engine_defaults_is_a_recipe_error_naming_it(tmp_path,
     assert "engine_defaults.global.beta" in result.output
 
 
-@pytest.mark.parametrize("name", ["toon", "ffhq"])
-def test_shipped_sets_carry_no_overrides_yet(name: str) -> None:
-    from styleclip_runtime.modelsets import registry
-
-    assert registry.find_spec(name).engine_defaults == {}
+def test_a_recipe_value_that_breaks_a_rule_with_a_set_default_is_an_error(tmp_path, monkeypatch) -> None:
+    _set(tmp_path, monkeypatch, "masked", "{optimize: {space: s, beta: 0.2}}")
+    plan, _ = compile_recipe("use masked; generate seed=1; optimize 'smile'")
+    assert plan is not None and plan.steps[-1].edits[0].params["beta"] == 0.2  # type: ignore[attr-defined]
+    plan, diagnostics = compile_recipe("use masked; generate seed=1; optimize 'smile' space=wplus")
+    assert plan is None
+    assert [d.code for d in diagnostics if d.is_error] == ["E-beta-needs-s"]
+    assert "engine_defaults give beta=0.2" in diagnostics[0].message
