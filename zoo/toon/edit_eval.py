@@ -152,15 +152,21 @@ def report_scores(models, judges: list, names: list[str], engines: Sequence[str]
     rows = []
     for prompt in prompts:
         w_all = subjects_without(g, judges, prompt, subjects, subject_set)
+        if len(w_all) < subjects:  # the protocol's minimum is a rule, not a wish
+            raise ValueError(f"the {subject_set.name} pool holds {len(w_all)} subjects lacking {prompt!r}, not "
+                             f"{subjects}: enlarge its pool (eval_protocol.py)")
         before_all = render(g, [Item(f"s{i}", "eval", i, w_all[i]) for i in range(len(w_all))], "cpu")
         for engine in engines:
             n = min(len(w_all), opt_subjects or len(w_all)) if engine == "optimize" else len(w_all)
             w, before = w_all[:n], before_all[:n]
+            done: dict[str, torch.Tensor] = {}  # a documented setting equal to the defaults is run once
             for setting in settings(engine, prompt, set_defaults):
                 if setting.kind not in kinds:
                     continue
                 t0 = time.perf_counter()
-                after = render(g, apply(models, setting, w), "cpu")
+                if setting.text() not in done:
+                    done[setting.text()] = render(g, apply(models, setting, w), "cpu")
+                after = done[setting.text()]
                 seconds = time.perf_counter() - t0
                 row = {"engine": engine, "prompt": prompt, "kind": setting.kind, "setting": setting.text(),
                        "subject_set": subject_set.name, "seconds": round(seconds, 1)}
@@ -192,8 +198,8 @@ def markdown_table(rows: list[dict], kind: str, names: Sequence[str]) -> str:
             if r is None:
                 cells.append("-")
                 continue
-            alone = ", ".join(f"{r[nm]['success']:.2f}" for nm in names)
-            cells.append(f"{_cell(r['agreed'])}; alone {alone}; n {r['agreed']['absent_before']}")
+            alone = "; alone " + ", ".join(f"{r[nm]['success']:.2f}" for nm in names) if len(names) > 1 else ""
+            cells.append(f"{_cell(r['agreed'])}{alone}; n {r['agreed']['absent_before']}")
         lines.append(f"| {prompt} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
