@@ -10,12 +10,12 @@ from .checker import check_recipe
 from .compiler import Settings, compile_ast, plan_modelset
 from .defaults import MAX_SEED
 from .diagnostics import Diagnostic, has_errors, render_diagnostics, sort_diagnostics
-from .engines.registry import ENGINES, EngineDefaults
+from .engines.registry import EngineDefaults
 from .formatter import format_recipe
 from .lexical import is_device_name, is_name
 from .model_names import ModelNames
 from .parser import parse_recipe
-from .plan import EditStep, Plan
+from .plan import Plan
 from .save_paths import plan_output_diagnostics
 from .spans import Span
 from .suggest import did_you_mean
@@ -75,25 +75,7 @@ def _check_and_compile(
             return recipe, None, sort_diagnostics(diagnostics + [problem])
         plan = compile_ast(recipe, source_name, settings, lambda _modelset: defaults)
         diagnostics += plan_output_diagnostics(plan.to_dict(), source_name)
-        if defaults:
-            diagnostics += _rules_with_set_defaults(plan, source_name)
     return recipe, plan, sort_diagnostics(diagnostics)
-
-
-def _rules_with_set_defaults(plan: Plan, source_name: str) -> list[Diagnostic]:
-    """The engines' rules on the parameters as filled: the checker holds a recipe's own parameters to
-    them, and a model set's default can still break one with a recipe's value (a set's ``space: s,
-    beta: 0.2`` under ``optimize ... space=wplus``)."""
-    out = []
-    for step in plan.steps:
-        if not isinstance(step, EditStep):
-            continue
-        for entry in step.edits:
-            for rule in ENGINES[step.engine].broken_rules(entry.params):
-                out.append(Diagnostic(
-                    f"{rule.message} (the model set's engine_defaults give {rule.param}={entry.params[rule.param]})",
-                    rule.hint, step.span, source_name, "error", rule.code))
-    return out
 
 
 def _engine_defaults(recipe: Recipe, source_name: str, names: ModelNames | None,

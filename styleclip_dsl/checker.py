@@ -20,14 +20,14 @@ import re
 from typing import Callable
 
 from . import ast
-from .constraints import OneOf
+from .constraints import Constraint, OneOf
 from .defaults import (
-    ANIMATION_PARAMS, INVERT_PARAMS, SAVE_EXTENSIONS, GENERATE_PARAMS, MAX_GENERATE_SEEDS, MAX_SEED, MAX_SWEEP_VALUES,
+    DEFAULT_MODELSET, ANIMATION_PARAMS, INVERT_PARAMS, SAVE_EXTENSIONS, GENERATE_PARAMS, MAX_GENERATE_SEEDS, MAX_SEED, MAX_SWEEP_VALUES,
     NUMERIC_TYPES, ParamSpec,
 )
 from .diagnostics import Diagnostic, DiagnosticSink
 from .engines.registry import ENGINES
-from .engines.spec import ParamRule
+from .engines.spec import EngineSpec, ParamRule
 from .keywords import statement_keywords
 from .metrics import LABEL_OPS, METRICS
 from .model_names import ModelNames, prompt_key
@@ -64,6 +64,7 @@ def check_recipe(
         checker.visit(statement)
     checker.check_mapper_prompts(modelset)
     checker.check_attribute_families(modelset)
+    checker.check_rules(modelset)
     return checker.sink.items
 
 
@@ -78,6 +79,9 @@ class Checker:
         self.names: ModelNames | None = None
         self.modelset: str | None = None            # as `use` names it
         self.mapper_texts: list[ast.Text] = []     # mapper prompts, checked against the set at the end
+        # each edit's engine and its valid params, for the engines' rules, checked at the end against the
+        # set's engine_defaults (a parameter left out takes the set's default before the engine's)
+        self.rule_checks: list[tuple[EngineSpec, dict[str, ast.Param]]] = []
         self.family_args: list[ast.Text | ast.Word] = []  # attribute(family) arguments, likewise
         self._visitors: dict[type, Callable[[object], None]] = {
             ast.Unknown: self.unknown, ast.Use: self.use, ast.Seed: self.seed,
@@ -266,7 +270,8 @@ class Checker:
         else:
             by_key = self._check_params(node.params, dict(spec.params), f"engine '{engine}'")
             swept = next((k for k, p in by_key.items() if is_sweep(p.value)), None)
-            self._check_rules(spec.rules, by_key)
+            if spec.rules:
+                self.rule_checks.append((spec, by_key))
             for name in spec.text_lists:
                 if name in by_key:
                     self._check_keep(by_key[name], node.text.value)
@@ -302,15 +307,45 @@ class Checker:
                     "keep lists what the edit should leave alone, e.g. keep='hair style, glasses'",
                 )
 
-    def _check_rules(self, rules: tuple[ParamRule, ...], by_key: dict[str, ast.Param]) -> None:
-        """The engine's rules between parameters, e.g. ``optimize beta=...`` masks StyleSpace
-        channels, so it needs ``space=s`` (a swept parameter counts as set)."""
-        for rule in rules:
-            param, needed = by_key.get(rule.param), by_key.get(rule.needs)
-            if param is None or (isinstance(param.value, ast.Number) and param.value.value == 0):
-                continue
-            if needed is None or getattr(needed.value, "value", None) != rule.value:
-                self.sink.error(rule.code, rule.message, param.key.span, rule.hint)
+    def check_rules(self, default: str | None) -> None:
+        """The engines' rules between parameters, e.g. ``optimize beta=...`` masks StyleSpace channels,
+        so it needs ``space=s``. A parameter the recipe leaves out counts as the model set's default
+        (its ``engine_defaults``), else the engine's; a swept parameter counts as set."""
+        if not self.rule_checks:
+            return
+        modelset = default or self.modelset or DEFAULT_MODELSET
+        try:
+            set_defaults = (self.names or ModelNames(())).engine_defaults(modelset)
+        except ValueError:  # a YAML with wrong engine_defaults: reported once, with the compile
+            set_defaults = {}
+        for spec, by_key in self.rule_checks:
+            filled = {**spec.defaults(), **set_defaults.get(spec.name, {})}
+            for rule in spec.rules:
+                self._check_rule(rule, by_key, filled, spec.params[rule.needs].constraint)
+
+    def _check_rule(self, rule: ParamRule, by_key: dict[str, ast.Param], filled: dict[str, object],
+                    needs_constraint: Constraint | None) -> None:
+        param, needed = by_key.get(rule.param), by_key.get(rule.needs)
+        if param is None and needed is None:
+            return  # both from the defaults, which the model set's YAML was checked against
+        if needed is not None and needs_constraint is not None \
+                and not needs_constraint.allows(getattr(needed.value, "value", None)):
+            return  # a value the parameter does not take: already an error of its own
+        if param is not None:
+            if isinstance(param.value, ast.Number) and param.value.value == 0:
+                return
+        elif not rule.broken_by({rule.param: filled.get(rule.param)}):
+            return  # the default leaves the parameter at zero
+        needed_value = getattr(needed.value, "value", None) if needed is not None else filled.get(rule.needs)
+        if needed_value == rule.value:
+            return
+        if param is not None:
+            self.sink.error(rule.code, rule.message, param.key.span, rule.hint)
+        else:
+            assert needed is not None
+            self.sink.error(rule.code, f"{rule.message} (the model set's default {rule.param} is "
+                            f"{filled.get(rule.param)})", needed.key.span,
+                            f"set {rule.param}=0 as well, or leave {rule.needs} to the model set")
 
     def _check_params(
         self, params: tuple[ast.Param, ...], specs: dict[str, ParamSpec], owner: str,

@@ -26,7 +26,7 @@ CASES = [
     (HEAD + "optimize 'x' lr=0\n", "E-range", 2, 17, 18, "lr must be > 0, got 0", None),
     (HEAD + "optimize 'x' space=wplsu\n", "E-range", 2, 20, 25,
      "space must be one of 'wplus', 's', got 'wplsu'", "did you mean 'wplus'?"),
-    (HEAD + "optimize 'x' beta=0.15\n", "E-beta-needs-s", 2, 14, 18,
+    (HEAD + "optimize 'x' beta=0.15 space=wplus\n", "E-beta-needs-s", 2, 14, 18,
      "optimize's beta masks StyleSpace channels: it needs space=s", "add space=s, or drop beta to optimise W+"),
     (HEAD + "optimize 'x' space=wplus beta=0.1..0.2 count 2\n", "E-beta-needs-s", 2, 26, 30,
      "optimize's beta masks StyleSpace channels: it needs space=s", "add space=s, or drop beta to optimise W+"),

@@ -65,9 +65,17 @@ def test_a_yaml_with_wrong_engine_defaults_is_a_recipe_error_naming_it(tmp_path,
 
 def test_a_recipe_value_that_breaks_a_rule_with_a_set_default_is_an_error(tmp_path, monkeypatch) -> None:
     _set(tmp_path, monkeypatch, "masked", "{optimize: {space: s, beta: 0.2}}")
+    _set(tmp_path, monkeypatch, "plain", "{}")
     plan, _ = compile_recipe("use masked; generate seed=1; optimize 'smile'")
     assert plan is not None and plan.steps[-1].edits[0].params["beta"] == 0.2  # type: ignore[attr-defined]
+    plan, _ = compile_recipe("use masked; generate seed=1; optimize 'smile' beta=0.3")  # space=s from the set
+    assert plan is not None and plan.steps[-1].edits[0].params["space"] == "s"  # type: ignore[attr-defined]
     plan, diagnostics = compile_recipe("use masked; generate seed=1; optimize 'smile' space=wplus")
     assert plan is None
-    assert [d.code for d in diagnostics if d.is_error] == ["E-beta-needs-s"]
-    assert "engine_defaults give beta=0.2" in diagnostics[0].message
+    (problem,) = [d for d in diagnostics if d.is_error]
+    assert problem.code == "E-beta-needs-s" and "the model set's default beta is 0.2" in problem.message
+    assert problem.span.column == len("use masked; generate seed=1; optimize 'smile' ") + 1  # at space=
+    plan, _ = compile_recipe("use masked; generate seed=1; optimize 'smile' space=wplus beta=0")
+    assert plan is not None
+    plan, diagnostics = compile_recipe("use plain; generate seed=1; optimize 'smile' beta=0.3")
+    assert plan is None and [d.code for d in diagnostics if d.is_error] == ["E-beta-needs-s"]
