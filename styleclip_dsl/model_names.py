@@ -108,6 +108,9 @@ class ModelNames:
         engines' specs), which the compiler fills before the engines' own defaults; {} when the
         set has none, is not installed, or the runtime is not. Raises ValueError naming the YAML
         when the set's YAML cannot be read or its ``engine_defaults`` break a spec."""
+        read = self._specs.get(modelset)
+        if read is not None:  # this object read the set's YAML already (mapper prompts, families)
+            return read.engine_defaults
         try:
             from styleclip_runtime.modelsets import registry
         except Exception:  # the runtime is not installed: the engines' defaults alone
