@@ -38,11 +38,24 @@ def test_golden_plan(recipe: Path):
 
 
 def test_defaults_are_filled_from_the_engine_tables():
-    plan = compile_ok("invert a.png\nglobal 'x'\nmapper 'y'\noptimize 'z'")
+    # ffhq sets no engine_defaults: the engines' own tables fill everything
+    plan = compile_ok("use ffhq\ninvert a.png\nglobal 'x'\nmapper 'y'\noptimize 'z'")
     edits = [s for s in steps(plan) if s["kind"] == "edit"]
     for step in edits:
         table = ENGINE_PARAMS[step["engine"]]
         assert step["edits"][0]["params"] == {name: spec.default for name, spec in table.items()}
+
+
+def test_toon_fills_its_engine_defaults_before_the_tables():
+    from styleclip_runtime.modelsets.registry import find_spec
+
+    own = find_spec("toon").engine_defaults
+    assert set(own) == {"global", "mapper", "optimize"}
+    plan = compile_ok("invert a.png\nglobal 'x'\nmapper 'y'\noptimize 'z'")
+    for step in [s for s in steps(plan) if s["kind"] == "edit"]:
+        table = ENGINE_PARAMS[step["engine"]]
+        expected = {name: spec.default for name, spec in table.items()} | own[step["engine"]]
+        assert step["edits"][0]["params"] == expected
 
 
 def test_numbers_are_typed_by_the_parameter():
