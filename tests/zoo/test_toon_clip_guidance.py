@@ -11,7 +11,7 @@ from styleclip_zoo.toon.clip import load_clip
 from styleclip_zoo.toon.clip_guidance import CLIPAttributeLoss
 from styleclip_zoo.toon.pool import held_out
 
-TOON_DIR = Path(__file__).resolve().parents[3] / "runtime" / "modelsets" / "toon"
+TOON_DIR = Path(__file__).resolve().parents[2] / "runtime" / "modelsets" / "toon"
 
 
 @pytest.fixture(scope="module")

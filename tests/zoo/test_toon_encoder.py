@@ -21,7 +21,7 @@ from styleclip_zoo.toon.train_encoder import (
 )
 from styleclip_zoo.toon.train_generator import rule_nuisance_seeds
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 TOON_DIR = ROOT / "runtime" / "modelsets" / "toon"
 
 

@@ -30,7 +30,7 @@ from styleclip_zoo.toon.train_generator import (
     z_rule,
 )
 
-TOON_DIR = Path(__file__).resolve().parents[3] / "runtime" / "modelsets" / "toon"
+TOON_DIR = Path(__file__).resolve().parents[2] / "runtime" / "modelsets" / "toon"
 
 
 # ------------------------------------------------------------------ z rule
