@@ -140,10 +140,13 @@ class _PlanBuilder:
             else:
                 params[key] = convert(param.value, spec)  # type: ignore[arg-type]
         params = engine.normalise(params)
+        set_defaults = self.engine_defaults.get(engine.name, {})
+        given = {param.key.name for param in node.params}
+        origins = {k: "modelset" if k in set_defaults else "engine" for k in params if k not in given}
         step_id = self._new_id()
         source = subject.latest if node.chained else subject.source
         self.steps.append(EditStep(
-            input=source, engine=node.engine.name, edits=(EditEntry(node.text.value, params),),
+            input=source, engine=node.engine.name, edits=(EditEntry(node.text.value, params, origins),),
             sweep=sweep, id=step_id, span=node.span,
         ))
         if node.chained:

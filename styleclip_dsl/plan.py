@@ -66,6 +66,10 @@ class SourceStep(Step):
 class EditEntry:
     text: str
     params: dict[str, JsonValue]
+    # where each parameter the recipe left out came from: "modelset" (the set's engine_defaults) or
+    # "engine" (the engine's spec). Shown by `plan` and the REPL's :plan; not part of the plan's JSON
+    # or its hashes (a default and the same value written out are the same step).
+    origins: dict[str, str] = field(default_factory=dict, compare=False)
 
     def to_dict(self) -> dict[str, JsonValue]:
         return {"text": self.text, "params": self.params}

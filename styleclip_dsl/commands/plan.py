@@ -13,13 +13,14 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from ..api import compile_recipe
+from ..default_origins import default_origin_lines
 from ..defaults import DEFAULT_MODELSET
 from ..diagnostics import render_diagnostics
 from ..exit_codes import ExitCode
@@ -57,8 +58,9 @@ def describe_step(step: dict[str, Any]) -> str:
     return f"{step['metric']}({', '.join(args)}) {step['op']} {step['value']!r}"
 
 
-def print_plan_summary(plan: dict[str, Any], console: Console) -> None:
-    """A table of the plan's steps (plan as JSON data, as ``Plan.to_dict()`` gives it)."""
+def print_plan_summary(plan: dict[str, Any], console: Console, defaults: Sequence[str] = ()) -> None:
+    """A table of the plan's steps (plan as JSON data, as ``Plan.to_dict()`` gives it), then where the
+    parameters the recipe leaves out come from (``defaults``: ``default_origin_lines``)."""
     table = Table(
         title=f"plan for {plan['source_name']}: model set {plan['modelset']}, seed {plan['seed']}"
         + (f", device {plan['device']}" if plan.get("device") else ""),
@@ -72,6 +74,10 @@ def print_plan_summary(plan: dict[str, Any], console: Console) -> None:
             step.get("input") or "", step["hash"][:12],
         )
     console.print(table)
+    if defaults:
+        console.print("parameters the recipe leaves out:")
+        for line in defaults:
+            console.print(f"  {line}")
 
 
 STATUS_STYLE = {"shipped": "green", "cached": "green", "compute": "yellow", "train": "yellow",
@@ -219,7 +225,7 @@ def plan(
     if as_json:
         sys.stdout.write(compiled.to_json(indent=2) + "\n")
     else:
-        print_plan_summary(compiled.to_dict(), Console(highlight=False))
+        print_plan_summary(compiled.to_dict(), Console(highlight=False), default_origin_lines(compiled))
 
 
 def register(app: typer.Typer) -> None:

@@ -84,9 +84,10 @@ def execute(text: str, source_name: str, base: Path, *, sets: dict[str, str], ou
         return EXIT_INVALID, None
     plan_dict = json.loads(plan.to_json())
     if dry_run:
+        from ..default_origins import default_origin_lines
         from .plan import print_plan_summary
 
-        print_plan_summary(plan_dict, console)
+        print_plan_summary(plan_dict, console, default_origin_lines(plan))
         return EXIT_OK, None
 
     if ray is not None and not _ray_installed(err):

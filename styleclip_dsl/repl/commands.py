@@ -92,7 +92,7 @@ class Commands:
             return True
         from ..commands.plan import print_plan_summary
 
-        print_plan_summary(plan, self.console)
+        print_plan_summary(plan, self.console, self.session.default_origins())
         return True
 
     def explain(self, arg: str) -> bool:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Callable, Literal
 
 from ..api import compile_recipe, parse
+from ..default_origins import default_origin_lines
 from ..defaults import DEFAULT_MODELSET
 from ..diagnostics import Diagnostic
 from ..events import Event, EventSink
@@ -143,6 +144,12 @@ class ReplSession:
     def plan(self) -> dict | None:
         """The compiled plan (JSON data) of the accepted entries; None before the first."""
         return self._plan
+
+    def default_origins(self) -> list[str]:
+        """Where the parameters the session's edits leave out come from (the model set's
+        ``engine_defaults`` or the engine's), one line per engine (``default_origin_lines``)."""
+        plan, _ = compile_recipe(self.text, SOURCE_NAME, self._overrides())
+        return default_origin_lines(plan) if plan is not None else []
 
     def facts(self) -> SessionFacts:
         recipe, _ = parse(self.text, SOURCE_NAME)
