@@ -86,16 +86,18 @@ def test_fmt_prints_check_and_write(tmp_path):
 
 
 def test_check_does_not_import_torch(tmp_path):
+    """Nor pydantic (typer 0.29 checks parameters with it; pyproject pins typer below it): the heavy
+    imports `check` must not pay for (issue #21's start-up budget)."""
     path = write(tmp_path, "good.sc", GOOD)
     code = (
         "import sys\n"
         f"sys.argv = ['styleclip', 'check', {path!r}]\n"
         "from styleclip_dsl.cli import main\n"
         "try:\n    main()\nexcept SystemExit as exc:\n    code = exc.code\n"
-        "print('exit', code, 'torch' in sys.modules)\n"
+        "print('exit', code, 'torch' in sys.modules, 'pydantic' in sys.modules)\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert result.stdout.strip().splitlines()[-1] == "exit 0 False", result.stdout + result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "exit 0 False False", result.stdout + result.stderr
 
 
 def test_bytes_that_are_not_utf8_are_a_located_error_for_every_command(tmp_path):
