@@ -91,4 +91,22 @@ def render(generator, items: Sequence[Item], device: torch.device | str,
             styles = [s + o.to(s) for s, o in zip(styles, offsets)]
         return generator.synthesize(styles, path=path).float().cpu()
 
-    return torch.cat((batch or AdaptiveBatch(16)).run(len(items), chunk))
+    return torch.cat((batch or AdaptiveBatch(render_chunk(generator, device))).run(len(items), chunk))
+
+
+# Chunk sizes of result renders. A GPU wants batches; so does a CPU on toon's 64-px generator (2x from
+# batch 8: its small operators leave the cores idle). At FFHQ shapes on a CPU a batch's activations
+# outgrow the caches: batch 8 or 32 renders at 0.6-0.9x batch 1's images/s at 256 and 1024 px on
+# every path (docs/performance.md, "Batch throughput", the quiet table), so a CPU renders those one
+# at a time. A chunk's images are the same as one at a time's (tests/runtime/test_batching.py).
+GPU_RENDER_CHUNK = 16
+CPU_RENDER_CHUNK_SMALL = 16
+CPU_BATCHING_BELOW = 256  # px: generators this size and up render one image per chunk on a CPU
+
+
+def render_chunk(generator, device: torch.device | str) -> int:
+    """How many images ``render`` synthesises at once on ``device`` (the first try: a chunk that
+    runs out of memory is halved)."""
+    if torch.device(device).type != "cpu":
+        return GPU_RENDER_CHUNK
+    return CPU_RENDER_CHUNK_SMALL if generator.size < CPU_BATCHING_BELOW else 1
