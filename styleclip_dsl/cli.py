@@ -45,6 +45,9 @@ def build_app(commands: Sequence[str] = COMMANDS) -> typer.Typer:
         help="Recipes for StyleCLIP edits of StyleGAN images: check, plan, format and run them.",
         no_args_is_help=True,
         add_completion=False,
+        # docstrings are wrapped at 100 columns in the source: markdown lets rich reflow their
+        # paragraphs to the terminal instead of keeping each source line break
+        rich_markup_mode="markdown",
     )
     app.callback()(_root)
     for name in (c for c in COMMANDS if c in commands):

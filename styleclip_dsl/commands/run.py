@@ -190,6 +190,10 @@ def run(
     Every output stays inside --out; an existing output of styleclip is replaced, any other file
     only with --overwrite.
 
+    Images render on the synthesis path measured fastest for this machine and generator, chosen
+    once and stored in the cache; STYLECLIP_SYNTHESIS_PATH=fast|fused-fp32|fused-bf16 pins one
+    (run.json records it as 'synthesis'; docs/performance.md).
+
     Exit codes: 0 ok, 1 an expectation failed, 2 invalid recipe (or a training without --train:
     nothing ran), 3 runtime error.
     """
