@@ -19,6 +19,7 @@ class FakeGenerator:
     """styles(w) -> [w]; synthesize -> a 4x4 image whose colour is the mean of the code (per item)."""
 
     layout: list = []
+    size = 4  # px: its images' side (state.render_chunk reads it)
 
     def styles(self, wplus: torch.Tensor) -> list[torch.Tensor]:
         return [wplus]
