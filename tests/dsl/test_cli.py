@@ -88,16 +88,22 @@ def test_fmt_prints_check_and_write(tmp_path):
 def test_check_does_not_import_torch(tmp_path):
     """Nor pydantic (typer 0.29 checks parameters with it; pyproject pins typer below it): the heavy
     imports `check` must not pay for (issue #21's start-up budget)."""
-    path = write(tmp_path, "good.sc", GOOD)
+    result = _check_in_a_fresh_process(write(tmp_path, "good.sc", GOOD),
+                                       "'exit', code, 'torch' in sys.modules, 'pydantic' in sys.modules")
+    assert result.stdout.strip().splitlines()[-1] == "exit 0 False False", result.stdout + result.stderr
+
+
+def _check_in_a_fresh_process(path: str, printed: str) -> subprocess.CompletedProcess:
+    """`styleclip check PATH` through the script's ``main`` in a new interpreter, which then prints
+    ``printed`` (a Python expression list over ``sys`` and ``code``, the exit code)."""
     code = (
         "import sys\n"
         f"sys.argv = ['styleclip', 'check', {path!r}]\n"
         "from styleclip_dsl.cli import main\n"
         "try:\n    main()\nexcept SystemExit as exc:\n    code = exc.code\n"
-        "print('exit', code, 'torch' in sys.modules, 'pydantic' in sys.modules)\n"
+        f"print({printed})\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert result.stdout.strip().splitlines()[-1] == "exit 0 False False", result.stdout + result.stderr
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
 
 
 def test_bytes_that_are_not_utf8_are_a_located_error_for_every_command(tmp_path):
@@ -132,15 +138,8 @@ def test_the_script_imports_only_the_command_it_runs(tmp_path):
     start-up budget. The full app (``cli.app``, --help, a mistyped command) still has them all."""
     from styleclip_dsl import cli
 
-    path = write(tmp_path, "good.sc", GOOD)
-    code = (
-        "import sys\n"
-        f"sys.argv = ['styleclip', 'check', {path!r}]\n"
-        "from styleclip_dsl.cli import main\n"
-        "try:\n    main()\nexcept SystemExit as exc:\n    code = exc.code\n"
-        "print(code, sorted(m for m in sys.modules if m.startswith('styleclip_dsl.commands.')))\n"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    result = _check_in_a_fresh_process(write(tmp_path, "good.sc", GOOD),
+                                       "code, sorted(m for m in sys.modules if m.startswith('styleclip_dsl.commands.'))")
     last = result.stdout.strip().splitlines()[-1]
     assert last == "0 ['styleclip_dsl.commands.check', 'styleclip_dsl.commands.recipe_input']", result.stderr
     assert cli.command_of(["--version"]) is None and cli.command_of(["chek", "x"]) is None
