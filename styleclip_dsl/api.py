@@ -88,7 +88,7 @@ def _engine_defaults(recipe: Recipe, source_name: str, names: ModelNames | None,
     except ValueError as exc:
         use = next((s for s in reversed(recipe.statements) if isinstance(s, Use)), None)
         span = use.span if use is not None else Span(1, 1, 1, 1)
-        return {}, Diagnostic(f"model set '{modelset}': {exc}", "fix the model set's YAML (its engine_defaults)",
+        return EngineDefaults(), Diagnostic(f"model set '{modelset}': {exc}", "fix the model set's YAML (its engine_defaults)",
                               span, source_name, "error", "E-modelset-defaults")
 
 

@@ -26,7 +26,7 @@ from .defaults import (
     NUMERIC_TYPES, ParamSpec,
 )
 from .diagnostics import Diagnostic, DiagnosticSink
-from .engines.registry import ENGINES
+from .engines.registry import ENGINES, EngineDefaults
 from .engines.spec import EngineSpec, ParamRule
 from .keywords import statement_keywords
 from .metrics import LABEL_OPS, METRICS
@@ -81,7 +81,7 @@ class Checker:
         self.mapper_texts: list[ast.Text] = []     # mapper prompts, checked against the set at the end
         # each edit's engine and its valid params, for the engines' rules, checked at the end against the
         # set's engine_defaults (a parameter left out takes the set's default before the engine's)
-        self.rule_checks: list[tuple[EngineSpec, dict[str, ast.Param]]] = []
+        self.rule_checks: list[tuple[EngineSpec, dict[str, ast.Param], str]] = []  # spec, params, the edit's text
         self.family_args: list[ast.Text | ast.Word] = []  # attribute(family) arguments, likewise
         self._visitors: dict[type, Callable[[object], None]] = {
             ast.Unknown: self.unknown, ast.Use: self.use, ast.Seed: self.seed,
@@ -271,7 +271,7 @@ class Checker:
             by_key = self._check_params(node.params, dict(spec.params), f"engine '{engine}'")
             swept = next((k for k, p in by_key.items() if is_sweep(p.value)), None)
             if spec.rules:
-                self.rule_checks.append((spec, by_key))
+                self.rule_checks.append((spec, by_key, node.text.value))
             for name in spec.text_lists:
                 if name in by_key:
                     self._check_keep(by_key[name], node.text.value)
@@ -310,16 +310,17 @@ class Checker:
     def check_rules(self, default: str | None) -> None:
         """The engines' rules between parameters, e.g. ``optimize beta=...`` masks StyleSpace channels,
         so it needs ``space=s``. A parameter the recipe leaves out counts as the model set's default
-        (its ``engine_defaults``), else the engine's; a swept parameter counts as set."""
+        (its ``engine_defaults``, the edit's prompt's own first), else the engine's; a swept
+        parameter counts as set."""
         if not self.rule_checks:
             return
         modelset = default or self.modelset or DEFAULT_MODELSET
         try:
             set_defaults = (self.names or ModelNames(())).engine_defaults(modelset)
         except ValueError:  # a YAML with wrong engine_defaults: reported once, with the compile
-            set_defaults = {}
-        for spec, by_key in self.rule_checks:
-            filled = {**spec.defaults(), **set_defaults.get(spec.name, {})}
+            set_defaults = EngineDefaults()
+        for spec, by_key, text in self.rule_checks:
+            filled = {**spec.defaults(), **set_defaults.for_edit(spec.name, text)}
             for rule in spec.rules:
                 self._check_rule(rule, by_key, filled, spec.params[rule.needs].constraint)
 

@@ -1,7 +1,8 @@
 """Checked AST -> Plan: resolves defaults, expands sweeps, fuses global edits.
 
 An edit's parameters that the recipe leaves out come from the model set's ``engine_defaults``
-(its YAML, when it has them) and then from the engine's spec (``engines/registry.py``); text
+(its YAML, when it has them: the edit's own prompt's entry, then the engine-wide one) and then
+from the engine's spec (``engines/registry.py``); text
 lists such as ``keep=`` are written in their canonical form (``EngineSpec.normalise``), so the
 runtime never reads recipe text.
 
@@ -44,7 +45,7 @@ def compile_ast(recipe: ast.Recipe, source_name: str, overrides: Settings = Sett
     """The plan of a checked recipe. ``engine_defaults(modelset)``: the set's own defaults per
     engine (``ModelNames.engine_defaults``); without it, the engines' defaults alone."""
     modelset = plan_modelset(recipe, overrides)
-    builder = _PlanBuilder(engine_defaults(modelset) if engine_defaults is not None else {})
+    builder = _PlanBuilder(engine_defaults(modelset) if engine_defaults is not None else EngineDefaults())
     for statement in recipe.statements:
         builder.visit(statement)
     seed = next(s for s in (overrides.seed, builder.settings.seed, DEFAULT_SEED) if s is not None)
@@ -127,8 +128,8 @@ class _PlanBuilder:
         assert subject is not None
         engine = ENGINES[node.engine.name]
         specs = engine.params
-        params: dict[str, float | int | str | bool] = {
-            **engine.defaults(), **self.engine_defaults.get(engine.name, {})}  # type: ignore[dict-item]
+        set_defaults = self.engine_defaults.for_edit(engine.name, node.text.value)
+        params: dict[str, float | int | str | bool] = {**engine.defaults(), **set_defaults}  # type: ignore[dict-item]
         sweep: Sweep | None = None
         for param in node.params:
             key, spec = param.key.name, specs[param.key.name]
@@ -140,9 +141,9 @@ class _PlanBuilder:
             else:
                 params[key] = convert(param.value, spec)  # type: ignore[arg-type]
         params = engine.normalise(params)
-        set_defaults = self.engine_defaults.get(engine.name, {})
         given = {param.key.name for param in node.params}
-        origins = {k: "modelset" if k in set_defaults else "engine" for k in params if k not in given}
+        origins = {k: self.engine_defaults.origin(engine.name, node.text.value, k) or "engine"
+                   for k in params if k not in given}
         step_id = self._new_id()
         source = subject.latest if node.chained else subject.source
         self.steps.append(EditStep(

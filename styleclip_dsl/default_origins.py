@@ -1,6 +1,6 @@
 """Where the parameters a recipe leaves out come from, for `plan`, `run --dry-run` and the REPL's
 ``:plan``: the model set's ``engine_defaults`` (its YAML) or the engine's own defaults
-(``styleclip_dsl/engines/``). The compiler records it per edit (``EditEntry.origins``); it is not
+(``styleclip_dsl/engines/``), the set's values for the edit's own prompt listed apart. The compiler records it per edit (``EditEntry.origins``); it is not
 part of the plan's JSON or its hashes."""
 from __future__ import annotations
 
@@ -20,16 +20,19 @@ def default_origin_lines(plan: Plan) -> list[str]:
         if not isinstance(step, EditStep):
             continue
         for entry in step.edits:
-            by_origin = taken.setdefault(step.engine, {"modelset": {}, "engine": {}})
             for name, origin in entry.origins.items():
+                # a prompt's own defaults are listed under the prompt, the rest under the engine
+                label = f"{step.engine} {entry.text!r}" if origin == "prompt" else step.engine
+                by_origin = taken.setdefault(label, {"prompt": {}, "modelset": {}, "engine": {}})
                 by_origin[origin].setdefault(name, entry.params[name])
     lines = []
-    for engine, by_origin in taken.items():
+    for label, by_origin in taken.items():
         parts = []
-        for origin, label in (("modelset", f"from model set {plan.modelset}"), ("engine", "from the engine")):
+        for origin, source in (("prompt", f"from model set {plan.modelset} for this prompt"),
+                               ("modelset", f"from model set {plan.modelset}"), ("engine", "from the engine")):
             if by_origin[origin]:
                 values = " ".join(f"{k}={_value(v)}" for k, v in sorted(by_origin[origin].items()))
-                parts.append(f"{values} {label}")
+                parts.append(f"{values} {source}")
         if parts:
-            lines.append(f"{engine}: " + "; ".join(parts))
+            lines.append(f"{label}: " + "; ".join(parts))
     return lines

@@ -114,10 +114,10 @@ class ModelNames:
         try:
             from styleclip_runtime.modelsets import registry
         except Exception:  # the runtime is not installed: the engines' defaults alone
-            return {}
+            return EngineDefaults()
         path = registry.spec_path(modelset)
         if path is None or not path.is_file():
-            return {}  # an unknown set: the checker says so when it knows the sets, the run otherwise
+            return EngineDefaults()  # an unknown set: the checker says so when it knows the sets, the run otherwise
         stat = path.stat()
         return _engine_defaults(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
 

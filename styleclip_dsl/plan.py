@@ -66,8 +66,8 @@ class SourceStep(Step):
 class EditEntry:
     text: str
     params: dict[str, JsonValue]
-    # where each parameter the recipe left out came from: "modelset" (the set's engine_defaults) or
-    # "engine" (the engine's spec). Shown by `plan` and the REPL's :plan; not part of the plan's JSON
+    # where each parameter the recipe left out came from: "prompt" (the set's engine_defaults for
+    # this text), "modelset" (the set's engine-wide engine_defaults) or "engine" (the engine's spec). Shown by `plan` and the REPL's :plan; not part of the plan's JSON
     # or its hashes (a default and the same value written out are the same step).
     origins: dict[str, str] = field(default_factory=dict, compare=False)
 

@@ -25,9 +25,10 @@ YAML schema (version 1)::
     mappers:    {"prompt text": FILE, ...}           (optional)
     global_stats: {s_mean_std: FILE, fs3: FILE}      (optional)
     defaults:   {neutral: "a face", ...}             (optional)
-    engine_defaults: {global: {alpha: 3, beta: 0.1}, mapper: {...}, optimize: {...}}
+    engine_defaults: {global: {alpha: 3, beta: 0.1, prompts: {smile: {alpha: 2}}}, mapper: {...}, ...}
                 (optional; what the compiler fills for a parameter a recipe leaves out, before the
-                engine's own default; checked against the engines' specs, styleclip_dsl/engines/)
+                engine's own default: an edit whose text is one of the engine's `prompts` takes that
+                prompt's values first; checked against the engines' specs, styleclip_dsl/engines/)
 
     FILE = {name: file name in <cache>/models/<set>/}   or  {path: relative to the YAML, or absolute}
            + url: where to download it by hand (optional)
@@ -46,7 +47,7 @@ from typing import Any
 
 import yaml
 
-from styleclip_dsl.engines.registry import validate_engine_defaults
+from styleclip_dsl.engines.registry import EngineDefaults, validate_engine_defaults
 # the normalised mapper prompt ("Purple hair" and "purple_hair" both give "purple_hair"): one definition,
 # in the torch-free front end that checks prompts, re-exported for the runtime's mapper paths
 from styleclip_dsl.model_names import prompt_key  # noqa: F401
@@ -110,8 +111,9 @@ class ModelSetSpec:
     mappers: dict[str, FileSpec] = field(default_factory=dict)
     global_stats: dict[str, FileSpec] = field(default_factory=dict)
     defaults: dict[str, Any] = field(default_factory=dict)
-    # {engine: {parameter: value}}, checked and typed by styleclip_dsl.engines.registry.validate_engine_defaults
-    engine_defaults: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # {engine: {parameter: value}} and per prompt, checked and typed by
+    # styleclip_dsl.engines.registry.validate_engine_defaults
+    engine_defaults: EngineDefaults = field(default_factory=EngineDefaults)
     align: str | None = None  # how `invert` prepares a photo: "ffhq" (runtime/io/photos/align.py) or None
 
     def component(self, name: str) -> ComponentSpec | None:

@@ -79,3 +79,53 @@ def test_a_recipe_value_that_breaks_a_rule_with_a_set_default_is_an_error(tmp_pa
     assert plan is not None
     plan, diagnostics = compile_recipe("use plain; generate seed=1; optimize 'smile' beta=0.3")
     assert plan is None and [d.code for d in diagnostics if d.is_error] == ["E-beta-needs-s"]
+
+
+def test_a_prompts_own_defaults_win_over_the_engine_wide_ones(tmp_path, monkeypatch) -> None:
+    """``engine_defaults.<engine>.prompts``: the settings that work for one text on a set; matched
+    whatever the case and spacing, below a recipe's own values, above the engine-wide defaults."""
+    _set(tmp_path, monkeypatch, "tuned",
+         "{mapper: {strength: 4, prompts: {purple hair: {strength: 1.25}}},"
+         " global: {alpha: 3, prompts: {'Smile': {alpha: 2, keep: 'a beard,glasses'}}}}")
+    plan, diagnostics = compile_recipe(
+        "use tuned; generate seed=1; mapper 'purple hair'; mapper 'Purple  Hair'; mapper 'bald';"
+        " mapper 'purple hair' strength=3; global 'smile'; global 'beard'")
+    assert plan is not None, diagnostics
+    entries = [s.edits[0] for s in plan.steps if s.kind == "edit"]  # type: ignore[attr-defined]
+    assert [e.params["strength"] for e in entries[:4]] == [1.25, 1.25, 4.0, 3.0]
+    assert entries[4].params["alpha"] == 2.0 and entries[4].params["keep"] == "a beard, glasses"
+    assert entries[4].params["beta"] == 0.15  # neither the prompt nor the engine-wide entry names it
+    assert entries[5].params["alpha"] == 3.0 and entries[5].params["keep"] == ""
+    assert entries[0].origins["strength"] == "prompt" and entries[2].origins["strength"] == "modelset"
+    assert "strength" not in entries[3].origins
+    from styleclip_dsl.default_origins import default_origin_lines
+
+    lines = default_origin_lines(plan)
+    assert "mapper 'purple hair': strength=1.25 from model set tuned for this prompt" in lines
+    assert any(line.startswith("mapper: strength=4.0 from model set tuned") for line in lines)
+
+
+def test_a_prompts_defaults_are_checked_against_the_engine_and_its_rules(tmp_path, monkeypatch) -> None:
+    path = _set(tmp_path, monkeypatch, "broken", "{global: {prompts: {smile: {alphaa: 2}}}}")
+    plan, diagnostics = compile_recipe("use broken; generate seed=1; global 'beard'")
+    assert plan is None
+    (problem,) = [d for d in diagnostics if d.is_error]
+    assert problem.code == "E-modelset-defaults" and str(path) in problem.message
+    assert "engine_defaults.global.prompts.smile: unknown parameter 'alphaa'" in problem.message
+    # a prompt's beta on a set whose optimize is in W+ breaks the mask rule, named at the prompt
+    _set(tmp_path, monkeypatch, "rule", "{optimize: {space: wplus, prompts: {beard: {beta: 0.2}}}}")
+    plan, diagnostics = compile_recipe("use rule; generate seed=1; optimize 'beard'")
+    assert plan is None
+    (problem,) = [d for d in diagnostics if d.is_error]
+    assert "engine_defaults.optimize.prompts.beard" in problem.message
+
+
+def test_the_rules_read_the_prompts_own_default(tmp_path, monkeypatch) -> None:
+    """The checker holds a recipe's value against the prompt's default, not only the engine-wide one."""
+    _set(tmp_path, monkeypatch, "masked", "{optimize: {space: s, beta: 0, prompts: {smile: {beta: 0.3}}}}")
+    plan, _ = compile_recipe("use masked; generate seed=1; optimize 'beard' space=wplus")
+    assert plan is not None  # beard: beta 0 from the engine-wide entry, W+ is fine
+    plan, diagnostics = compile_recipe("use masked; generate seed=1; optimize 'smile' space=wplus")
+    assert plan is None
+    (problem,) = [d for d in diagnostics if d.is_error]
+    assert problem.code == "E-beta-needs-s" and "default beta is 0.3" in problem.message
