@@ -13,7 +13,7 @@ from styleclip_dsl.engines.registry import ENGINES
 from styleclip_dsl.model_names import ModelNames
 from styleclip_dsl.plan import EditStep
 
-RECIPE = "generate seed=3\napply 'smile' via global\nmapper 'bald' strength=2\n"
+RECIPE = "generate seed=3\napply 'curly hair' via global\nmapper 'bald' strength=2\n"
 
 
 def _plan(text: str):
@@ -45,8 +45,8 @@ def test_each_left_out_parameter_names_its_source():
 
 def test_a_default_and_the_same_value_written_out_are_the_same_step():
     alpha = ModelNames.discover().engine_defaults("toon")["global"]["alpha"]
-    implicit = _plan("generate seed=3\napply 'smile' via global\n")
-    explicit = _plan(f"generate seed=3\napply 'smile' via global alpha={alpha} beta=0.15\n")
+    implicit = _plan("generate seed=3\napply 'curly hair' via global\n")
+    explicit = _plan(f"generate seed=3\napply 'curly hair' via global alpha={alpha} beta=0.15\n")
     assert [s.hash for s in implicit.steps] == [s.hash for s in explicit.steps]
     assert default_origin_lines(explicit) == ["global: keep='' layers='all' neutral='a face' from the engine"]
 
@@ -58,3 +58,14 @@ def test_plan_prints_where_the_defaults_come_from(tmp_path: Path):
     assert result.exit_code == 0, result.output
     assert "parameters the recipe leaves out:" in result.stdout
     assert "from model set toon" in result.stdout
+
+
+def test_toons_own_settings_for_a_prompt_are_named_as_such():
+    """toon.yaml's per-prompt entries (the purple-hair mapper works at 1.25, not the engine-wide 4)."""
+    toon = ModelNames.discover().engine_defaults("toon")
+    own = toon.prompts["mapper"]["purple hair"]["strength"]
+    plan = _plan("generate seed=3\nmapper 'Purple hair'\nmapper 'curly hair'\n")
+    first, second = (s.edits[0] for s in plan.steps if isinstance(s, EditStep))
+    assert first.params["strength"] == own != toon["mapper"]["strength"] == second.params["strength"]
+    assert first.origins["strength"] == "prompt" and second.origins["strength"] == "modelset"
+    assert f"mapper 'Purple hair': strength={own} from model set toon for this prompt" in default_origin_lines(plan)

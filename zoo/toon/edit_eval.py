@@ -304,7 +304,7 @@ def main(argv: list[str] | None = None) -> None:  # pragma: no cover - a measure
             if args.without_target:
                 w = subjects_without(g, judges, prompt, n, subject_set)
             before = render(g, [Item(f"s{i}", "eval", i, w[i]) for i in range(len(w))], "cpu")
-            params = defaults(engine, getattr(ms.spec, "engine_defaults", None)) | {"layers": args.layers}
+            params = defaults(engine, getattr(ms.spec, "engine_defaults", None), prompt) | {"layers": args.layers}
             if engine == "global":
                 params |= {"alpha": args.alpha, "beta": args.beta, "keep": args.keep}
             elif engine == "mapper":

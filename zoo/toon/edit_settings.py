@@ -64,18 +64,25 @@ class Setting:
         return " ".join(f"{k}={v!r}" if isinstance(v, str) else f"{k}={v:g}" for k, v in sorted(self.params.items()))
 
 
-def defaults(engine: str, set_defaults: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
-    """What a recipe that names no parameter gets: the language's defaults, then the set's ``engine_defaults``."""
+def defaults(engine: str, set_defaults: dict[str, dict[str, Any]] | None = None, prompt: str | None = None,
+             ) -> dict[str, Any]:
+    """What a recipe that names no parameter gets: the language's defaults, then the set's ``engine_defaults``
+    (with ``prompt``, and a set that has them, that prompt's own first), as the compiler fills them."""
     from styleclip_dsl.defaults import ENGINE_PARAMS
+    from styleclip_dsl.engines.registry import EngineDefaults
 
     out = {name: spec.default for name, spec in ENGINE_PARAMS[engine].items()}
-    out.update((set_defaults or {}).get(engine, {}))
+    if isinstance(set_defaults, EngineDefaults) and prompt is not None:
+        out.update(set_defaults.for_edit(engine, prompt))
+    else:
+        out.update((set_defaults or {}).get(engine, {}))
     return out
 
 
 def settings(engine: str, prompt: str, set_defaults: dict[str, dict[str, Any]] | None = None) -> list[Setting]:
-    """The documented setting (on top of the defaults) and the plain defaults."""
-    base = defaults(engine, set_defaults)
+    """The documented setting (on top of the defaults) and the plain defaults (the prompt's own where the
+    set has them)."""
+    base = defaults(engine, set_defaults, prompt)
     return [Setting(engine, prompt, "documented", {**base, **DOCUMENTED[engine][prompt]}),
             Setting(engine, prompt, "defaults", base)]
 
