@@ -8,6 +8,6 @@ expect id_sim() > 0.3
 expect distance() < 0.6
 save out/ci/{name}_glasses.png
 
-global 'purple hair' alpha=5
+global 'purple hair'   # toon's own setting for this prompt (toon.yaml)
 expect attribute(hair_color) == 'purple'
 expect psnr() > 8

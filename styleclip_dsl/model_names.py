@@ -107,7 +107,9 @@ class ModelNames:
         """The set's ``engine_defaults`` (``{engine: {parameter: value}}``, checked against the
         engines' specs), which the compiler fills before the engines' own defaults; {} when the
         set has none, is not installed, or the runtime is not. Raises ValueError naming the YAML
-        when the set's YAML cannot be read or its ``engine_defaults`` break a spec."""
+        when the set's YAML cannot be read or its ``engine_defaults`` break a spec. Under ``--models
+        FILE`` (``forced``) they are that file's, whatever the recipe's ``use`` names: the run loads it."""
+        modelset = self.forced or modelset
         read = self._specs.get(modelset)
         if read is not None:  # this object read the set's YAML already (mapper prompts, families)
             return read.engine_defaults
