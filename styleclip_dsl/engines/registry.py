@@ -14,8 +14,7 @@ from .spec import EngineSpec
 ENGINES: dict[str, EngineSpec] = {spec.name: spec for spec in (global_directions.SPEC, mapper.SPEC, optimize.SPEC)}
 
 
-
-def prompt_key(text: str) -> str:
+def prompt_defaults_key(text: str) -> str:
     """How an edit's text matches a model set's per-prompt defaults: case and runs of spaces do not
     count ('Purple  hair' is 'purple hair')."""
     return " ".join(str(text).lower().split())
@@ -35,11 +34,11 @@ class EngineDefaults(dict[str, dict[str, ParamValue]]):
     def for_edit(self, engine: str, text: str) -> dict[str, ParamValue]:
         """The set's defaults for an edit of ``engine`` with ``text``: the engine-wide ones, then the
         prompt's own."""
-        return {**self.get(engine, {}), **self.prompts.get(engine, {}).get(prompt_key(text), {})}
+        return {**self.get(engine, {}), **self.prompts.get(engine, {}).get(prompt_defaults_key(text), {})}
 
     def origin(self, engine: str, text: str, name: str) -> str | None:
         """Where the set's default for ``name`` comes from: "prompt", "modelset" or None (the engine's)."""
-        if name in self.prompts.get(engine, {}).get(prompt_key(text), {}):
+        if name in self.prompts.get(engine, {}).get(prompt_defaults_key(text), {}):
             return "prompt"
         return "modelset" if name in self.get(engine, {}) else None
 
@@ -83,7 +82,7 @@ def validate_engine_defaults(raw: Any, where: str) -> EngineDefaults:
             if not isinstance(own, Mapping):
                 raise ValueError(f"{where}: engine_defaults.{engine}.prompts.{prompt} must be a mapping of "
                                  f"parameter -> value")
-            key = prompt_key(str(prompt))
+            key = prompt_defaults_key(str(prompt))
             if not key:
                 raise ValueError(f"{where}: engine_defaults.{engine}.prompts: an empty prompt")
             prompts.setdefault(spec.name, {})[key] = _checked_params(
