@@ -21,6 +21,7 @@ from typing import Any, Callable, Literal
 
 from ..api import compile_recipe, parse
 from ..default_origins import default_origin_lines
+from ..model_names import ModelNames
 from ..defaults import DEFAULT_MODELSET
 from ..diagnostics import Diagnostic
 from ..events import Event, EventSink
@@ -148,7 +149,7 @@ class ReplSession:
     def default_origins(self) -> list[str]:
         """Where the parameters the session's edits leave out come from (the model set's
         ``engine_defaults`` or the engine's), one line per engine (``default_origin_lines``)."""
-        plan, _ = compile_recipe(self.text, SOURCE_NAME, self._overrides())
+        plan, _ = compile_recipe(self.text, SOURCE_NAME, self._overrides(), names=self._names())
         return default_origin_lines(plan) if plan is not None else []
 
     def facts(self) -> SessionFacts:
@@ -161,13 +162,19 @@ class ReplSession:
             return models
         return None
 
+    def _names(self) -> ModelNames | None:
+        """Under ``--models FILE`` the recipe runs on that file whatever its ``use`` says, so its
+        ``engine_defaults`` fill what an edit leaves out (as `styleclip run --models FILE` does)."""
+        model_file = self._model_file()
+        return ModelNames.discover(forced=model_file) if model_file else None
+
     def _overrides(self) -> dict[str, str]:
         if self.models and self._model_file() is None:
             return {"use": self.models}
         return {}
 
     def compile(self, text: str) -> tuple[dict | None, list[Diagnostic]]:
-        plan, diagnostics = compile_recipe(text, SOURCE_NAME, self._overrides())
+        plan, diagnostics = compile_recipe(text, SOURCE_NAME, self._overrides(), names=self._names())
         return (json.loads(plan.to_json()) if plan is not None else None), diagnostics
 
     # -- the executor ------------------------------------------------------------------

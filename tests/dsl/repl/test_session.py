@@ -253,3 +253,16 @@ def test_requesting_a_stop_reaches_the_executor(session):
     session.submit("generate seed=0")
     session.request_stop()
     assert session.executor.stops == 1
+
+
+def test_a_model_file_given_to_the_repl_fills_the_defaults_from_its_yaml(tmp_path):
+    """``repl --models FILE``: what an edit leaves out comes from that file's engine_defaults (and a
+    prompt's own entry there), not from the default set's, as `styleclip run --models FILE` does."""
+    yaml = tmp_path / "mine.yaml"
+    yaml.write_text("schema: 1\nname: mine\nengine_defaults: {global: {alpha: 2.5, prompts: {smile: {beta: 0.05}}}}\n")
+    session = ReplSession(FakeFactory(), models=str(yaml), base_dir=tmp_path, out_dir=tmp_path)
+    plan, diagnostics = session.compile("generate seed=1\nglobal 'smile'\nglobal 'beard'\n")
+    assert plan is not None, diagnostics
+    smile, beard = (s["edits"][0]["params"] for s in plan["steps"] if s["kind"] == "edit")
+    assert (smile["alpha"], smile["beta"]) == (2.5, 0.05)
+    assert (beard["alpha"], beard["beta"]) == (2.5, 0.15)
