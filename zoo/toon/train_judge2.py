@@ -33,7 +33,7 @@ def judge2_config() -> JudgeConfig:
                        kernels=(5, 5, 3, 3), strides=(2, 2, 2, 1), hidden=256)
 
 
-def train_judge2(out_dir: Path = DEFAULT_OUT, seed: int = 7, steps: int = 2000, batch: int = 64, lr: float = 2e-3,
+def train_judge2(out_dir: Path = DEFAULT_OUT, seed: int = 7, steps: int = 4000, batch: int = 64, lr: float = 2e-3,
                  work_dir: Path | None = None, threads: int = 2, eval_count: int = 1000,
                  pool_size: int = 16000, family_weights: dict[str, float] | None = None,
                  init: Path | None = None) -> dict[str, float]:
@@ -47,7 +47,7 @@ def train_judge2(out_dir: Path = DEFAULT_OUT, seed: int = 7, steps: int = 2000, 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--steps", type=int, default=2000)
+    p.add_argument("--steps", type=int, default=4000)
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--out", type=Path, default=DEFAULT_OUT)

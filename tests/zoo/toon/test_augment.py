@@ -48,4 +48,30 @@ def test_the_generator_look_blurs_and_stays_in_range_and_is_seeded():
     def edges(img: torch.Tensor) -> float:  # mean absolute horizontal gradient: blur lowers it
         return float((img[..., 1:] - img[..., :-1]).abs().mean())
 
-    assert edges(a) < edges(x)
+    # pixel noise adds edges of its own: without it, what is left must be smoother than the renders
+    from dataclasses import replace
+
+    from styleclip_zoo.toon.augment import GeneratorLookConfig
+
+    smooth = augment_generator_look(x, torch.Generator().manual_seed(3), replace(GeneratorLookConfig(), noise_std=0))
+    assert edges(smooth) < 0.8 * edges(x)
+
+
+def test_the_generator_look_pulls_colours_toward_the_average_face_as_truncation_does():
+    from dataclasses import replace
+
+    from styleclip_zoo.toon.augment import GeneratorLookConfig, augment_generator_look, gaussian_blur
+    from styleclip_zoo.toon.pool import held_out
+
+    x, _ = held_out(32)
+    quiet = GeneratorLookConfig(shift_px=0, scale=0, blur_p=0, texture=0, desaturate=0, block_p=0, noise_std=0,
+                                brightness=0, contrast=0, channel_gain=0)
+    mean_face = gaussian_blur(x.mean(0, keepdim=True), 2.0)
+    gen = torch.Generator().manual_seed(4)
+    untouched = augment_generator_look(x, gen, replace(quiet, mean_pull=0))
+    pulled = augment_generator_look(x, torch.Generator().manual_seed(4), replace(quiet, mean_pull=0.4, mean_pull_p=1))
+    torch.testing.assert_close(untouched, x, atol=1e-5, rtol=0)  # no other perturbation is on
+    dist_before = (x - mean_face).abs().mean(dim=(1, 2, 3))
+    dist_after = (pulled - mean_face).abs().mean(dim=(1, 2, 3))
+    share = 1 - dist_after / dist_before  # each image moved this share of the way
+    assert bool((share >= 0).all()) and float(share.max()) <= 0.4 + 1e-4 and float(share.mean()) > 0.1
