@@ -66,7 +66,11 @@ def test_plan_json_is_the_compiled_plan(tmp_path):
 def test_plan_table_and_errors(tmp_path):
     result = runner.invoke(app, ["plan", write(tmp_path, "g.sc", GOOD)])
     assert result.exit_code == 0
-    assert "mapper 'smile' strength=3.0" in result.stdout  # toon's own setting for the smile mapper
+    import yaml
+
+    toon = yaml.safe_load((Path(__file__).resolve().parents[2] / "runtime" / "modelsets" / "toon.yaml").read_text())
+    smile = float(toon["engine_defaults"]["mapper"]["prompts"]["smile"]["strength"])
+    assert f"mapper 'smile' strength={smile}" in result.stdout  # toon's own setting for the smile mapper
     result = runner.invoke(app, ["plan", write(tmp_path, "b.sc", BAD)])
     assert result.exit_code == 2
     result = runner.invoke(app, ["plan", write(tmp_path, "g2.sc", GOOD), "--set", "colour=red"])
