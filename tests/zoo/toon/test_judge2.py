@@ -11,6 +11,7 @@ import torch
 from styleclip_runtime.models.judge import load_judge
 from styleclip_zoo.toon import FAMILIES, render_batch, sample_attributes
 from styleclip_zoo.toon.augment import gaussian_blur
+from styleclip_zoo.toon.evaluate import accuracy_table
 
 MODELSET = Path(__file__).resolve().parents[3] / "runtime" / "modelsets" / "toon"
 COUNT = 400  # the bars are >= 97-98 %: at 400 faces one error is a quarter of a point
@@ -30,14 +31,10 @@ def renders():
 
 
 def accuracy(judge, x01: torch.Tensor, attrs) -> dict[str, float]:
+    """Per-family accuracy (eyes behind sunglasses not scored), as the card's figures count it."""
     probs = judge.probabilities(x01 * 2 - 1)
-    out = {}
-    for family, values in FAMILIES.items():
-        pred = probs[family].argmax(-1).tolist()
-        pairs = [(values[p], a.value(family)) for p, a in zip(pred, attrs)
-                 if not (family == "eyes" and a.glasses == "sunglasses")]
-        out[family] = float(np.mean([p == t for p, t in pairs]))
-    return out
+    table = accuracy_table({f: p.argmax(-1).numpy() for f, p in probs.items() if f in FAMILIES}, attrs)
+    return {f: table[f] for f in FAMILIES}
 
 
 def test_the_second_judge_is_another_network(judges):
