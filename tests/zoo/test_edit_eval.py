@@ -72,6 +72,25 @@ def test_two_judges_count_an_edit_only_where_both_agree():
     assert s.worst_family == "beard" and s.worst_family_kept == 2 / 3  # the second judge saw a beard appear
 
 
+def test_one_judge_reading_sunglasses_does_not_hide_an_eyes_change_the_other_sees():
+    """The eyes are left out only where every judge reads sunglasses: a judge that sees them does not vote
+    on the eyes, the others still do (with two judges, the drawn glasses of a 'glasses' edit often read
+    as sunglasses to one of them)."""
+    # subject 0: the first judge reads sunglasses, the second round glasses and eyes now closed: a change;
+    # subject 1: both read sunglasses after: the eyes are not compared at all;
+    # subject 2: the first judge reads sunglasses, the second sees the eyes unchanged: kept
+    first = Judge([Verdict(), Verdict(), Verdict()],
+                  [Verdict(glasses="sunglasses", eyes="closed"), Verdict(glasses="sunglasses", eyes="closed"),
+                   Verdict(glasses="sunglasses", eyes="closed")])
+    second = Judge([Verdict(), Verdict(), Verdict()],
+                   [Verdict(glasses="round", eyes="closed"), Verdict(glasses="sunglasses", eyes="closed"),
+                    Verdict(glasses="round")])
+    s = score([first, second], torch.zeros(3), torch.zeros(3), "glasses", "global", ["judge", "judge2"])
+    assert s.success == 1.0
+    assert s.worst_family == "eyes" and s.worst_family_kept == 0.5  # compared on subjects 0 and 2, kept on 2
+    assert s.kept_all == 2 / 3
+
+
 def test_wilson_interval_matches_the_textbook_values():
     from styleclip_zoo.toon.eval_protocol import wilson
 

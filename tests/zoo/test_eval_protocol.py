@@ -48,3 +48,31 @@ def test_the_cards_edit_table_comes_from_the_report_set():
     assert counts and min(counts) > 0
     assert f"{REPORT_MIN_SUBJECTS} subjects per prompt" in card
     assert f"tuning set (seed {TUNING.seed})" in card and f"validation set (seed {VALIDATION.seed})" in card
+
+
+def _report_tables(card: str) -> dict[str, tuple[str, list[list[str]]]]:
+    """The card's report block: per kind (documented, defaults), the prose before its table and the rows."""
+    block = card.split("<!-- the report table:", 1)[1].split("<!-- /the report table -->", 1)[0]
+    out = {}
+    for kind, part in zip(("documented", "defaults"), re.split(r"\n(?=\*At the set's defaults\*)", block)):
+        rows = [[c.strip() for c in line.strip("|").split("|")] for line in part.splitlines()
+                if line.startswith("| ") and not line.startswith("| prompt") and "---" not in line]
+        out[kind] = (part.split("\n|", 1)[0], rows)
+    return out
+
+
+def test_the_cards_report_block_holds_both_tables_whole_and_counts_what_they_show():
+    """Both tables are there, every engine x prompt cell scored on the protocol's minimum of subjects, and
+    the 'prompts passing' the prose states are the bold cells (a table lost from the card fails here)."""
+    from styleclip_zoo.toon.edit_eval import ENGINE_PROMPTS, ENGINES
+
+    tables = _report_tables((ROOT / "docs" / "toon.md").read_text())
+    assert set(tables) == {"documented", "defaults"}
+    for kind, (prose, rows) in tables.items():
+        assert [r[0] for r in rows] == list(ENGINE_PROMPTS), kind
+        assert all(len(r) == 1 + len(ENGINES) for r in rows), kind
+        cells = [c for r in rows for c in r[1:]]
+        assert all(int(re.search(r"; n (\d+)$", c).group(1)) >= REPORT_MIN_SUBJECTS for c in cells), kind
+        stated = dict(re.findall(r"(global|mapper|optimize) (\d) of 8", " ".join(prose.split())))
+        bold = {e: sum(r[1 + k].startswith("**") for r in rows) for k, e in enumerate(ENGINES)}
+        assert {e: int(n) for e, n in stated.items()} == bold, kind

@@ -5,9 +5,12 @@ For a prompt that names an attribute value (``captions.PROMPTS``), an edit
 sees it after, and *keeps the rest* where every judge's verdict on every other
 family is unchanged. Every family counts, skin and hair colour (for ``bald``
 too) included; the one exception is the eyes behind sunglasses (before or
-after the edit), which cannot be seen and are not compared on those subjects.
-Given one judge, the rule is that judge's; given several (toon ships two), an
-edit counts only where they all agree.
+after the edit), which cannot be seen: a judge that reads sunglasses on a
+subject does not vote on its eyes, and the eyes are left out only where no
+judge can compare them. Given one judge, the rule is that judge's; given
+several (toon ships two), an edit counts only where they all agree: one judge
+reading the drawn glasses as sunglasses does not hide an eyes change the other
+sees.
 
 Subjects come from the protocol's sets (``eval_protocol``): the engine tests
 and tuning work use ``TUNING`` or ``VALIDATION``; ``python -m
@@ -82,12 +85,16 @@ def score(judges, before: torch.Tensor, after: torch.Tensor, prompt: str, engine
     hits = sum(1 for i in absent if all(has_value(v[i], family, value) for v in va))
     others = [f for f in vb[0][0].attributes if f != family]
 
-    def defined(i: int, f: str) -> bool:  # eyes behind sunglasses, before or after, cannot be compared
-        return f != "eyes" or not any("sunglasses" in (b[i].value("glasses"), a[i].value("glasses"))
-                                      for b, a in zip(vb, va))
+    def sees(k: int, i: int, f: str) -> bool:
+        """Judge ``k`` can compare family ``f`` of subject ``i``: not the eyes where it reads sunglasses
+        before or after (hidden eyes cannot be compared)."""
+        return f != "eyes" or "sunglasses" not in (vb[k][i].value("glasses"), va[k][i].value("glasses"))
 
-    def same(i: int, f: str) -> bool:
-        return not defined(i, f) or all(b[i].value(f) == a[i].value(f) for b, a in zip(vb, va))
+    def defined(i: int, f: str) -> bool:  # left out only where no judge can compare (every one sees sunglasses)
+        return any(sees(k, i, f) for k in range(len(judges)))
+
+    def same(i: int, f: str) -> bool:  # every judge that can compare it sees no change
+        return all(vb[k][i].value(f) == va[k][i].value(f) for k in range(len(judges)) if sees(k, i, f))
 
     per_family = {}
     for f in others:

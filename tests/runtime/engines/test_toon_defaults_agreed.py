@@ -19,7 +19,8 @@ pytestmark = pytest.mark.slow
 
 SUBJECTS = 32
 # (engine, prompt): (success floor, kept floor), about two subjects under what these subjects gave on
-# 2026-12-05 (success / kept): global glasses 1.00 / 0.88, closed eyes 0.81 / 0.85, beard 0.94 / 0.92;
+# 2026-12-05 (success / kept): global glasses 1.00 / 0.89 (alpha 1 beta 0.25; eyes scored by every judge
+# that can see them), closed eyes 0.81 / 0.85, beard 0.94 / 0.92;
 # mapper closed eyes 0.88 / 0.89, surprised 0.94 / 0.84 (it keeps 0.86 on the report set)
 FLOORS: dict[tuple[str, str], tuple[float, float]] = {
     ("global", "glasses"): (0.95, 0.85),
