@@ -151,6 +151,27 @@ def psnr(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
+def rule_render_psnr(gen, count: int = 500, seed: int = 2024) -> dict[str, float]:
+    """How close samples ``G(mapping(z))`` come to the faces the z rule asks for, ``render(z_rule(z))``:
+    PSNR over the whole image and over the detail pixels (eyes, brows, mouth; ``detail_mask``), in dB.
+    Phase C's objective; a sharper toon-G scores higher."""
+    from .detail_mask import detail_weights
+    from .renderer import render_batch
+    from .train_generator import z_rule
+
+    z = sample_z(gen, count, seed)
+    attrs, seeds = z_rule(z)
+    target = torch.from_numpy(render_batch(attrs, seeds)).permute(0, 3, 1, 2).float() / 127.5 - 1
+    fake = torch.cat([gen(gen.mapping(z[i:i + 100]), noise_mode="const").clamp(-1, 1)
+                      for i in range(0, count, 100)])
+    weight = detail_weights(seeds, gen.size, 8.0) > 1.0  # the detail pixels (weight 1 + 8 there)
+    err = ((fake - target) / 2) ** 2
+    detail = (err * weight).flatten(1).sum(1) / (weight.expand_as(err).flatten(1).sum(1)).clamp_min(1)
+    return {"psnr": float(psnr(fake, target).mean()),
+            "psnr_detail": float((10 * torch.log10(1.0 / detail.clamp_min(1e-10))).mean())}
+
+
+@torch.no_grad()
 def reconstruct(gen, inverter, images: torch.Tensor, batch: int = 100) -> torch.Tensor:
     """``G(inverter(x))`` for images in [-1, 1] (const noise)."""
     return torch.cat([gen(inverter(images[i:i + batch]), noise_mode="const").clamp(-1, 1)
@@ -190,16 +211,25 @@ def main(argv: list[str] | None = None) -> None:
 
     p = argparse.ArgumentParser(description="Measure toon-G and the toon encoder.")
     p.add_argument("--dir", type=Path, default=DEFAULT_DIR)
+    p.add_argument("--generator", type=Path, default=None,
+                   help="measure this generator.safetensors instead of the folder's (e.g. a candidate; "
+                        "the encoder is then not measured)")
     p.add_argument("--count", type=int, default=1000)
     p.add_argument("--json", type=Path, default=None)
     args = p.parse_args(argv)
     torch.manual_seed(0)
-    gen, _ = load_generator_checkpoint(args.dir / "generator.safetensors")
+    gen, _ = load_generator_checkpoint(args.generator or args.dir / "generator.safetensors")
     judge = load_judge(args.dir / "judge.safetensors")
     figures = {"generator": generator_figures(gen, judge, args.count),
                "generator_psi_0.7": generator_figures(gen, judge, args.count, truncation=0.7)}
+    figures["generator"]["rule_renders"] = rule_render_psnr(gen, min(500, args.count))
+    for extra in sorted(args.dir.glob("judge[0-9]*.safetensors")):  # the other judges' rule agreement
+        other = load_judge(extra)
+        for psi, key in ((1.0, "generator"), (0.7, "generator_psi_0.7")):
+            probs = judge_probabilities(other, generator_samples(gen, args.count, truncation=psi))
+            figures[key][f"rule_agreement_{extra.stem}"] = rule_agreement(probs, sample_z(gen, args.count))
     enc_path = args.dir / "encoder.safetensors"
-    if enc_path.exists():
+    if enc_path.exists() and args.generator is None:
         enc, avg, _ = load_e4e_checkpoint(enc_path)
         figures["encoder"] = encoder_figures(gen, Inverter(enc, avg).eval(), judge, max(100, args.count // 2))
     text = json.dumps(figures, indent=2)

@@ -706,6 +706,18 @@ def train_generator(work: Path, cfg: GeneratorTraining = GeneratorTraining(),
     return gen.eval()
 
 
+def continue_phase_c(generator_path: Path, work: Path, cfg: GeneratorTraining,
+                     log: Callable[[str], None] = print, clip: torch.nn.Module | None = None) -> Generator:
+    """Phase C again, from a finished generator (float32 copy of a shipped fp16 file): more steps of
+    samples against their renders, a fresh optimiser and its own warm-up and decay. Phases A and B are
+    not needed: the mapping already names the rule's attributes."""
+    from styleclip_runtime.models.checkpoints import load_generator_checkpoint
+
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    gen, _ = load_generator_checkpoint(generator_path, config=TOON_G_CONFIG)
+    return train_phase_c(gen, Path(work), cfg, log, clip).eval()
+
+
 def _grid_hook(work: Path, cfg: GeneratorTraining) -> Callable[[PhaseA, int], None]:
     from .evaluate_generator import save_grid
 
@@ -731,13 +743,24 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--out", type=Path, default=None, help="write the fp16 generator.safetensors here")
     p.add_argument("--clip", type=Path, default=BUILTIN_DIR / "toon",
                    help="folder of the toon-CLIP that teaches phase C (default: the shipped one)")
+    p.add_argument("--continue-c", type=Path, default=None, metavar="GENERATOR",
+                   help="skip phases A and B: run phase C again from this generator.safetensors (e.g. the "
+                        "shipped one), with --steps-c, --lr-c and --clip-weight-c")
+    p.add_argument("--steps-c", type=int, default=GeneratorTraining.steps_c)
+    p.add_argument("--lr-c", type=float, default=GeneratorTraining.lr_c)
+    p.add_argument("--clip-weight-c", type=float, default=GeneratorTraining.clip_weight_c)
     args = p.parse_args(argv)
-    cfg = GeneratorTraining(seed=args.seed, steps_b=args.steps_b)
+    cfg = GeneratorTraining(seed=args.seed, steps_b=args.steps_b, steps_c=args.steps_c, lr_c=args.lr_c,
+                            clip_weight_c=args.clip_weight_c)
     (args.work).mkdir(parents=True, exist_ok=True)
-    (args.work / "config.json").write_text(str(asdict(cfg)))
+    (args.work / "config.json").write_text(str(asdict(cfg) | {"continue_c": str(args.continue_c or "")}))
     from .clip import load_clip
 
-    gen = train_generator(args.work, cfg, clip=load_clip(args.clip))
+    clip = load_clip(args.clip) if cfg.clip_weight_c > 0 else None
+    if args.continue_c is not None:
+        gen = continue_phase_c(args.continue_c, args.work, cfg, clip=clip)
+    else:
+        gen = train_generator(args.work, cfg, clip=clip)
     if args.out is not None:
         save_shipped_generator(gen, args.out)
 
