@@ -16,6 +16,10 @@ Definitions (all images float32 in [-1, 1], networks in float32):
   value the z rule (``train_generator.z_rule``) asks for, per family
   (``eyes`` skipped where the rule asks for sunglasses); chance is one over
   the family's size.
+- **PSNR to the rule's renders**: samples ``G(mapping(z))`` against
+  ``render(z_rule(z))``, over the whole image and over the detail pixels
+  (``rule_render_psnr``); the judges after the first report their own rule
+  agreement beside it.
 - **PSNR** on toon-G samples: images mapped to [0, 1], MSE over pixels and
   channels, per image, averaged in dB.
 - **judge agreement** on renders: the share of (image, family) pairs where
