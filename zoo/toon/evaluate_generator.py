@@ -115,9 +115,12 @@ def worst_frequency_ratio(a: dict[str, dict[str, float]], b: dict[str, dict[str,
     return worst, which
 
 
-def generator_figures(gen, judge: Judge, count: int = 1000, truncation: float = 1.0) -> dict:
-    """Confident-face share and frequency ratios of ``count`` toon-G samples against renders."""
-    samples = generator_samples(gen, count, truncation=truncation)
+def generator_figures(gen, judge: Judge, count: int = 1000, truncation: float = 1.0,
+                      samples: torch.Tensor | None = None) -> dict:
+    """Confident-face share and frequency ratios of ``count`` toon-G samples against renders
+    (``samples``: those samples, when the caller already drew them)."""
+    if samples is None:
+        samples = generator_samples(gen, count, truncation=truncation)
     probs = judge_probabilities(judge, samples)
     renders, _ = held_out(count)
     ref = value_frequencies(judge_probabilities(judge, renders * 2 - 1))
@@ -224,14 +227,15 @@ def main(argv: list[str] | None = None) -> None:
     torch.manual_seed(0)
     gen, _ = load_generator_checkpoint(args.generator or args.dir / "generator.safetensors")
     judge = load_judge(args.dir / "judge.safetensors")
-    figures = {"generator": generator_figures(gen, judge, args.count),
-               "generator_psi_0.7": generator_figures(gen, judge, args.count, truncation=0.7)}
+    drawn = {psi: generator_samples(gen, args.count, truncation=psi) for psi in (1.0, 0.7)}
+    keys = {1.0: "generator", 0.7: "generator_psi_0.7"}
+    figures = {keys[psi]: generator_figures(gen, judge, args.count, psi, x) for psi, x in drawn.items()}
     figures["generator"]["rule_renders"] = rule_render_psnr(gen, min(500, args.count))
+    z = sample_z(gen, args.count)
     for extra in sorted(args.dir.glob("judge[0-9]*.safetensors")):  # the other judges' rule agreement
         other = load_judge(extra)
-        for psi, key in ((1.0, "generator"), (0.7, "generator_psi_0.7")):
-            probs = judge_probabilities(other, generator_samples(gen, args.count, truncation=psi))
-            figures[key][f"rule_agreement_{extra.stem}"] = rule_agreement(probs, sample_z(gen, args.count))
+        for psi, x in drawn.items():
+            figures[keys[psi]][f"rule_agreement_{extra.stem}"] = rule_agreement(judge_probabilities(other, x), z)
     enc_path = args.dir / "encoder.safetensors"
     if enc_path.exists() and args.generator is None:
         enc, avg, _ = load_e4e_checkpoint(enc_path)
