@@ -21,10 +21,12 @@ from styleclip_zoo.toon.train_generator import (
     TOON_G_CONFIG,
     FaceCode,
     GeneratorTraining,
+    fit_face_code_to_mapping,
     image_loss,
     lr_at,
     rule_nuisance_seeds,
     rule_slices,
+    seed_phase_a,
     synthesize_to,
     z_for,
     z_rule,
@@ -336,3 +338,62 @@ def test_shipped_generator_draws_every_expression(toon):
     shares = {v: float((read == i).float().mean()) for i, v in enumerate(FAMILIES["expression"])}
     for value in FAMILIES["expression"]:  # uniform: 0.2 each
         assert 0.1 <= shares[value] <= 0.35, shares
+
+
+class _TableMapping:
+    """A stand-in generator whose mapping is a known face-code table of the rule's face, plus noise."""
+
+    def __init__(self, table: FaceCode, noise: float) -> None:
+        self.table, self.noise = table, noise
+
+    def mapping(self, z: torch.Tensor) -> torch.Tensor:
+        attrs, seeds = z_rule(z)
+        g = torch.Generator().manual_seed(int(z.shape[0]))
+        return self.table(attrs, seeds) + self.noise * torch.randn(z.shape[0], z.shape[1], generator=g)
+
+
+def test_face_code_fitted_to_a_mapping_recovers_its_table():
+    """The shipped files keep no phase-A checkpoint; going on from a finished
+    generator fits the table to its mapping. A mapping that is a table plus
+    noise gives that table's codes back (each family's indicators sum to one,
+    so the codes are what is determined, not the columns), and the noise
+    shows in the share explained."""
+    torch.manual_seed(3)
+    truth = FaceCode(TOON_G_CONFIG.style_dim, 8)
+    face = FaceCode(TOON_G_CONFIG.style_dim, 8)
+    z = torch.randn(500, TOON_G_CONFIG.style_dim, generator=torch.Generator().manual_seed(11))
+    attrs, seeds = z_rule(z)
+    with torch.no_grad():
+        exact = fit_face_code_to_mapping(_TableMapping(truth, 0.0), face, n=4_000)
+        assert exact == pytest.approx(1.0, abs=1e-5)
+        assert torch.allclose(face(attrs, seeds), truth(attrs, seeds), atol=1e-4)
+        noisy = fit_face_code_to_mapping(_TableMapping(truth, 0.1), face, n=4_000)
+        error = float((face(attrs, seeds) - truth(attrs, seeds)).abs().max())
+    assert 0.5 < noisy < 0.99
+    assert error < 0.05  # the noise per coordinate is 0.1
+
+
+def test_seeded_phase_a_resumes_after_the_shipped_stages(toon, tmp_path):
+    """``--continue-a``: the work folder's checkpoint holds the shipped synthesis
+    network at the step where the shipped stages end, with a face-code table
+    whose codes the shipped mapping lands near (as phase B left them); a step
+    count inside a stage, or one with no stage after it, is refused."""
+    cfg = GeneratorTraining()
+    more = GeneratorTraining(stages=cfg.stages + ((64, 3000),))
+    seed_phase_a(TOON_DIR / "generator.safetensors", tmp_path, more, cfg.steps_a, log=lambda _: None)
+    ckpt = torch.load(str(tmp_path / "phase_a.pt"), map_location="cpu", weights_only=True)
+    assert ckpt["step"] == cfg.steps_a
+    shipped = toon.generator.state_dict()
+    for key in ("convs.0.conv.weight", "to_rgbs.3.conv.weight"):
+        assert torch.allclose(ckpt["gen"][key].float(), shipped[key].float())
+    face = FaceCode(TOON_G_CONFIG.style_dim, 8)
+    face.load_state_dict(ckpt["face"])
+    z = torch.randn(1_000, TOON_G_CONFIG.style_dim, generator=torch.Generator().manual_seed(9))
+    attrs, seeds = z_rule(z)
+    with torch.no_grad():
+        accuracy = face.family_accuracy(toon.generator.mapping(z) - face(attrs, seeds), face.features(attrs, seeds))
+    assert min(accuracy) > 0.85, accuracy  # 0.91-0.99 measured: the mapping names every family's value
+    with pytest.raises(ValueError):
+        seed_phase_a(TOON_DIR / "generator.safetensors", tmp_path, more, cfg.steps_a - 1)
+    with pytest.raises(ValueError):
+        seed_phase_a(TOON_DIR / "generator.safetensors", tmp_path, cfg, cfg.steps_a)

@@ -47,7 +47,7 @@ import argparse
 import csv
 import math
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -718,6 +718,47 @@ def continue_phase_c(generator_path: Path, work: Path, cfg: GeneratorTraining,
     return train_phase_c(gen, Path(work), cfg, log, clip).eval()
 
 
+@torch.no_grad()
+def fit_face_code_to_mapping(gen: Generator, face: FaceCode, n: int = 20_000, seed: int = 0,
+                             n_nuisance: int = 8) -> float:
+    """Initialise ``face`` by least squares on a finished generator's
+    ``mapping(z)`` against the features of ``z_rule(z)``: phase B regressed the
+    mapping onto the face codes, so its codes recover the table that phase A
+    ended with (the shipped files keep no phase-A checkpoint). Returns the
+    share of the codes' variance explained."""
+    g = torch.Generator().manual_seed(seed)
+    z = torch.randn(n, TOON_G_CONFIG.style_dim, generator=g)
+    attrs, seeds = z_rule(z, n_nuisance)
+    codes = torch.cat([gen.mapping(z[i:i + 2_000]).float() for i in range(0, n, 2_000)])
+    return face.fit(attrs, seeds, codes)
+
+
+def seed_phase_a(generator_path: Path, work: Path, cfg: GeneratorTraining, done_steps: int,
+                 log: Callable[[str], None] = print) -> None:
+    """Write ``work/phase_a.pt`` as if phase A had run its first ``done_steps``
+    steps and produced this finished generator's synthesis network, with the
+    face-code table fitted to its mapping (``fit_face_code_to_mapping``), so
+    ``train_generator`` goes on with the stages after them (more face-code
+    stages), then phases B and C from their start. ``done_steps`` must end a
+    face-code stage of ``cfg.stages``."""
+    from styleclip_runtime.models.checkpoints import load_generator_checkpoint
+
+    face_from = cfg.face_code_from
+    ends = {sum(n for _, n in cfg.stages[:k + 1]) for k in range(len(cfg.stages))}
+    if face_from is None or done_steps <= face_from or done_steps not in ends or done_steps >= cfg.steps_a:
+        raise ValueError(f"{done_steps} steps must end a face-code stage before the last of {cfg.stages}")
+    gen, _ = load_generator_checkpoint(generator_path, config=TOON_G_CONFIG)
+    gen = gen.float()
+    face = FaceCode(TOON_G_CONFIG.style_dim, cfg.n_nuisance)
+    explained = fit_face_code_to_mapping(gen, face, seed=cfg.seed, n_nuisance=cfg.n_nuisance)
+    log(f"phase A: face codes fitted to {generator_path.name}'s mapping ({100 * explained:.0f} % of its variance)")
+    model = PhaseA(gen, CodeNet(TOON_G_CONFIG.style_dim), face)
+    opt = model.optimizer(done_steps, cfg)  # a fresh Adam, as at every stage's start
+    work.mkdir(parents=True, exist_ok=True)
+    _save(work / "phase_a.pt", {"gen": gen.state_dict(), "enc": model.enc.state_dict(), "face": face.state_dict(),
+                                "opt": opt.state_dict(), "step": done_steps})
+
+
 def _grid_hook(work: Path, cfg: GeneratorTraining) -> Callable[[PhaseA, int], None]:
     from .evaluate_generator import save_grid
 
@@ -746,14 +787,28 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--continue-c", type=Path, default=None, metavar="GENERATOR",
                    help="skip phases A and B: run phase C again from this generator.safetensors (e.g. the "
                         "shipped one), with --steps-c, --lr-c and --clip-weight-c")
+    p.add_argument("--continue-a", type=Path, default=None, metavar="GENERATOR",
+                   help="go on from this finished generator.safetensors with --more-face-stages more phase-A "
+                        "face-code stages (its synthesis network, the face codes fitted to its mapping), "
+                        "then phases B and C from their start")
+    p.add_argument("--more-face-stages", type=int, default=3,
+                   help="with --continue-a: how many more 3,000-step face-code stages")
     p.add_argument("--steps-c", type=int, default=GeneratorTraining.steps_c)
     p.add_argument("--lr-c", type=float, default=GeneratorTraining.lr_c)
     p.add_argument("--clip-weight-c", type=float, default=GeneratorTraining.clip_weight_c)
     args = p.parse_args(argv)
     cfg = GeneratorTraining(seed=args.seed, steps_b=args.steps_b, steps_c=args.steps_c, lr_c=args.lr_c,
                             clip_weight_c=args.clip_weight_c)
+    if args.continue_a is not None and args.continue_c is not None:
+        p.error("--continue-a and --continue-c exclude each other")
+    shipped_steps = cfg.steps_a
+    if args.continue_a is not None:
+        cfg = replace(cfg, stages=cfg.stages + ((64, 3000),) * args.more_face_stages)
     (args.work).mkdir(parents=True, exist_ok=True)
-    (args.work / "config.json").write_text(str(asdict(cfg) | {"continue_c": str(args.continue_c or "")}))
+    (args.work / "config.json").write_text(str(asdict(cfg) | {"continue_c": str(args.continue_c or ""),
+                                                              "continue_a": str(args.continue_a or "")}))
+    if args.continue_a is not None and not (args.work / "phase_a.pt").exists():
+        seed_phase_a(args.continue_a, args.work, cfg, shipped_steps)
     from .clip import load_clip
 
     clip = load_clip(args.clip) if cfg.clip_weight_c > 0 else None

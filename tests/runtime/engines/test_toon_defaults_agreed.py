@@ -21,9 +21,11 @@ SUBJECTS = 32
 # (engine, prompt): (success floor, kept floor), about two subjects under what these subjects gave on
 # 2026-12-05 (success / kept): global glasses 1.00 / 0.89 (alpha 1 beta 0.25; eyes scored by every judge
 # that can see them), closed eyes 0.81 / 0.85, beard 0.94 / 0.92;
-# mapper closed eyes 0.88 / 0.89, surprised 0.94 / 0.84 (it keeps 0.86 on the report set)
+# mapper closed eyes 0.88 / 0.89, surprised 0.94 / 0.84 (it keeps 0.86 on the report set);
+# 2026-12-06: global curly hair 0.81 / 0.93 (alpha 4.5 beta 0.25)
 FLOORS: dict[tuple[str, str], tuple[float, float]] = {
     ("global", "glasses"): (0.95, 0.85),
+    ("global", "curly hair"): (0.75, 0.88),
     ("global", "closed eyes"): (0.75, 0.82),
     ("global", "beard"): (0.88, 0.88),
     ("mapper", "closed eyes"): (0.81, 0.86),
