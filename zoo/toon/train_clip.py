@@ -35,7 +35,7 @@ import torch
 import torch.nn.functional as F
 
 from .attributes import FAMILIES, Attributes
-from .augment import augment
+from .augment import augment, augment_generator_look
 from .captions import Caption, describe
 from .clip import CLIP_CONFIG, build_clip, load_clip, preprocess, tokenize
 from .pool import RenderPool
@@ -82,6 +82,19 @@ def copy_text_tower(source: torch.nn.Module, target: torch.nn.Module) -> list[st
     return keys
 
 
+def augment_batch(x: torch.Tensor, gen: torch.Generator, look: float = 0.0) -> torch.Tensor:
+    """A batch of clean renders in [0, 1], augmented for training: the first ``round(look * B)``
+    through ``augment_generator_look`` (toon-G's look), the rest through ``augment``."""
+    if not 0.0 <= look <= 1.0:
+        raise ValueError(f"look is a share of the batch, in [0, 1]; got {look}")
+    n_look = int(round(look * len(x)))
+    if n_look == 0:
+        return augment(x, gen)
+    if n_look == len(x):
+        return augment_generator_look(x, gen)
+    return torch.cat([augment_generator_look(x[:n_look], gen), augment(x[n_look:], gen)])
+
+
 def _param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
     decay, no_decay = [], []
     for name, p in model.named_parameters():
@@ -112,6 +125,7 @@ def train_clip(
     probe_weights: dict[str, float] | None = None,
     init_text: Path | None = None,
     final_eval_count: int = 1000,
+    look: float = 0.0,
 ) -> dict[str, float]:
     """Train toon-CLIP; export ``clip_config.json`` + fp16 ``clip.safetensors``; returns metrics.
 
@@ -122,6 +136,9 @@ def train_clip(
     ``init_text``: a folder with a trained toon-CLIP (any vision tower) whose
     text tower and logit scale start this model; the vision tower starts
     afresh and learns to meet text embeddings that already mean something.
+    ``look``: the share of each batch drawn through ``augment_generator_look`` (toon-G's blur,
+    washed colours and pull toward the mean face, as the second judge is trained) instead of
+    ``augment``; 0 trains on ``augment`` alone, as the shipped model was.
     """
     from .evaluate import evaluate_clip
 
@@ -154,7 +171,7 @@ def train_clip(
         if step > start and step % refresh_every == 0:
             pool.refresh(refresh_count)
         x, attrs = pool.sample(batch)
-        x = preprocess(augment(x, gen) * 2 - 1, size)
+        x = preprocess(augment_batch(x, gen, look) * 2 - 1, size)
         caps = [describe(a, rng) for a in attrs]
         tokens = tokenize([c.text for c in caps], ctx)
         fits = fit_matrix(attrs, caps)
@@ -207,6 +224,10 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--eval-every", type=int, default=500)
     p.add_argument("--bf16", action="store_true", help="bf16 autocast (fast only on CPUs with AMX)")
+    p.add_argument("--look", type=float, default=0.0,
+                   help="share of each batch through the toon-G look (augment_generator_look) instead of augment")
+    p.add_argument("--target", type=float, default=0.93,
+                   help="stop once every family but skin reaches this zero-shot accuracy (above 1: run every step)")
     p.add_argument("--init", type=Path, default=None, help="continue from this folder's clip weights")
     p.add_argument("--init-text", type=Path, default=None,
                    help="start the text tower from this folder's clip weights (the vision tower starts afresh)")
@@ -217,7 +238,8 @@ def main() -> None:
     weights = {k: float(v) for k, v in (item.split("=", 1) for item in a.probe_weight)}
     metrics = train_clip(a.out, a.seed, a.steps, a.batch, a.lr, threads=a.threads, work_dir=a.work,
                          eval_every=a.eval_every, bf16=a.bf16, init=a.init,
-                         aux_weight=a.aux_weight, probe_weights=weights or None, init_text=a.init_text)
+                         aux_weight=a.aux_weight, probe_weights=weights or None, init_text=a.init_text,
+                         target=a.target, look=a.look)
     print(json.dumps(metrics, indent=2, sort_keys=True))
 
 
