@@ -63,7 +63,7 @@ def test_plan_prints_where_the_defaults_come_from(tmp_path: Path):
 
 
 def test_toons_own_settings_for_a_prompt_are_named_as_such():
-    """toon.yaml's per-prompt entries (the purple-hair mapper works at 1.25, not the engine-wide 4)."""
+    """toon.yaml's per-prompt entries (the purple-hair mapper works at 1.5, not the engine-wide 4)."""
     toon = ModelNames.discover().engine_defaults("toon")
     own = toon.prompts["mapper"]["purple hair"]["strength"]
     plan = _plan("generate seed=3\nmapper 'Purple hair'\nmapper 'curly hair'\n")

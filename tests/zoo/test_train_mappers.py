@@ -19,8 +19,9 @@ def test_a_prompt_with_settings_of_its_own_is_trained_and_saved_with_them(tiny_g
     with safe_open(str(files["purple hair"]), "pt") as f:
         opts = json.loads(f.metadata()["opts"])
     assert opts["mapper_space"] == "w" and opts["keep"] == list(own["keep"]) and opts["l2_lambda"] == 8.0
+    assert opts["seed"] == own["seed"] == 1
     assert load_mapper_checkpoint(files["purple hair"]).space == "w"
     with safe_open(str(files["smile"]), "pt") as f:
         plain = json.loads(f.metadata()["opts"])
-    assert "mapper_space" not in plain and "keep" not in plain and plain["l2_lambda"] == 40.0
+    assert "mapper_space" not in plain and "keep" not in plain and plain["l2_lambda"] == 40.0 and plain["seed"] == 0
     assert load_mapper_checkpoint(files["smile"]).space == "wplus"

@@ -34,7 +34,7 @@ DOCUMENTED: dict[str, dict[str, dict[str, Any]]] = {
         "surprised": {"alpha": 1.0},
     },
     "mapper": {
-        "smile": {"strength": 3.0}, "curly hair": {"strength": 4.0}, "purple hair": {"strength": 1.25},
+        "smile": {"strength": 3.0}, "curly hair": {"strength": 4.0}, "purple hair": {"strength": 1.5},
         "glasses": {"strength": 4.0}, "bald": {"strength": 5.0}, "closed eyes": {"strength": 3.0},
         "beard": {"strength": 2.0}, "surprised": {"strength": 2.0},
     },
