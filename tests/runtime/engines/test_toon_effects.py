@@ -156,8 +156,9 @@ def test_keep_lets_purple_hair_through_with_a_colours_few_channels(toon) -> None
 # prompt: (strength, success floor, kept floor). 'glasses' is scored on the 8 subjects
 # without them. 'purple hair' is the W-space mapper trained toward the text less the hair
 # styles' directions (L2 8, `train_mappers --space w --keep ...`, seed 1): 1.00 / 0.89 here at
-# strength 1.5 (all 27 subjects without purple hair; seed 0's weights, shipped before, 0.85 / 0.90 at 1.25). 'bald' keeps 0.84 here with hair colour counted
-# (the protocol's rule; 0.93 without it): the mapper recolours eyebrows and beard.
+# strength 1.5 (all 27 subjects without purple hair; seed 0's weights, shipped before, 0.85 / 0.90
+# at 1.25). 'bald' keeps 0.84 here with hair colour counted (the protocol's rule; 0.93 without it):
+# the mapper recolours eyebrows and beard.
 MAPPER_EDITS = {"closed eyes": (3.0, 0.9, 0.9), "surprised": (2.0, 0.9, 0.9), "curly hair": (4.0, 0.75, 0.85),
                 "glasses": (3.0, 0.75, 0.9), "bald": (5.0, 0.75, 0.8), "beard": (2.0, 0.9, 0.9),
                 "smile": (3.0, 0.9, 0.9), "purple hair": (1.5, 0.9, 0.85)}
