@@ -418,9 +418,10 @@ class Executor:
         values = metrics.evaluate(self.models, metric, args, kwargs, images, sources_img, u8, base_dir, labels)
         target = step.value
         measured = [(it.name + variant_suffix(it), v) for it, v in zip(items, values)]
-        passed = all(metrics.compare(v, step.op, target) for v in values)
+        item_passed = [metrics.compare(v, step.op, target) for v in values]
         return ExpectResult(step.id, line, metric, step.op, target,
-                            [(n, round(v, 6) if isinstance(v, float) else v) for n, v in measured], passed)
+                            [(n, round(v, 6) if isinstance(v, float) else v) for n, v in measured],
+                            all(item_passed), item_passed=item_passed)
 
 
 # ---------------------------------------------------------------------------

@@ -18,17 +18,26 @@ class ExpectResult:
     measured: list[tuple[str, float | str]]
     passed: bool
     error: str | None = None
+    # per measured item, whether it holds, as the runtime compared it (with several judges, every
+    # judge's reading must hold; the text of ``measured`` shows them all); None: not recorded
+    item_passed: list[bool] | None = None
 
     def as_dict(self) -> dict:
+        measured = [{"item": n, "value": v} for n, v in self.measured]
+        if self.item_passed is not None:
+            for m, ok in zip(measured, self.item_passed):
+                m["passed"] = ok
         return {"step": self.step, "line": self.line, "metric": self.metric, "op": self.op,
-                "target": self.target, "passed": self.passed, "error": self.error,
-                "measured": [{"item": n, "value": v} for n, v in self.measured]}
+                "target": self.target, "passed": self.passed, "error": self.error, "measured": measured}
 
     @classmethod
     def from_dict(cls, data: dict) -> "ExpectResult":
         """The inverse of ``as_dict``."""
+        measured = data["measured"]
+        item_passed = [bool(m["passed"]) for m in measured] if all("passed" in m for m in measured) else None
         return cls(data["step"], int(data["line"]), data["metric"], data["op"], data["target"],
-                   [(m["item"], m["value"]) for m in data["measured"]], bool(data["passed"]), data.get("error"))
+                   [(m["item"], m["value"]) for m in measured], bool(data["passed"]), data.get("error"),
+                   item_passed)
 
 
 @dataclass

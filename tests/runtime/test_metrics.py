@@ -149,3 +149,29 @@ def test_attribute_with_two_judges_passes_only_where_both_agree():
     alone = SimpleNamespace(judges=[("judge", _FixedJudge("smile", "neutral"))], name="toon")
     assert metrics.evaluate(alone, "attribute", ["expression"], {}, images[:2], images[:2]) == ["smile", "neutral"]
 
+
+
+def test_each_items_verdict_in_the_report_is_the_runtimes_not_a_comparison_of_the_text():
+    """Where the judges differ (``purple (judge) / red (judge2)``), ``!= 'purple'`` fails for that
+    item; the text alone would pass it. The report keeps the runtime's per-item verdicts, through
+    its JSON (the output cache replays it) and into what `styleclip test` lists and writes."""
+    from styleclip_dsl.commands.ci_results import expectations_from_report
+    from styleclip_runtime.execution.report import ExpectResult, RunReport
+
+    split = metrics.JudgedValue([("judge", "purple"), ("judge2", "red")])
+    agreed = metrics.JudgedValue([("judge", "red"), ("judge2", "red")])
+    item_passed = [metrics.compare(v, "!=", "purple") for v in (split, agreed)]
+    assert item_passed == [False, True]
+    result = ExpectResult("e1", 3, "attribute", "!=", "purple", [("a", split), ("b", agreed)], all(item_passed),
+                          item_passed=item_passed)
+    again = ExpectResult.from_dict(result.as_dict())
+    assert again == ExpectResult("e1", 3, "attribute", "!=", "purple",
+                                 [("a", "purple (judge) / red (judge2)"), ("b", "red")], False, None, [False, True])
+    for report in (RunReport(expectations=[result]), RunReport(expectations=[again])):
+        (e,) = expectations_from_report(report, "a\nb\nexpect attribute(hair_color) != 'purple'\n")
+        assert [(m.item, m.passed) for m in e.measured] == [("a", False), ("b", True)] and not e.passed
+    # a report written before the per-item verdicts were kept still reads, compared as text
+    old = result.as_dict()
+    for m in old["measured"]:
+        del m["passed"]
+    assert ExpectResult.from_dict(old).item_passed is None
