@@ -108,9 +108,10 @@ def expectations_from_report(report, recipe_text: str) -> list[Expectation]:
     out = []
     for e in report.expectations:
         source = lines[e.line - 1].strip() if 0 < e.line <= len(lines) else f"expect {e.metric} {e.op} {e.target!r}"
-        # the runtime's own per-item verdicts where it recorded them: with several judges an item holds
-        # only if every reading does, which the value's text alone cannot say
-        item_passed = getattr(e, "item_passed", None) or [holds(value, e.op, e.target) for _, value in e.measured]
+        # the runtime's own per-item verdicts (with several judges an item holds only if every reading
+        # does, which the value's text alone cannot say); a report cached before they were kept: the text
+        item_passed = e.item_passed if e.item_passed is not None else \
+            [holds(value, e.op, e.target) for _, value in e.measured]
         measured = [ItemValue(name, value, ok) for (name, value), ok in zip(e.measured, item_passed)]
         out.append(Expectation(e.line, source, e.metric, e.op, e.target, e.passed, measured,
                                seconds.get(e.step, 0.0)))

@@ -35,7 +35,8 @@ SHIPPED_PROMPTS = (*ENGINE_PROMPTS, "sad")
 # hair styles' directions (toon-CLIP reads part of 'purple hair' as a bald head), L2 8. As a W+
 # mapper with the L2 of 40 it kept at most 81 % of the rest at the strength that reached 80 %.
 # Seed 1: of seeds 0-3 trained alike, seed 0 kept least at every strength on 128 validation
-# subjects (0.71 / 0.82 at 1.25; seed 1 0.90 / 0.86 at 1.5; docs/toon-log.md, "Mapper seeds").
+# subjects (0.71 / 0.82 at 1.25; seed 1 0.90 / 0.86 at 1.5; docs/toon-log.md, "the mappers'
+# seeds", and docs/engines.md, "The mappers' training seed").
 PROMPT_SETTINGS: dict[str, dict] = {
     "purple hair": {"l2_lambda": 8.0, "space": "w", "seed": 1,
                     "keep": ("a bald head", "short hair", "long hair", "curly hair", "a mohawk", "a bob haircut")},
